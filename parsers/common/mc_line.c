@@ -1,0 +1,155 @@
+/*
+ * Line splitting shared by POP3, IMAP and SMTP.
+ *
+ *   line = *octet ( CRLF / LF )      ; LF alone is accepted and flagged
+ *
+ * RFC 1939 section 3, RFC 3501 section 2.2, RFC 5321 section 2.3.8 all end
+ * lines with CRLF; real peers send bare LF, so it ends a line here too (the
+ * way every deployed client reads it) and is reported as BARE_LF. A CR that
+ * is not followed by LF stays in the line and is reported as BARE_CR.
+ */
+#include "mc_line.h"
+
+#include <string.h>
+
+static void line_reset(struct mc_line *l)
+{
+    l->start = l->pos;
+    l->total = 0;
+    l->kept = 0;
+    l->term = MC_LINE_TERM_CRLF;
+    l->complete = false;
+    l->saw_nul = false;
+    mc_anoms_clear(&l->anoms);
+}
+
+void mc_line_init(struct mc_line *l, size_t limit)
+{
+    memset(l, 0, sizeof(*l));
+    l->limit = limit;
+    line_reset(l);
+}
+
+void mc_line_set_limit(struct mc_line *l, size_t limit)
+{
+    l->limit = limit;
+}
+
+bool mc_line_partial(const struct mc_line *l)
+{
+    return !l->complete && (l->total > 0 || l->cr_pending);
+}
+
+static void append(struct mc_line *l, const uint8_t *p, size_t n, uint64_t off)
+{
+    if (!l->saw_nul) {
+        const uint8_t *z = memchr(p, 0, n);
+        if (z) {
+            l->saw_nul = true;
+            mc_anoms_add(&l->anoms, MC_ANOM_NUL_BYTE, off + (uint64_t)(z - p));
+        }
+    }
+    if (l->kept < MC_LINE_KEEP) {
+        size_t room = MC_LINE_KEEP - l->kept;
+        size_t c = n < room ? n : room;
+        memcpy(l->buf + l->kept, p, c);
+        l->kept += c;
+    }
+    l->total += n;
+}
+
+static void complete(struct mc_line *l, enum mc_line_term term)
+{
+    l->term = term;
+    l->complete = true;
+    /* Limits count the CRLF (RFC 1939 s3, RFC 5321 s4.5.3.1). */
+    if (l->limit && l->total + 2 > l->limit)
+        mc_anoms_add(&l->anoms, MC_ANOM_LINE_TOO_LONG, l->start + l->limit - 2);
+}
+
+int mc_line_feed(struct mc_line *l, const uint8_t *buf, size_t len, size_t *used_out)
+{
+    const uint64_t base = l->pos;
+    size_t i = 0;
+
+    if (l->complete)
+        line_reset(l);
+
+    while (i < len) {
+        if (l->resync) {
+            const uint8_t *nl = memchr(buf + i, '\n', len - i);
+            if (!nl) {
+                i = len;
+                break;
+            }
+            i = (size_t)(nl - buf) + 1;
+            l->resync = false;
+            l->cr_pending = false;
+            l->pos = base + i;
+            line_reset(l);
+            continue;
+        }
+        if (l->cr_pending) {
+            l->cr_pending = false;
+            if (buf[i] == '\n') {
+                i++;
+                l->pos = base + i;
+                complete(l, MC_LINE_TERM_CRLF);
+                *used_out = i;
+                return MC_EVENT;
+            }
+            mc_anoms_add(&l->anoms, MC_ANOM_BARE_CR, l->cr_off);
+            append(l, (const uint8_t *)"\r", 1, l->cr_off);
+        }
+        size_t j = i;
+        while (j < len && buf[j] != '\r' && buf[j] != '\n')
+            j++;
+        if (j > i)
+            append(l, buf + i, j - i, base + i);
+        if (j == len) {
+            i = len;
+            break;
+        }
+        if (buf[j] == '\n') {
+            mc_anoms_add(&l->anoms, MC_ANOM_BARE_LF, base + j);
+            i = j + 1;
+            l->pos = base + i;
+            complete(l, MC_LINE_TERM_LF);
+            *used_out = i;
+            return MC_EVENT;
+        }
+        /* CR: decided by the next octet, which may be in the next feed */
+        l->cr_pending = true;
+        l->cr_off = base + j;
+        i = j + 1;
+    }
+    l->pos = base + len;
+    *used_out = len;
+    return MC_NEED_MORE;
+}
+
+int mc_line_finish(struct mc_line *l)
+{
+    if (l->complete)
+        line_reset(l);
+    if (l->resync)
+        return MC_NEED_MORE;
+    if (l->cr_pending) {
+        l->cr_pending = false;
+        mc_anoms_add(&l->anoms, MC_ANOM_BARE_CR, l->cr_off);
+        append(l, (const uint8_t *)"\r", 1, l->cr_off);
+    }
+    if (l->total == 0)
+        return MC_NEED_MORE;
+    mc_anoms_add(&l->anoms, MC_ANOM_UNTERMINATED_LINE, l->pos);
+    complete(l, MC_LINE_TERM_EOF);
+    return MC_EVENT;
+}
+
+void mc_line_gap(struct mc_line *l, uint64_t n)
+{
+    l->pos += n;
+    l->cr_pending = false;
+    l->resync = true;
+    line_reset(l);
+}

@@ -1,0 +1,83 @@
+/*
+ * mailconform parser conventions (every parser under parsers/ follows them).
+ *
+ * - The caller owns all memory. A parser struct is plain data the caller
+ *   allocates (stack, heap, array); parsers never call malloc.
+ * - Input is pushed: feed(p, buf, len, &used, &ev). The parser consumes bytes
+ *   until it has one event, returns MC_EVENT and sets *used; or consumes all
+ *   of buf and returns MC_NEED_MORE. Call again with buf + used.
+ * - Any split of the same byte stream yields the same events and anomalies
+ *   (the fuzz targets check this). Offsets are absolute stream offsets,
+ *   counted from the first byte ever fed (gaps included).
+ * - Spans in an event point into the parser's own bounded line buffer and are
+ *   valid only until the next call on that parser.
+ * - Deviations never stop a parser: they are reported as anomaly codes
+ *   (mc_anom.def) with the absolute offset of the offending byte, and parsing
+ *   resumes at the next line. Memory is bounded by MC_LINE_KEEP per parser:
+ *   only the first MC_LINE_KEEP octets of a line are kept; the length of the
+ *   whole line is still reported.
+ * - NULL pointers are never valid arguments unless a comment says so.
+ */
+#ifndef MC_PARSER_H
+#define MC_PARSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define MC_EVENT     1
+#define MC_NEED_MORE 0
+
+enum mc_anom {
+    MC_ANOM_NONE = 0,
+#define ANOM(name, desc) MC_ANOM_##name,
+#include "mc_anom.def"
+#undef ANOM
+    MC_ANOM_COUNT
+};
+
+/* A byte range: ptr/len within an event, off = absolute stream offset. */
+struct mc_span {
+    const uint8_t *ptr;
+    size_t len;
+    uint64_t off;
+};
+
+/* Anomalies found while building one event. At most MC_ANOMS_MAX are kept;
+ * 'dropped' counts the rest so nothing disappears silently. */
+#define MC_ANOMS_MAX 8
+struct mc_anom_hit {
+    uint16_t code;   /* enum mc_anom */
+    uint64_t off;    /* absolute offset of the offending byte */
+};
+struct mc_anoms {
+    struct mc_anom_hit hit[MC_ANOMS_MAX];
+    uint8_t n;
+    uint8_t dropped;
+};
+
+void mc_anoms_clear(struct mc_anoms *a);
+void mc_anoms_add(struct mc_anoms *a, enum mc_anom code, uint64_t off);
+bool mc_anoms_has(const struct mc_anoms *a, enum mc_anom code);
+
+const char *mc_anom_name(enum mc_anom code);
+const char *mc_anom_desc(enum mc_anom code);
+
+/* Stateless helpers shared by the protocols. */
+
+/* RFC 4648 section 4 base64 as RFC 5034 and RFC 4954 constrain it: only the
+ * alphabet, padding only at the end, length a multiple of 4. An empty string
+ * is valid. Returns true if valid; otherwise *bad_out is the index of the
+ * first offending octet. */
+bool mc_base64_valid(const uint8_t *s, size_t n, size_t *bad_out);
+
+/* Parses 1*DIGIT into *v_out; rejects empty input, non-digits and values
+ * above max. */
+bool mc_parse_u64(const uint8_t *s, size_t n, uint64_t max, uint64_t *v_out);
+
+/* Escapes bytes for human output: printable ASCII stays, \r \n \t \\ and
+ * \xHH otherwise. Writes at most cap-1 characters plus NUL; appends "..."
+ * when the input does not fit. Returns the number of characters written. */
+size_t mc_escape(char *out, size_t cap, const uint8_t *s, size_t n);
+
+#endif

@@ -1,0 +1,466 @@
+/*
+ * mailconform: command-line front end.
+ *
+ *   mailconform check [options] FILE...    validate transcripts
+ *   mailconform relay [options]            record (and validate) live sessions
+ *   mailconform rules [--format F]         list the rule catalogue
+ *
+ * Exit codes (DESIGN.md): 0 nothing at or above --fail-on, 1 findings at or
+ * above it, 2 usage or input error.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay/relay.h"
+#include "report/report.h"
+#include "session/session.h"
+#include "transcript/transcript.h"
+
+#ifndef MC_VERSION
+#define MC_VERSION "dev"
+#endif
+
+/* Sessions open at once within one transcript (multi-session files). */
+#define MC_CLI_MAX_SESSIONS 1024
+
+static const char usage_main[] =
+    "usage: mailconform <command> [options]\n"
+    "\n"
+    "Tells whether POP3 servers and clients speak their protocol as the RFCs say.\n"
+    "\n"
+    "commands:\n"
+    "  check FILE...     validate recorded sessions (transcripts; '-' reads stdin)\n"
+    "  relay             relay a live TCP connection, record it, validate it\n"
+    "  rules             list the rule catalogue\n"
+    "  version           print the version\n"
+    "\n"
+    "Run 'mailconform <command> --help' for the options of a command.\n"
+    "Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.\n";
+
+static const char usage_check[] =
+    "usage: mailconform check [options] FILE...\n"
+    "\n"
+    "Validates each session recorded in the transcript FILEs (format: docs/transcript.md)\n"
+    "and prints every finding with its rule, RFC section, side at fault and position.\n"
+    "\n"
+    "options:\n"
+    "  --format F       text (default), json (one document) or jsonl (one finding per line)\n"
+    "  --fail-on S      lowest severity that makes the exit status 1: error (default),\n"
+    "                   warning or note\n"
+    "  --protocol P     pop3; default: detected from the server's first line\n"
+    "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n"
+    "                   always, never\n"
+    "  -q, --quiet      text format: print only the summary\n"
+    "  -h, --help       this help\n";
+
+static const char usage_relay[] =
+    "usage: mailconform relay --listen ADDR:PORT --to ADDR:PORT [options]\n"
+    "\n"
+    "Accepts clients on --listen, connects each to the server at --to and copies bytes both\n"
+    "ways, recording every chunk to a transcript and validating the session as it runs.\n"
+    "Stops after --max-sessions connections, or on SIGINT/SIGTERM.\n"
+    "\n"
+    "options:\n"
+    "  --listen ADDR:PORT   where clients connect (127.0.0.1:11110, [::1]:11110)\n"
+    "  --to ADDR:PORT       the real server\n"
+    "  --record FILE        write the transcript to FILE\n"
+    "  --check              validate sessions and print findings (default when no --record)\n"
+    "  --max-sessions N     stop after N connections have ended (default: run until signalled)\n"
+    "  --idle-timeout SECS  close connections idle this long (default 300, 0: never)\n"
+    "  --protocol P         pop3; default: detected per connection\n"
+    "  --format F           text (default) or jsonl\n"
+    "  --fail-on S          as for check\n"
+    "  -h, --help           this help\n";
+
+struct opts {
+    enum mc_format format;
+    enum mc_severity fail_on;
+    enum mc_proto proto;
+    int color; /* -1 auto, 0 never, 1 always */
+    bool quiet;
+};
+
+static int usage_error(const char *msg, const char *arg, const char *usage)
+{
+    fprintf(stderr, "mailconform: %s%s%s\n\n%s", msg, arg ? ": " : "", arg ? arg : "", usage);
+    return 2;
+}
+
+static bool parse_proto(const char *s, enum mc_proto *out)
+{
+    if (strcmp(s, "pop3") == 0) {
+        *out = MC_PROTO_POP3;
+        return true;
+    }
+    return false;
+}
+
+/* Parses the options shared by check and relay; returns 0, or 2 after a
+ * message. *i is advanced past an option's value. */
+static int common_opt(struct opts *o, int argc, char **argv, int *i, const char *usage, bool *handled)
+{
+    const char *a = argv[*i];
+    *handled = true;
+    if (strcmp(a, "--format") == 0 || strcmp(a, "--fail-on") == 0 || strcmp(a, "--protocol") == 0 ||
+        strcmp(a, "--color") == 0) {
+        const char *v;
+        if (*i + 1 >= argc)
+            return usage_error("option needs a value", a, usage);
+        v = argv[++*i];
+        if (strcmp(a, "--format") == 0 && !mc_format_parse(v, &o->format))
+            return usage_error("unknown format", v, usage);
+        if (strcmp(a, "--fail-on") == 0 && !mc_severity_parse(v, &o->fail_on))
+            return usage_error("unknown severity (error, warning, note)", v, usage);
+        if (strcmp(a, "--protocol") == 0 && !parse_proto(v, &o->proto))
+            return usage_error("unsupported protocol (pop3)", v, usage);
+        if (strcmp(a, "--color") == 0) {
+            if (strcmp(v, "auto") == 0) o->color = -1;
+            else if (strcmp(v, "always") == 0) o->color = 1;
+            else if (strcmp(v, "never") == 0) o->color = 0;
+            else return usage_error("--color takes auto, always or never", v, usage);
+        }
+        return 0;
+    }
+    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        o->quiet = true;
+        return 0;
+    }
+    *handled = false;
+    return 0;
+}
+
+static bool want_color(const struct opts *o)
+{
+    if (o->color >= 0)
+        return o->color == 1;
+    return getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+struct live {
+    char name[160];
+    struct mc_session *s;
+    enum mc_proto proto;     /* from '@ protocol', before the session starts */
+};
+
+struct checker {
+    struct mc_report *rep;
+    const char *file;
+    enum mc_proto default_proto;
+    struct live live[MC_CLI_MAX_SESSIONS];
+    unsigned n_live;
+    unsigned cur;            /* index into live */
+    bool overflow_said;
+};
+
+static void end_session(struct checker *k, struct live *l)
+{
+    if (!l->s)
+        return;
+    mc_session_finish(l->s);
+    mc_report_session(k->rep, mc_session_name(l->s), mc_session_proto(l->s), mc_session_validated(l->s),
+                      mc_session_findings(l->s));
+    mc_session_free(l->s);
+    l->s = NULL;
+}
+
+static struct mc_session *current(struct checker *k)
+{
+    struct live *l = &k->live[k->cur];
+    if (!l->s) {
+        enum mc_proto p = l->proto != MC_PROTO_UNKNOWN ? l->proto : k->default_proto;
+        l->s = mc_session_new(l->name, p, mc_report_finding, k->rep);
+        if (!l->s) {
+            fprintf(stderr, "mailconform: out of memory\n");
+            exit(2);
+        }
+    }
+    return l->s;
+}
+
+static void ck_directive(void *ctx, const char *key, const char *value, uint64_t line)
+{
+    struct checker *k = ctx;
+    if (strcmp(key, "session") == 0) {
+        char name[160];
+        unsigned i;
+        snprintf(name, sizeof(name), "%s#%s", k->file, value);
+        for (i = 0; i < k->n_live; i++)
+            if (strcmp(k->live[i].name, name) == 0)
+                break;
+        if (i == k->n_live) {
+            if (k->n_live == MC_CLI_MAX_SESSIONS) {
+                /* bounded: reuse the oldest slot after finishing it */
+                if (!k->overflow_said)
+                    mc_report_input_error(k->rep, k->file, line, 0,
+                                          "more than 1024 sessions open at once; finishing the oldest");
+                k->overflow_said = true;
+                k->rep->input_errors--; /* a note, not an input error */
+                i = 0;
+                end_session(k, &k->live[0]);
+            } else {
+                k->n_live++;
+            }
+            memset(&k->live[i], 0, sizeof(k->live[i]));
+            snprintf(k->live[i].name, sizeof(k->live[i].name), "%s", name);
+        }
+        k->cur = i;
+    } else if (strcmp(key, "protocol") == 0) {
+        enum mc_proto p;
+        if (!parse_proto(value, &p)) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "unsupported protocol '%s' (pop3)", value);
+            mc_report_input_error(k->rep, k->file, line, 0, msg);
+            return;
+        }
+        if (k->live[k->cur].s)
+            mc_report_input_error(k->rep, k->file, line, 0, "'@ protocol' must come before the session's data");
+        else
+            k->live[k->cur].proto = p;
+    }
+    /* other directives (client, server, comments for people) are informative */
+}
+
+static void ck_data(void *ctx, enum mc_dir dir, const uint8_t *buf, size_t len, uint64_t line)
+{
+    struct mc_origin o = {0, line};
+    mc_session_data(current(ctx), dir, buf, len, &o);
+}
+
+static void ck_tls(void *ctx, bool decrypted, uint64_t line)
+{
+    struct mc_origin o = {0, line};
+    mc_session_tls(current(ctx), decrypted, &o);
+}
+
+static void ck_gap(void *ctx, enum mc_dir dir, uint64_t n, uint64_t line)
+{
+    struct mc_origin o = {0, line};
+    mc_session_gap(current(ctx), dir, n, &o);
+}
+
+static void ck_close(void *ctx, enum mc_dir dir, uint64_t line)
+{
+    struct mc_origin o = {0, line};
+    mc_session_close(current(ctx), dir, &o);
+}
+
+static void ck_error(void *ctx, uint64_t line, uint64_t col, const char *msg)
+{
+    struct checker *k = ctx;
+    mc_report_input_error(k->rep, k->file, line, col, msg);
+}
+
+static void check_file(struct mc_report *rep, const char *path, enum mc_proto proto)
+{
+    static struct checker k; /* large: kept off the stack */
+    struct mc_transcript_handler h = {&k, ck_directive, ck_data, ck_tls, ck_gap, ck_close, ck_error};
+    FILE *f;
+    unsigned errors;
+
+    memset(&k, 0, sizeof(k));
+    k.rep = rep;
+    k.file = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    k.default_proto = proto;
+    k.n_live = 1;
+    snprintf(k.live[0].name, sizeof(k.live[0].name), "%s", k.file);
+    rep->input = k.file;
+
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        mc_report_input_error(rep, k.file, 0, 0, strerror(errno));
+        return;
+    }
+    errors = mc_transcript_read(f, &h);
+    if (errors >= MC_TRANSCRIPT_MAX_ERRORS)
+        mc_report_input_error(rep, k.file, 0, 0,
+                              "too many malformed lines; stopped reading (is this a transcript?)");
+    if (f != stdin)
+        fclose(f);
+    for (unsigned i = 0; i < k.n_live; i++)
+        end_session(&k, &k.live[i]);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct opts o = {MC_FMT_TEXT, MC_SEV_ERROR, MC_PROTO_UNKNOWN, -1, false};
+    struct mc_report rep;
+    char **files = calloc((size_t)argc, sizeof(*files));
+    int nfiles = 0, rc;
+
+    if (!files)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        bool handled;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage_check, stdout);
+            free(files);
+            return 0;
+        }
+        if (strcmp(argv[i], "--") == 0) {
+            while (++i < argc)
+                files[nfiles++] = argv[i];
+            break;
+        }
+        if (common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
+            free(files);
+            return 2;
+        }
+        if (handled)
+            continue;
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            free(files);
+            return usage_error("unknown option", argv[i], usage_check);
+        }
+        files[nfiles++] = argv[i];
+    }
+    if (nfiles == 0) {
+        free(files);
+        return usage_error("no input files", NULL, usage_check);
+    }
+
+    mc_report_init(&rep, stdout, o.format, o.fail_on);
+    rep.color = want_color(&o);
+    rep.quiet = o.quiet;
+    mc_report_begin(&rep);
+    for (int i = 0; i < nfiles; i++)
+        check_file(&rep, files[i], o.proto);
+    rep.input = NULL;
+    mc_report_end(&rep);
+    rc = mc_report_exit_code(&rep);
+    free(files);
+    return rc;
+}
+
+/* ---- relay ------------------------------------------------------------- */
+
+static void relay_session_end(void *ctx, const struct mc_session *s)
+{
+    mc_report_session(ctx, mc_session_name(s), mc_session_proto(s), mc_session_validated(s),
+                      mc_session_findings(s));
+}
+
+static int cmd_relay(int argc, char **argv)
+{
+    struct opts o = {MC_FMT_TEXT, MC_SEV_ERROR, MC_PROTO_UNKNOWN, -1, false};
+    struct mc_relay_opts ro;
+    struct mc_report rep;
+    char err[256] = "";
+    int rc;
+    bool check = false;
+
+    memset(&ro, 0, sizeof(ro));
+    ro.idle_timeout_ms = 300000;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool handled;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_relay, stdout);
+            return 0;
+        }
+        if (common_opt(&o, argc, argv, &i, usage_relay, &handled) != 0)
+            return 2;
+        if (handled)
+            continue;
+        if (strcmp(a, "--check") == 0) {
+            check = true;
+            continue;
+        }
+        if (strcmp(a, "--listen") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--record") == 0 ||
+            strcmp(a, "--max-sessions") == 0 || strcmp(a, "--idle-timeout") == 0) {
+            const char *v;
+            if (i + 1 >= argc)
+                return usage_error("option needs a value", a, usage_relay);
+            v = argv[++i];
+            if (strcmp(a, "--listen") == 0) ro.listen = v;
+            else if (strcmp(a, "--to") == 0) ro.to = v;
+            else if (strcmp(a, "--record") == 0) ro.record = v;
+            else {
+                char *end;
+                unsigned long n = strtoul(v, &end, 10);
+                if (*v == '\0' || *end != '\0' || n > 1000000)
+                    return usage_error("expected a number", v, usage_relay);
+                if (strcmp(a, "--max-sessions") == 0) ro.max_sessions = (unsigned)n;
+                else ro.idle_timeout_ms = (unsigned)n * 1000u;
+            }
+            continue;
+        }
+        return usage_error("unknown option", a, usage_relay);
+    }
+    if (!ro.listen || !ro.to)
+        return usage_error("--listen and --to are required", NULL, usage_relay);
+    if (o.format == MC_FMT_JSON)
+        return usage_error("relay streams findings: use --format text or jsonl", NULL, usage_relay);
+    if (!ro.record)
+        check = true;
+
+    mc_report_init(&rep, stdout, o.format, o.fail_on);
+    rep.color = want_color(&o);
+    rep.quiet = o.quiet;
+    ro.proto = o.proto;
+    ro.check = check;
+    ro.on_finding = mc_report_finding;
+    ro.finding_ctx = &rep;
+    ro.on_session_end = relay_session_end;
+    ro.log = stderr;
+    mc_report_begin(&rep);
+    rc = mc_relay_run(&ro, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "mailconform: %s\n", err[0] ? err : "relay failed");
+        rep.input_errors++;
+    }
+    mc_report_end(&rep);
+    return mc_report_exit_code(&rep);
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static int cmd_rules(int argc, char **argv)
+{
+    const char *fmt = "text";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs("usage: mailconform rules [--format text|md|json]\n\n"
+                  "Lists every rule: id, protocol, side at fault, RFC 2119 level, default\n"
+                  "severity, RFC and section, summary. '--format md' writes docs/rules.md.\n",
+                  stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            fmt = argv[++i];
+            if (strcmp(fmt, "text") && strcmp(fmt, "md") && strcmp(fmt, "json"))
+                return usage_error("unknown format (text, md, json)", fmt, "usage: mailconform rules [--format text|md|json]\n");
+            continue;
+        }
+        return usage_error("unknown option", argv[i], "usage: mailconform rules [--format text|md|json]\n");
+    }
+    mc_report_rules(stdout, fmt);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+    if (!cmd)
+        return usage_error("no command given", NULL, usage_main);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "relay") == 0)
+        return cmd_relay(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("mailconform %s\n", MC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    return usage_error("unknown command", cmd, usage_main);
+}

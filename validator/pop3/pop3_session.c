@@ -1,0 +1,623 @@
+/*
+ * POP3 session validation: RFC 1939 states AUTHORIZATION / TRANSACTION /
+ * UPDATE, RFC 2449 CAPA and PIPELINING, RFC 2595 s4 STLS, RFC 5034 AUTH.
+ *
+ * Commands queue up as they arrive (pipelining is legal with PIPELINING and
+ * happens without it); each status line answers the oldest one. A command is
+ * judged against the state when its answer arrives, which is when the server
+ * judged it. The session tells the response parser which answers are
+ * multi-line and the command parser when a SASL exchange runs.
+ */
+#include "session/session.h"
+#include "pop3/pop3_cmd.h"
+#include "pop3/pop3_resp.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum pstate { ST_GREETING, ST_AUTHORIZATION, ST_TRANSACTION, ST_DONE };
+static const char *const state_names[] = {"greeting", "AUTHORIZATION", "TRANSACTION", "UPDATE"};
+
+enum tls_state {
+    TLS_NONE,        /* plaintext */
+    TLS_STARTING,    /* +OK to STLS seen: the next octets are a handshake */
+    TLS_OPAQUE,      /* TLS running, records not decrypted */
+    TLS_PLAIN        /* TLS running, chunks are the decrypted plaintext */
+};
+
+/* bit per state a command is valid in (RFC 1939 s4-s7, RFC 2449 s5,
+ * RFC 2595 s4, RFC 5034 s4) */
+#define IN_AUTH (1u << ST_AUTHORIZATION)
+#define IN_TRANS (1u << ST_TRANSACTION)
+static const unsigned valid_in[MC_POP3_VERB_COUNT] = {
+    [MC_POP3_USER] = IN_AUTH, [MC_POP3_PASS] = IN_AUTH, [MC_POP3_APOP] = IN_AUTH,
+    [MC_POP3_AUTH] = IN_AUTH, [MC_POP3_STLS] = IN_AUTH,
+    [MC_POP3_STAT] = IN_TRANS, [MC_POP3_LIST] = IN_TRANS, [MC_POP3_RETR] = IN_TRANS,
+    [MC_POP3_DELE] = IN_TRANS, [MC_POP3_NOOP] = IN_TRANS, [MC_POP3_RSET] = IN_TRANS,
+    [MC_POP3_TOP] = IN_TRANS, [MC_POP3_UIDL] = IN_TRANS,
+    [MC_POP3_QUIT] = IN_AUTH | IN_TRANS, [MC_POP3_CAPA] = IN_AUTH | IN_TRANS,
+};
+
+struct pending {
+    enum mc_pop3_verb verb;
+    unsigned argc;
+    bool syntax_ok;
+    bool num_ok;
+    bool injected;          /* sent in plaintext behind STLS */
+    bool cancelled;         /* AUTH: the client sent "*" */
+    bool sasl_ir_plain;     /* AUTH PLAIN/LOGIN: a password mechanism */
+    uint64_t msg;
+    uint64_t off;           /* offset of the command line */
+    char excerpt[MC_EXCERPT_MAX];
+};
+
+struct pop3 {
+    struct mc_session_ctx *c;
+    struct mc_pop3_cmd cmd;
+    struct mc_pop3_resp resp;
+    enum pstate state;
+    enum tls_state tls;
+    bool tls_active;
+
+    struct pending q[MC_POP3_PENDING_MAX];
+    unsigned q_head, q_len;
+    uint64_t q_dropped;
+    struct pending cur;       /* command whose multi-line answer is running */
+
+    bool greeting_timestamp;
+    bool user_ok;             /* the previous command was an accepted USER */
+    bool quit_sent;
+    bool awaiting_stls;       /* STLS sent, its answer not yet seen */
+    unsigned injected_dropped;/* injected commands discarded at TLS start */
+    bool capa_after_tls;
+
+    /* capabilities from the last CAPA answer */
+    bool cap_stls, cap_pipelining;
+
+    uint8_t deleted[MC_POP3_MSGS_TRACKED / 8];
+    uint64_t uid_hash[MC_POP3_UIDS_TRACKED * 2];  /* open addressing, 0 = empty */
+    unsigned uid_n;
+
+    /* rules reported at most once per session */
+    bool said_before_greeting, said_after_quit, said_pipelining, said_cleartext,
+        said_capa_not_reissued;
+};
+
+static void emit_line(struct pop3 *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
+                      const struct mc_span *secret, const char *msg)
+{
+    char ex[MC_EXCERPT_MAX];
+    mc_excerpt(ex, line->ptr, line->len, line->off, secret ? secret->off : 0,
+               secret ? secret->len : 0);
+    if (msg)
+        mc__emit(s->c, r, off, ex, "%s", msg);
+    else
+        mc__emit(s->c, r, off, ex, NULL);
+}
+
+static void map_anoms(struct pop3 *s, const struct mc_anoms *a, enum mc_side side,
+                      const struct mc_span *line, const struct mc_span *secret)
+{
+    for (unsigned i = 0; i < a->n; i++) {
+        enum mc_rule r;
+        enum mc_anom code = (enum mc_anom)a->hit[i].code;
+        if (mc_rule_for_anom(code, MC_PROTO_POP3, side, &r)) {
+            char msg[MC_MESSAGE_MAX];
+            snprintf(msg, sizeof(msg), "%s: %s", mc_rule_info(r)->summary, mc_anom_desc(code));
+            emit_line(s, r, a->hit[i].off, line, secret, msg);
+        }
+    }
+}
+
+static bool is_deleted(const struct pop3 *s, uint64_t msg)
+{
+    return msg > 0 && msg <= MC_POP3_MSGS_TRACKED &&
+           (s->deleted[(msg - 1) / 8] & (1u << ((msg - 1) % 8)));
+}
+
+static void set_deleted(struct pop3 *s, uint64_t msg)
+{
+    if (msg > 0 && msg <= MC_POP3_MSGS_TRACKED)
+        s->deleted[(msg - 1) / 8] |= (uint8_t)(1u << ((msg - 1) % 8));
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+/* Returns true if the uid was already in this listing. */
+static bool uid_seen(struct pop3 *s, const uint8_t *p, size_t n)
+{
+    const size_t slots = sizeof(s->uid_hash) / sizeof(s->uid_hash[0]);
+    uint64_t h = fnv1a(p, n);
+    size_t i = (size_t)(h % slots);
+    if (s->uid_n >= MC_POP3_UIDS_TRACKED)
+        return false; /* bounded: later ids of huge listings are not compared */
+    while (s->uid_hash[i]) {
+        if (s->uid_hash[i] == h)
+            return true;
+        i = (i + 1) % slots;
+    }
+    s->uid_hash[i] = h;
+    s->uid_n++;
+    return false;
+}
+
+static void pop3_init(void *p, struct mc_session_ctx *c)
+{
+    struct pop3 *s = p;
+    memset(s, 0, sizeof(*s));
+    s->c = c;
+    mc_pop3_cmd_init(&s->cmd);
+    mc_pop3_resp_init(&s->resp);
+    s->state = ST_GREETING;
+}
+
+/* ---- client side ------------------------------------------------------- */
+
+static bool password_mech(const struct mc_span *m)
+{
+    return (m->len == 5 && strncasecmp((const char *)m->ptr, "PLAIN", 5) == 0) ||
+           (m->len == 5 && strncasecmp((const char *)m->ptr, "LOGIN", 5) == 0);
+}
+
+static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
+{
+    struct pending pd;
+
+    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, &ev->line, &ev->secret);
+
+    if (s->state == ST_GREETING && !s->said_before_greeting) {
+        s->said_before_greeting = true;
+        emit_line(s, MC_R_POP3_CMD_BEFORE_GREETING, ev->line.off, &ev->line, &ev->secret, NULL);
+    }
+    if (s->quit_sent && !s->said_after_quit) {
+        s->said_after_quit = true;
+        emit_line(s, MC_R_POP3_CMD_AFTER_QUIT, ev->line.off, &ev->line, &ev->secret, NULL);
+    }
+    if (ev->verb == MC_POP3_UNKNOWN && ev->keyword.len > 0 && !mc_anoms_has(&ev->anoms, MC_ANOM_POP3_KEYWORD_SYNTAX))
+        emit_line(s, MC_R_POP3_UNKNOWN_COMMAND, ev->line.off, &ev->line, &ev->secret, NULL);
+
+    memset(&pd, 0, sizeof(pd));
+    pd.verb = ev->verb;
+    pd.argc = ev->argc;
+    pd.syntax_ok = ev->syntax_ok;
+    pd.num_ok = ev->num_ok[0];
+    pd.msg = ev->num[0];
+    pd.off = ev->line.off;
+    mc_excerpt(pd.excerpt, ev->line.ptr, ev->line.len, ev->line.off, ev->secret.off, ev->secret.len);
+
+    if (s->awaiting_stls) {
+        /* RFC 2595 s4: nothing may follow STLS until the answer and the
+         * handshake; a server that reads it is open to CVE-2011-0411 style
+         * injection */
+        pd.injected = true;
+        emit_line(s, MC_R_POP3_STLS_CMD_INJECTION, ev->line.off, &ev->line, &ev->secret,
+                  "command sent behind STLS before the server's answer and the TLS handshake");
+    } else if (s->q_len > 0 && !s->cap_pipelining && !s->said_pipelining && s->state != ST_GREETING) {
+        s->said_pipelining = true;
+        emit_line(s, MC_R_POP3_PIPELINING_UNADVERTISED, ev->line.off, &ev->line, &ev->secret, NULL);
+    }
+
+    if (ev->verb == MC_POP3_AUTH && ev->argc >= 1)
+        pd.sasl_ir_plain = password_mech(&ev->arg[0]);
+    if (!s->tls_active && s->cap_stls && !s->said_cleartext &&
+        (ev->verb == MC_POP3_PASS || pd.sasl_ir_plain)) {
+        s->said_cleartext = true;
+        emit_line(s, MC_R_POP3_CLEARTEXT_PASSWORD, ev->line.off, &ev->line, &ev->secret, NULL);
+    }
+    if (s->tls_active && s->tls == TLS_PLAIN) {
+        if (ev->verb == MC_POP3_CAPA)
+            s->capa_after_tls = true;
+        else if (!s->capa_after_tls && !s->said_capa_not_reissued &&
+                 (ev->verb == MC_POP3_USER || ev->verb == MC_POP3_PASS ||
+                  ev->verb == MC_POP3_APOP || ev->verb == MC_POP3_AUTH)) {
+            s->said_capa_not_reissued = true;
+            emit_line(s, MC_R_POP3_CAPA_NOT_REISSUED, ev->line.off, &ev->line, &ev->secret, NULL);
+        }
+    }
+    if (ev->verb == MC_POP3_STLS)
+        s->awaiting_stls = true;
+    if (ev->verb == MC_POP3_QUIT)
+        s->quit_sent = true;
+
+    if (s->q_len == MC_POP3_PENDING_MAX) {
+        s->q_dropped++;   /* bounded: the oldest answer will be misattributed */
+        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
+        s->q_len--;
+    }
+    s->q[(s->q_head + s->q_len) % MC_POP3_PENDING_MAX] = pd;
+    s->q_len++;
+}
+
+static void on_sasl(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
+{
+    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, &ev->line, &ev->secret);
+    if (ev->cancel && s->q_len > 0 && s->q[s->q_head].verb == MC_POP3_AUTH)
+        s->q[s->q_head].cancelled = true;
+}
+
+/* ---- server side ------------------------------------------------------- */
+
+static void on_greeting(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    size_t at, len;
+    enum mc_anom a;
+    if (ev->status != MC_POP3_STATUS_OK)
+        emit_line(s, MC_R_POP3_GREETING_NOT_OK, ev->line.off, &ev->line, NULL, NULL);
+    if (mc_pop3_find_timestamp(ev->text.ptr, ev->text.len, &at, &len, &a)) {
+        s->greeting_timestamp = true;
+        if (a != MC_ANOM_NONE)
+            emit_line(s, MC_R_POP3_TIMESTAMP_SYNTAX, ev->text.off + at, &ev->line, NULL, NULL);
+    }
+    s->state = ST_AUTHORIZATION;
+}
+
+static bool multiline_answer(const struct pending *pd)
+{
+    switch (pd->verb) {
+    case MC_POP3_RETR:
+    case MC_POP3_TOP:
+    case MC_POP3_CAPA:
+        return true;
+    case MC_POP3_LIST:
+    case MC_POP3_UIDL:
+        return pd->argc == 0;
+    default:
+        return false;
+    }
+}
+
+/* The command is judged now: the state it meets is the state the server
+ * met when it answered. */
+static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3_resp_ev *ev)
+{
+    bool ok = ev->status == MC_POP3_STATUS_OK;
+    bool state_ok = true;
+    char msg[MC_MESSAGE_MAX];
+
+    if (pd->verb != MC_POP3_UNKNOWN && !(valid_in[pd->verb] & (1u << s->state))) {
+        state_ok = false;
+        snprintf(msg, sizeof(msg), "%s is not permitted in the %s state",
+                 mc_pop3_verb_name(pd->verb), state_names[s->state]);
+        mc__emit(s->c, pd->verb == MC_POP3_STLS ? MC_R_POP3_STLS_WRONG_STATE : MC_R_POP3_CMD_WRONG_STATE,
+                 pd->off, pd->excerpt, "%s", msg);
+    } else if (pd->verb == MC_POP3_PASS && !s->user_ok) {
+        state_ok = false;
+        mc__emit(s->c, MC_R_POP3_PASS_WITHOUT_USER, pd->off, pd->excerpt, NULL);
+    }
+    if (ok && !state_ok)
+        emit_line(s, MC_R_POP3_OK_IN_WRONG_STATE, ev->line.off, &ev->line, NULL, NULL);
+    if (ok && state_ok && !pd->syntax_ok && pd->verb != MC_POP3_UNKNOWN)
+        emit_line(s, MC_R_POP3_OK_TO_INVALID, ev->line.off, &ev->line, NULL, NULL);
+
+    if (state_ok && pd->num_ok && s->state == ST_TRANSACTION && is_deleted(s, pd->msg) &&
+        (pd->verb == MC_POP3_RETR || pd->verb == MC_POP3_DELE || pd->verb == MC_POP3_TOP ||
+         pd->verb == MC_POP3_LIST || pd->verb == MC_POP3_UIDL)) {
+        mc__emit(s->c, MC_R_POP3_CMD_DELETED_MSG, pd->off, pd->excerpt,
+                 "message %llu is marked as deleted", (unsigned long long)pd->msg);
+        if (ok)
+            emit_line(s, MC_R_POP3_OK_FOR_DELETED, ev->line.off, &ev->line, NULL, NULL);
+    }
+
+    if (!ok || !state_ok)
+        return;
+    /* effects of an accepted command */
+    switch (pd->verb) {
+    case MC_POP3_PASS:
+    case MC_POP3_APOP:
+    case MC_POP3_AUTH:
+        if (pd->verb == MC_POP3_APOP && !s->greeting_timestamp)
+            emit_line(s, MC_R_POP3_APOP_NO_TIMESTAMP, ev->line.off, &ev->line, NULL, NULL);
+        if (pd->verb == MC_POP3_AUTH && pd->cancelled)
+            emit_line(s, MC_R_POP3_AUTH_CANCEL_ACCEPTED, ev->line.off, &ev->line, NULL, NULL);
+        s->state = ST_TRANSACTION;
+        memset(s->deleted, 0, sizeof(s->deleted));
+        break;
+    case MC_POP3_STAT: {
+        uint64_t n, sz;
+        size_t bad;
+        if (mc_pop3_parse_listing(ev->text.ptr, ev->text.len, &n, &sz, &bad) != MC_ANOM_NONE)
+            emit_line(s, MC_R_POP3_LISTING_SYNTAX, ev->text.off + bad, &ev->line, NULL,
+                      "STAT answer is not '+OK count size'");
+        break;
+    }
+    case MC_POP3_LIST:
+    case MC_POP3_UIDL:
+        if (pd->argc == 1) {
+            uint64_t n = 0, sz;
+            size_t bad, ua, ul;
+            enum mc_anom a = pd->verb == MC_POP3_LIST
+                                 ? mc_pop3_parse_listing(ev->text.ptr, ev->text.len, &n, &sz, &bad)
+                                 : mc_pop3_parse_uidl(ev->text.ptr, ev->text.len, &n, &ua, &ul, &bad);
+            enum mc_rule r;
+            if (a != MC_ANOM_NONE && mc_rule_for_anom(a, MC_PROTO_POP3, MC_SIDE_SERVER, &r))
+                emit_line(s, r, ev->text.off + bad, &ev->line, NULL, NULL);
+            else if (a == MC_ANOM_NONE && pd->num_ok && n != pd->msg)
+                emit_line(s, MC_R_POP3_LISTING_WRONG_MSG, ev->text.off, &ev->line, NULL, NULL);
+        }
+        break;
+    case MC_POP3_DELE:
+        if (pd->num_ok)
+            set_deleted(s, pd->msg);
+        break;
+    case MC_POP3_RSET:
+        memset(s->deleted, 0, sizeof(s->deleted));
+        break;
+    case MC_POP3_QUIT:
+        s->state = ST_DONE;
+        break;
+    case MC_POP3_STLS:
+        s->tls = TLS_STARTING;
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    struct pending pd;
+
+    map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+    if (s->state == ST_GREETING) {
+        on_greeting(s, ev);
+        return;
+    }
+    if (s->q_len == 0) {
+        if (s->injected_dropped > 0) {
+            s->injected_dropped--;
+            emit_line(s, MC_R_POP3_STLS_INJECTION_ANSWERED, ev->line.off, &ev->line, NULL,
+                      "the server answered a command the client sent in plaintext behind STLS");
+        } else {
+            emit_line(s, MC_R_POP3_UNSOLICITED_RESPONSE, ev->line.off, &ev->line, NULL, NULL);
+        }
+        return;
+    }
+    pd = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
+    s->q_len--;
+
+    if (pd.verb == MC_POP3_AUTH)
+        mc_pop3_cmd_expect_sasl(&s->cmd, false);
+    if (pd.verb == MC_POP3_STLS)
+        s->awaiting_stls = false;
+    if (pd.verb != MC_POP3_USER && pd.verb != MC_POP3_PASS)
+        s->user_ok = false;
+
+    judge(s, &pd, ev);
+
+    if (pd.verb == MC_POP3_USER)
+        s->user_ok = ev->status == MC_POP3_STATUS_OK;
+    else if (pd.verb == MC_POP3_PASS)
+        s->user_ok = false;
+
+    if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
+        mc_pop3_resp_expect_multiline(&s->resp);
+        s->cur = pd;
+        s->uid_n = 0;
+        memset(s->uid_hash, 0, sizeof(s->uid_hash));
+        if (pd.verb == MC_POP3_CAPA) {
+            s->cap_stls = false;
+            s->cap_pipelining = false;
+        }
+    }
+}
+
+static void on_cont(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+    if (s->q_len > 0 && s->q[s->q_head].verb == MC_POP3_AUTH) {
+        mc_pop3_cmd_expect_sasl(&s->cmd, true);
+        return;
+    }
+    emit_line(s, MC_R_POP3_UNSOLICITED_RESPONSE, ev->line.off, &ev->line, NULL,
+              "SASL continuation '+' outside an AUTH exchange");
+}
+
+static void on_body(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    const uint8_t *p = ev->line.ptr;
+    size_t n = ev->line.len, bad = 0;
+    enum mc_anom a = MC_ANOM_NONE;
+    enum mc_rule r;
+
+    map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+    switch (s->cur.verb) {
+    case MC_POP3_LIST: {
+        uint64_t msg, sz;
+        a = mc_pop3_parse_listing(p, n, &msg, &sz, &bad);
+        if (a == MC_ANOM_NONE && is_deleted(s, msg))
+            emit_line(s, MC_R_POP3_LISTING_DELETED, ev->line.off, &ev->line, NULL, NULL);
+        break;
+    }
+    case MC_POP3_UIDL: {
+        uint64_t msg;
+        size_t ua, ul;
+        a = mc_pop3_parse_uidl(p, n, &msg, &ua, &ul, &bad);
+        if (a == MC_ANOM_NONE) {
+            if (is_deleted(s, msg))
+                emit_line(s, MC_R_POP3_LISTING_DELETED, ev->line.off, &ev->line, NULL, NULL);
+            if (uid_seen(s, p + ua, ul))
+                emit_line(s, MC_R_POP3_UID_DUPLICATE, ev->line.off + ua, &ev->line, NULL, NULL);
+        }
+        break;
+    }
+    case MC_POP3_CAPA: {
+        size_t tl;
+        /* RFC 2449 s5: 512 octets including CRLF; the line layer has no
+         * limit inside multi-line bodies, so it is checked here */
+        if (ev->line_len + 2 + (ev->stuffed ? 1 : 0) > MC_POP3_RESP_LINE_MAX)
+            emit_line(s, MC_R_POP3_CAPA_LINE_TOO_LONG, ev->line.off + MC_POP3_RESP_LINE_MAX - 2,
+                      &ev->line, NULL, NULL);
+        a = ev->stuffed ? MC_ANOM_POP3_CAPA_SYNTAX : mc_pop3_parse_capa(p, n, &tl, &bad);
+        if (a == MC_ANOM_NONE) {
+            if (tl == 4 && strncasecmp((const char *)p, "STLS", 4) == 0) {
+                s->cap_stls = true;
+                if (s->tls_active)
+                    emit_line(s, MC_R_POP3_STLS_ADVERTISED_IN_TLS, ev->line.off, &ev->line, NULL, NULL);
+            } else if (tl == 10 && strncasecmp((const char *)p, "PIPELINING", 10) == 0) {
+                s->cap_pipelining = true;
+            }
+        }
+        break;
+    }
+    default:
+        return; /* RETR, TOP: message content, no structure to check */
+    }
+    if (a != MC_ANOM_NONE && mc_rule_for_anom(a, MC_PROTO_POP3, MC_SIDE_SERVER, &r))
+        emit_line(s, r, ev->line.off + bad, &ev->line, NULL, NULL);
+}
+
+static void on_end(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+}
+
+static void on_resp(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    switch (ev->type) {
+    case MC_POP3_RESP_STATUS: on_status(s, ev); break;
+    case MC_POP3_RESP_CONT: on_cont(s, ev); break;
+    case MC_POP3_RESP_BODY: on_body(s, ev); break;
+    case MC_POP3_RESP_END: on_end(s, ev); break;
+    }
+}
+
+/* ---- plumbing ---------------------------------------------------------- */
+
+static void feed(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        size_t used = 0;
+        if (dir == MC_DIR_C2S) {
+            struct mc_pop3_cmd_ev ev;
+            if (mc_pop3_cmd_feed(&s->cmd, buf, len, &used, &ev) == MC_EVENT) {
+                if (ev.type == MC_POP3_CMD_SASL)
+                    on_sasl(s, &ev);
+                else
+                    on_command(s, &ev);
+            }
+        } else {
+            struct mc_pop3_resp_ev ev;
+            if (mc_pop3_resp_feed(&s->resp, buf, len, &used, &ev) == MC_EVENT)
+                on_resp(s, &ev);
+        }
+        buf += used;
+        len -= used;
+    }
+}
+
+static void drop_injected(struct pop3 *s)
+{
+    /* A conformant server throws away what was pipelined behind STLS; keep
+     * count so an answer to it inside TLS is recognised. */
+    while (s->q_len > 0 && s->q[s->q_head].injected) {
+        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
+        s->q_len--;
+        s->injected_dropped++;
+    }
+}
+
+static void pop3_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    struct pop3 *s = p;
+    if (s->tls == TLS_STARTING && dir == MC_DIR_S2C && len > 0 && (buf[0] == '+' || buf[0] == '-')) {
+        /* Plaintext where the TLS handshake must begin (RFC 2595 s4). If
+         * commands were injected behind STLS, this answers them. */
+        uint64_t off = mc_pop3_resp_offset(&s->resp);
+        char ex[MC_EXCERPT_MAX];
+        mc_escape(ex, sizeof(ex), buf, len < 64 ? len : 64);
+        if (s->q_len > 0 && s->q[s->q_head].injected)
+            mc__emit(s->c, MC_R_POP3_STLS_INJECTION_ANSWERED, off, ex,
+                     "plaintext answer to a command pipelined behind STLS");
+        else
+            mc__emit(s->c, MC_R_POP3_STLS_RESPONSE_INJECTION, off, ex,
+                     "plaintext after the +OK to STLS where the TLS handshake must start");
+        s->tls = TLS_OPAQUE;
+        s->tls_active = true;
+        drop_injected(s);
+        mc_pop3_resp_gap(&s->resp, len);
+        return;
+    }
+    if (s->tls == TLS_STARTING) {
+        s->tls = TLS_OPAQUE;
+        s->tls_active = true;
+        drop_injected(s);
+    }
+    if (s->tls == TLS_OPAQUE) {
+        /* TLS records: keep offsets right, look no further */
+        if (dir == MC_DIR_C2S)
+            mc_pop3_cmd_gap(&s->cmd, len);
+        else
+            mc_pop3_resp_gap(&s->resp, len);
+        return;
+    }
+    feed(s, dir, buf, len);
+}
+
+static void pop3_tls(void *p, bool decrypted)
+{
+    struct pop3 *s = p;
+    s->tls_active = true;
+    s->awaiting_stls = false;
+    drop_injected(s);
+    /* RFC 2595 s4: capabilities learned before TLS are void */
+    s->cap_stls = false;
+    s->cap_pipelining = false;
+    s->capa_after_tls = false;
+    s->tls = decrypted ? TLS_PLAIN : TLS_OPAQUE;
+}
+
+static void pop3_gap(void *p, enum mc_dir dir, uint64_t n)
+{
+    struct pop3 *s = p;
+    if (dir == MC_DIR_C2S)
+        mc_pop3_cmd_gap(&s->cmd, n);
+    else
+        mc_pop3_resp_gap(&s->resp, n);
+}
+
+static void pop3_close(void *p, enum mc_dir dir)
+{
+    struct pop3 *s = p;
+    if (s->tls == TLS_OPAQUE)
+        return;
+    if (dir == MC_DIR_C2S) {
+        struct mc_pop3_cmd_ev ev;
+        while (mc_pop3_cmd_finish(&s->cmd, &ev) == MC_EVENT) {
+            if (ev.type == MC_POP3_CMD_SASL)
+                on_sasl(s, &ev);
+            else
+                on_command(s, &ev);
+        }
+    } else {
+        struct mc_pop3_resp_ev ev;
+        while (mc_pop3_resp_finish(&s->resp, &ev) == MC_EVENT)
+            on_resp(s, &ev);
+    }
+}
+
+static bool pop3_in_tls(const void *p)
+{
+    const struct pop3 *s = p;
+    return s->tls != TLS_NONE;
+}
+
+const struct mc_proto_ops mc_pop3_ops = {
+    .proto = MC_PROTO_POP3,
+    .size = sizeof(struct pop3),
+    .init = pop3_init,
+    .data = pop3_data,
+    .tls = pop3_tls,
+    .gap = pop3_gap,
+    .close = pop3_close,
+    .in_tls = pop3_in_tls,
+};

@@ -1,0 +1,249 @@
+/* The generic session: protocol detection, origin tracking, dispatch. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Client octets held while the protocol is not yet known (the client may
+ * speak first, e.g. a capture that starts mid-stream). Beyond this they are
+ * dropped and announced to the protocol as a gap. */
+#define MC_DETECT_HOLD 4096
+
+struct mc_session {
+    struct mc_session_ctx ctx;
+    const struct mc_proto_ops *ops;
+    void *proto_state;
+    bool detected;
+    bool closed[2];
+    bool finished;
+    uint8_t hold[MC_DETECT_HOLD];
+    size_t hold_len;
+    uint64_t hold_dropped;
+    struct mc_origin hold_origin;
+    char name[128];
+};
+
+static void record_origin(struct mc_session_ctx *c, enum mc_dir d, const struct mc_origin *o)
+{
+    unsigned h;
+    if (!o)
+        return;
+    h = c->ring_head[d];
+    c->ring[d][h].off = c->pos[d];
+    c->ring[d][h].o = *o;
+    c->ring_head[d] = (h + 1) % MC_ORIGIN_RING;
+    if (c->ring_count[d] < MC_ORIGIN_RING)
+        c->ring_count[d]++;
+}
+
+static struct mc_origin origin_of(const struct mc_session_ctx *c, enum mc_dir d, uint64_t off)
+{
+    struct mc_origin best = {0, 0};
+    unsigned n = c->ring_count[d];
+    /* newest first: the chunk with the largest start offset <= off */
+    for (unsigned i = 0; i < n; i++) {
+        unsigned idx = (c->ring_head[d] + MC_ORIGIN_RING - 1 - i) % MC_ORIGIN_RING;
+        best = c->ring[d][idx].o;
+        if (c->ring[d][idx].off <= off)
+            break;
+    }
+    return best;
+}
+
+void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char *excerpt,
+              const char *fmt, ...)
+{
+    const struct mc_rule_info *ri = mc_rule_info(r);
+    struct mc_finding f;
+    memset(&f, 0, sizeof(f));
+    f.rule = r;
+    f.severity = ri->severity;
+    f.side = ri->side;
+    f.proto = ri->proto;
+    f.dir = ri->side == MC_SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
+    f.session = c->name;
+    f.offset = off;
+    f.origin = origin_of(c, f.dir, off);
+    if (excerpt)
+        snprintf(f.excerpt, sizeof(f.excerpt), "%s", excerpt);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f.message, sizeof(f.message), fmt, ap);
+        va_end(ap);
+    } else {
+        snprintf(f.message, sizeof(f.message), "%s", ri->summary);
+    }
+    c->findings++;
+    if (c->fn)
+        c->fn(c->fn_ctx, &f);
+}
+
+static const struct mc_proto_ops *ops_for(enum mc_proto p)
+{
+    switch (p) {
+    case MC_PROTO_POP3:
+        return &mc_pop3_ops;
+    default:
+        return NULL; /* IMAP and SMTP validators land in their own issues */
+    }
+}
+
+static bool set_proto(struct mc_session *s, enum mc_proto p)
+{
+    s->ctx.proto = p;
+    s->detected = true;
+    s->ops = ops_for(p);
+    if (!s->ops)
+        return true;
+    s->proto_state = calloc(1, s->ops->size);
+    if (!s->proto_state) {
+        s->ops = NULL;
+        return false;
+    }
+    s->ops->init(s->proto_state, &s->ctx);
+    return true;
+}
+
+struct mc_session *mc_session_new(const char *name, enum mc_proto proto, mc_finding_fn fn,
+                                  void *fn_ctx)
+{
+    struct mc_session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    snprintf(s->name, sizeof(s->name), "%s", name ? name : "session");
+    s->ctx.name = s->name;
+    s->ctx.fn = fn;
+    s->ctx.fn_ctx = fn_ctx;
+    if (proto != MC_PROTO_UNKNOWN && !set_proto(s, proto)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static enum mc_proto sniff(const uint8_t *b, size_t n)
+{
+    if (n >= 1 && (b[0] == '+' || b[0] == '-'))
+        return MC_PROTO_POP3;
+    if (n >= 1 && b[0] == '*')
+        return MC_PROTO_IMAP;
+    if (n >= 1 && b[0] >= '1' && b[0] <= '5')
+        return MC_PROTO_SMTP;
+    if (n >= 1 && b[0] == 0x16)
+        return MC_PROTO_TLS;
+    return MC_PROTO_UNKNOWN;
+}
+
+static void deliver(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
+                    const struct mc_origin *origin)
+{
+    record_origin(&s->ctx, dir, origin);
+    s->ctx.pos[dir] += len;
+    if (s->ops)
+        s->ops->data(s->proto_state, dir, buf, len);
+}
+
+void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
+                     const struct mc_origin *origin)
+{
+    if (len == 0 || s->finished)
+        return;
+    if (!s->detected) {
+        if (dir == MC_DIR_C2S) {
+            size_t room = MC_DETECT_HOLD - s->hold_len;
+            size_t take = len < room ? len : room;
+            if (s->hold_len == 0 && origin)
+                s->hold_origin = *origin;
+            memcpy(s->hold + s->hold_len, buf, take);
+            s->hold_len += take;
+            s->hold_dropped += len - take;
+            return;
+        }
+        if (!set_proto(s, sniff(buf, len)))
+            return;
+        /* Replay held client octets in order before the server's. */
+        if (s->hold_len)
+            deliver(s, MC_DIR_C2S, s->hold, s->hold_len, &s->hold_origin);
+        if (s->hold_dropped && s->ops) {
+            s->ops->gap(s->proto_state, MC_DIR_C2S, s->hold_dropped);
+            s->ctx.pos[MC_DIR_C2S] += s->hold_dropped;
+        }
+    }
+    deliver(s, dir, buf, len, origin);
+}
+
+void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin *origin)
+{
+    (void)origin;
+    if (!s->detected)
+        return; /* implicit TLS before any plaintext: nothing to validate yet */
+    if (s->ops && s->ops->tls)
+        s->ops->tls(s->proto_state, decrypted);
+}
+
+void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin)
+{
+    if (!s->detected) {
+        if (dir == MC_DIR_C2S)
+            s->hold_dropped += n;
+        return;
+    }
+    record_origin(&s->ctx, dir, origin);
+    s->ctx.pos[dir] += n;
+    if (s->ops)
+        s->ops->gap(s->proto_state, dir, n);
+}
+
+void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin)
+{
+    (void)origin;
+    if (s->closed[dir])
+        return;
+    s->closed[dir] = true;
+    if (s->ops)
+        s->ops->close(s->proto_state, dir);
+}
+
+void mc_session_finish(struct mc_session *s)
+{
+    if (s->finished)
+        return;
+    mc_session_close(s, MC_DIR_C2S, NULL);
+    mc_session_close(s, MC_DIR_S2C, NULL);
+    s->finished = true;
+}
+
+void mc_session_free(struct mc_session *s)
+{
+    if (!s)
+        return;
+    free(s->proto_state);
+    free(s);
+}
+
+enum mc_proto mc_session_proto(const struct mc_session *s)
+{
+    return s->ctx.proto;
+}
+
+bool mc_session_in_tls(const struct mc_session *s)
+{
+    return s->ops && s->ops->in_tls && s->ops->in_tls(s->proto_state);
+}
+
+bool mc_session_validated(const struct mc_session *s)
+{
+    return s->ops != NULL;
+}
+
+const char *mc_session_name(const struct mc_session *s)
+{
+    return s->name;
+}
+
+uint64_t mc_session_findings(const struct mc_session *s)
+{
+    return s->ctx.findings;
+}

@@ -1,0 +1,83 @@
+/*
+ * Sessions: one conversation between a client and a server, fed as ordered
+ * chunks (direction, bytes, origin) plus markers (TLS starts, bytes missing,
+ * a side closed). A session knows nothing of where bytes came from
+ * (transcript, relay, capture, probe); it detects the protocol if not told,
+ * drives that protocol's state machine and reports findings to a callback.
+ */
+#ifndef MC_SESSION_H
+#define MC_SESSION_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include "finding.h"
+
+#define MC_ORIGIN_RING 256
+
+/* What every protocol session shares: identity, output, offset bookkeeping. */
+struct mc_session_ctx {
+    const char *name;
+    enum mc_proto proto;
+    mc_finding_fn fn;
+    void *fn_ctx;
+    uint64_t pos[2];                       /* octets seen per direction */
+    struct { uint64_t off; struct mc_origin o; } ring[2][MC_ORIGIN_RING];
+    unsigned ring_head[2], ring_count[2];
+    uint64_t findings;
+};
+
+/* Reports rule r at absolute offset off of the direction the rule's side
+ * sends. The excerpt may be NULL. The message is printf-formatted; NULL
+ * uses the rule's summary. */
+void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char *excerpt,
+              const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+struct mc_session;
+
+/* name is copied. proto MC_PROTO_UNKNOWN: detect from the first server bytes
+ * ("+OK"/"-ERR" POP3, "* " IMAP, "NNN" SMTP). Returns NULL on allocation
+ * failure. */
+struct mc_session *mc_session_new(const char *name, enum mc_proto proto, mc_finding_fn fn,
+                                  void *fn_ctx);
+void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
+                     const struct mc_origin *origin);
+/* TLS starts. decrypted: the chunks that follow are the plaintext inside
+ * TLS (a key log, a probe, a hand-written test); otherwise they are TLS
+ * records the session does not look into. */
+void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin *origin);
+void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n,
+                    const struct mc_origin *origin);
+void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin);
+/* End of input: closes both directions; reports what is left open. */
+void mc_session_finish(struct mc_session *s);
+void mc_session_free(struct mc_session *s);
+
+enum mc_proto mc_session_proto(const struct mc_session *s);
+/* True once the protocol has switched to TLS (e.g. after +OK to STLS). */
+bool mc_session_in_tls(const struct mc_session *s);
+/* False when the protocol has no validator yet (counted, not checked). */
+bool mc_session_validated(const struct mc_session *s);
+const char *mc_session_name(const struct mc_session *s);
+uint64_t mc_session_findings(const struct mc_session *s);
+
+/* A protocol's session machine, plugged into the generic session. */
+struct mc_proto_ops {
+    enum mc_proto proto;
+    size_t size;
+    void (*init)(void *p, struct mc_session_ctx *c);
+    void (*data)(void *p, enum mc_dir dir, const uint8_t *buf, size_t len);
+    void (*tls)(void *p, bool decrypted);
+    void (*gap)(void *p, enum mc_dir dir, uint64_t n);
+    void (*close)(void *p, enum mc_dir dir);
+    bool (*in_tls)(const void *p);
+};
+
+extern const struct mc_proto_ops mc_pop3_ops;
+
+#endif
