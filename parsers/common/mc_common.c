@@ -83,6 +83,11 @@ bool mc_base64_valid(const uint8_t *s, size_t n, size_t *bad_out)
     return true;
 }
 
+bool mc_base64_valid_prefix(const uint8_t *s, size_t n, bool truncated, size_t *bad_out)
+{
+    return mc_base64_valid(s, truncated ? n - n % 4 : n, bad_out);
+}
+
 bool mc_parse_u64(const uint8_t *s, size_t n, uint64_t max, uint64_t *v_out)
 {
     uint64_t v = 0;
@@ -92,7 +97,7 @@ bool mc_parse_u64(const uint8_t *s, size_t n, uint64_t max, uint64_t *v_out)
         if (s[i] < '0' || s[i] > '9')
             return false;
         unsigned d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10)
+        if (d > max || v > (max - d) / 10)
             return false;
         v = v * 10 + d;
     }

@@ -71,6 +71,11 @@ const char *mc_anom_desc(enum mc_anom code);
  * first offending octet. */
 bool mc_base64_valid(const uint8_t *s, size_t n, size_t *bad_out);
 
+/* The same for a value of which only the first n octets were kept (a line
+ * longer than MC_LINE_KEEP): the kept prefix, cut to a multiple of 4, must be
+ * valid; the length and final padding of the whole cannot be judged. */
+bool mc_base64_valid_prefix(const uint8_t *s, size_t n, bool truncated, size_t *bad_out);
+
 /* Parses 1*DIGIT into *v_out; rejects empty input, non-digits and values
  * above max. */
 bool mc_parse_u64(const uint8_t *s, size_t n, uint64_t max, uint64_t *v_out);

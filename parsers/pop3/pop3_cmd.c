@@ -125,7 +125,7 @@ static void check_arg(struct mc_pop3_cmd_ev *ev, unsigned idx, enum argkind kind
         break;
     }
     case K_SASLIR:
-        if (!(a->len == 1 && a->ptr[0] == '=') && !mc_base64_valid(a->ptr, a->len, &bad)) {
+        if (!(a->len == 1 && a->ptr[0] == '=') && !mc_base64_valid_prefix(a->ptr, a->len, ev->truncated, &bad)) {
             mc_anoms_add(&ev->anoms, MC_ANOM_POP3_SASL_BAD_BASE64, a->off + bad);
             ev->syntax_ok = false;
         }
@@ -218,7 +218,7 @@ static void parse_sasl(struct mc_pop3_cmd_ev *ev, const uint8_t *s, size_t n, ui
         ev->cancel = true;
         return;
     }
-    if (!mc_base64_valid(s, n, &bad)) {
+    if (!mc_base64_valid_prefix(s, n, ev->truncated, &bad)) {
         mc_anoms_add(&ev->anoms, MC_ANOM_POP3_SASL_BAD_BASE64, off + bad);
         ev->syntax_ok = false;
     }

@@ -148,6 +148,16 @@ static void parse_cont(struct mc_pop3_resp_ev *ev, const uint8_t *s, size_t n, u
 {
     size_t bad;
     ev->type = MC_POP3_RESP_CONT;
+    /* RFC 5034 s4: challenges may be of arbitrary length, independent of
+     * line limits; the 512-octet limit is for status lines only. */
+    for (unsigned i = 0; i < ev->anoms.n; i++) {
+        if (ev->anoms.hit[i].code == MC_ANOM_LINE_TOO_LONG) {
+            memmove(&ev->anoms.hit[i], &ev->anoms.hit[i + 1],
+                    (ev->anoms.n - i - 1u) * sizeof(ev->anoms.hit[0]));
+            ev->anoms.n--;
+            break;
+        }
+    }
     if (n == 1) {
         /* a bare "+": curl and others accept it; RFC 5034 s5 wants "+" SP */
         mc_anoms_add(&ev->anoms, MC_ANOM_POP3_CONT_NO_SP, off + 1);
@@ -159,7 +169,7 @@ static void parse_cont(struct mc_pop3_resp_ev *ev, const uint8_t *s, size_t n, u
     ev->text.ptr = s + 2;
     ev->text.len = n - 2;
     ev->text.off = off + 2;
-    if (!mc_base64_valid(s + 2, n - 2, &bad))
+    if (!mc_base64_valid_prefix(s + 2, n - 2, ev->truncated, &bad))
         mc_anoms_add(&ev->anoms, MC_ANOM_POP3_CONT_BAD_BASE64, off + 2 + bad);
 }
 
