@@ -92,7 +92,9 @@ static void check_arg(struct mc_pop3_cmd_ev *ev, unsigned idx, enum argkind kind
     for (size_t i = 0; i < a->len; i++) {
         uint8_t c = a->ptr[i];
         if (!vchar(c) && !(kind == K_REST && c == ' ')) {
-            mc_anoms_add(&ev->anoms, MC_ANOM_POP3_ARG_BAD_CHAR, a->off + i);
+            /* NUL is already reported by the line layer (NUL_BYTE) */
+            if (c != 0)
+                mc_anoms_add(&ev->anoms, MC_ANOM_POP3_ARG_BAD_CHAR, a->off + i);
             ev->syntax_ok = false;
             break;
         }
@@ -161,6 +163,14 @@ static void parse_command(struct mc_pop3_cmd_ev *ev, const uint8_t *s, size_t n,
     if (i < 3 || i > 4 || k < i) {
         mc_anoms_add(&ev->anoms, MC_ANOM_POP3_KEYWORD_SYNTAX, off + (k < i ? k : 0));
         ev->syntax_ok = false;
+    }
+    /* "PASS\tsecret", "AUTHPLAIN ...": a malformed keyword that starts like
+     * a credential-carrying command still hides what follows it */
+    if (i > 4 && (lookup(s, 4) == MC_POP3_PASS || lookup(s, 4) == MC_POP3_APOP ||
+                  lookup(s, 4) == MC_POP3_AUTH)) {
+        ev->secret.ptr = s + 4;
+        ev->secret.len = n - 4;
+        ev->secret.off = off + 4;
     }
     ev->verb = lookup(s, i);
     vi = &verbs[ev->verb];

@@ -36,6 +36,11 @@ bool mc_pop3_resp_in_multiline(const struct mc_pop3_resp *p)
     return p->multiline;
 }
 
+bool mc_pop3_resp_partial(const struct mc_pop3_resp *p)
+{
+    return mc_line_partial(&p->line);
+}
+
 uint64_t mc_pop3_resp_offset(const struct mc_pop3_resp *p)
 {
     return p->line.pos;

@@ -66,6 +66,9 @@ int mc_pop3_resp_finish(struct mc_pop3_resp *p, struct mc_pop3_resp_ev *ev_out);
  * response in progress stays open (the terminator may still come). */
 void mc_pop3_resp_gap(struct mc_pop3_resp *p, uint64_t n);
 
+/* True while a line has started but not ended. */
+bool mc_pop3_resp_partial(const struct mc_pop3_resp *p);
+
 /* Absolute offset of the next octet the parser expects. */
 uint64_t mc_pop3_resp_offset(const struct mc_pop3_resp *p);
 

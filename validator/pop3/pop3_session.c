@@ -21,7 +21,9 @@ static const char *const state_names[] = {"greeting", "AUTHORIZATION", "TRANSACT
 
 enum tls_state {
     TLS_NONE,        /* plaintext */
-    TLS_STARTING,    /* +OK to STLS seen: the next octets are a handshake */
+    TLS_STARTING,    /* +OK to STLS seen: each direction's next octets must be
+                        a handshake; a server line starting '+' or '-' is
+                        plaintext where TLS must be (injection) */
     TLS_OPAQUE,      /* TLS running, records not decrypted */
     TLS_PLAIN        /* TLS running, chunks are the decrypted plaintext */
 };
@@ -59,6 +61,7 @@ struct pop3 {
     enum pstate state;
     enum tls_state tls;
     bool tls_active;
+    bool opaque[2];           /* TLS_STARTING: this direction turned to TLS */
 
     struct pending q[MC_POP3_PENDING_MAX];
     unsigned q_head, q_len;
@@ -69,7 +72,10 @@ struct pop3 {
     bool user_ok;             /* the previous command was an accepted USER */
     bool quit_sent;
     bool awaiting_stls;       /* STLS sent, its answer not yet seen */
-    unsigned injected_dropped;/* injected commands discarded at TLS start */
+    /* injected commands a conformant server discarded at TLS start; kept
+     * so an answer to one inside TLS is recognised (and its shape known) */
+    struct pending injected[8];
+    unsigned n_injected;
     bool capa_after_tls;
 
     /* capabilities from the last CAPA answer */
@@ -78,6 +84,10 @@ struct pop3 {
     uint8_t deleted[MC_POP3_MSGS_TRACKED / 8];
     uint64_t uid_hash[MC_POP3_UIDS_TRACKED * 2];  /* open addressing, 0 = empty */
     unsigned uid_n;
+
+    /* after a gap, answers cannot be matched to commands with certainty:
+     * unmatched and malformed status lines are not blamed on the server */
+    bool c_resync, s_resync;
 
     /* rules reported at most once per session */
     bool said_before_greeting, said_after_quit, said_pipelining, said_cleartext,
@@ -194,14 +204,17 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
     pd.off = ev->line.off;
     mc_excerpt(pd.excerpt, ev->line.ptr, ev->line.len, ev->line.off, ev->secret.off, ev->secret.len);
 
-    if (s->awaiting_stls) {
+    if (s->awaiting_stls || s->tls == TLS_STARTING) {
         /* RFC 2595 s4: nothing may follow STLS until the answer and the
          * handshake; a server that reads it is open to CVE-2011-0411 style
          * injection */
         pd.injected = true;
         emit_line(s, MC_R_POP3_STLS_CMD_INJECTION, ev->line.off, &ev->line, &ev->secret,
-                  "command sent behind STLS before the server's answer and the TLS handshake");
-    } else if (s->q_len > 0 && !s->cap_pipelining && !s->said_pipelining && s->state != ST_GREETING) {
+                  s->awaiting_stls
+                      ? "command sent behind STLS before the server's answer and the TLS handshake"
+                      : "plaintext command after the +OK to STLS where the TLS handshake must start");
+    } else if ((s->q_len > 0 || mc_pop3_resp_in_multiline(&s->resp)) && !s->cap_pipelining &&
+               !s->said_pipelining && s->state != ST_GREETING) {
         s->said_pipelining = true;
         emit_line(s, MC_R_POP3_PIPELINING_UNADVERTISED, ev->line.off, &ev->line, &ev->secret, NULL);
     }
@@ -225,6 +238,11 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
     }
     if (ev->verb == MC_POP3_STLS)
         s->awaiting_stls = true;
+    /* Until the server's final answer, client lines belong to the SASL
+     * exchange (RFC 5034 s4), even if sent before the first "+ " challenge:
+     * they carry credentials and must never be parsed as commands. */
+    if (ev->verb == MC_POP3_AUTH && ev->argc > 0)
+        mc_pop3_cmd_expect_sasl(&s->cmd, true);
     if (ev->verb == MC_POP3_QUIT)
         s->quit_sent = true;
 
@@ -267,6 +285,9 @@ static bool multiline_answer(const struct pending *pd)
     case MC_POP3_TOP:
     case MC_POP3_CAPA:
         return true;
+    case MC_POP3_AUTH:
+        /* bare AUTH lists mechanisms (a de facto extension, not RFC 5034) */
+        return pd->argc == 0;
     case MC_POP3_LIST:
     case MC_POP3_UIDL:
         return pd->argc == 0;
@@ -295,7 +316,8 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
     }
     if (ok && !state_ok)
         emit_line(s, MC_R_POP3_OK_IN_WRONG_STATE, ev->line.off, &ev->line, NULL, NULL);
-    if (ok && state_ok && !pd->syntax_ok && pd->verb != MC_POP3_UNKNOWN)
+    if (ok && state_ok && !pd->syntax_ok && pd->verb != MC_POP3_UNKNOWN &&
+        !(pd->verb == MC_POP3_AUTH && pd->argc == 0))
         emit_line(s, MC_R_POP3_OK_TO_INVALID, ev->line.off, &ev->line, NULL, NULL);
 
     if (state_ok && pd->num_ok && s->state == ST_TRANSACTION && is_deleted(s, pd->msg) &&
@@ -309,6 +331,8 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
 
     if (!ok || !state_ok)
         return;
+    if (pd->verb == MC_POP3_AUTH && pd->argc == 0)
+        return; /* a mechanism listing, not a login */
     /* effects of an accepted command */
     switch (pd->verb) {
     case MC_POP3_PASS:
@@ -362,20 +386,53 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
     }
 }
 
+/* A status line after the +OK to STLS, where the TLS handshake must start
+ * (RFC 2595 s4). If commands were pipelined behind STLS, it answers them. */
+static void on_injected_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
+{
+    if (s->q_len > 0 && s->q[s->q_head].injected) {
+        struct pending pd = s->q[s->q_head];
+        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
+        s->q_len--;
+        emit_line(s, MC_R_POP3_STLS_INJECTION_ANSWERED, ev->line.off, &ev->line, NULL,
+                  "plaintext answer to a command pipelined behind STLS");
+        if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
+            mc_pop3_resp_expect_multiline(&s->resp);
+            s->cur = pd;
+        }
+        return;
+    }
+    emit_line(s, MC_R_POP3_STLS_RESPONSE_INJECTION, ev->line.off, &ev->line, NULL,
+              "plaintext after the +OK to STLS where the TLS handshake must start");
+}
+
 static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 {
     struct pending pd;
 
+    if (s->tls == TLS_STARTING) {
+        on_injected_status(s, ev);
+        return;
+    }
+    if (s->s_resync && ev->status == MC_POP3_STATUS_INVALID)
+        return; /* a body line whose status line fell into the gap */
     map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
     if (s->state == ST_GREETING) {
         on_greeting(s, ev);
         return;
     }
     if (s->q_len == 0) {
-        if (s->injected_dropped > 0) {
-            s->injected_dropped--;
+        if (s->c_resync || s->s_resync)
+            return; /* answers a command lost in a gap */
+        if (s->n_injected > 0) {
+            pd = s->injected[0];
+            memmove(&s->injected[0], &s->injected[1], --s->n_injected * sizeof(s->injected[0]));
             emit_line(s, MC_R_POP3_STLS_INJECTION_ANSWERED, ev->line.off, &ev->line, NULL,
                       "the server answered a command the client sent in plaintext behind STLS");
+            if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
+                mc_pop3_resp_expect_multiline(&s->resp);
+                s->cur = pd;
+            }
         } else {
             emit_line(s, MC_R_POP3_UNSOLICITED_RESPONSE, ev->line.off, &ev->line, NULL, NULL);
         }
@@ -384,6 +441,7 @@ static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
     pd = s->q[s->q_head];
     s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
     s->q_len--;
+    s->s_resync = false;
 
     if (pd.verb == MC_POP3_AUTH)
         mc_pop3_cmd_expect_sasl(&s->cmd, false);
@@ -493,9 +551,45 @@ static void on_resp(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 
 /* ---- plumbing ---------------------------------------------------------- */
 
+static void drop_injected(struct pop3 *s)
+{
+    /* A conformant server throws away what was pipelined behind STLS; keep
+     * count so an answer to it inside TLS is recognised. */
+    while (s->q_len > 0 && s->q[s->q_head].injected) {
+        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
+        s->q_len--;
+        if (s->n_injected < sizeof(s->injected) / sizeof(s->injected[0]))
+            s->injected[s->n_injected++] = s->q[(s->q_head + MC_POP3_PENDING_MAX - 1) % MC_POP3_PENDING_MAX];
+    }
+}
+
+static void go_opaque(struct pop3 *s, enum mc_dir dir)
+{
+    s->opaque[dir] = true;
+    s->tls_active = true;
+    if (dir == MC_DIR_S2C)
+        drop_injected(s);
+    if (s->opaque[MC_DIR_C2S] && s->opaque[MC_DIR_S2C])
+        s->tls = TLS_OPAQUE;
+}
+
+static void skip(struct pop3 *s, enum mc_dir dir, uint64_t n)
+{
+    if (dir == MC_DIR_C2S)
+        mc_pop3_cmd_gap(&s->cmd, n);
+    else
+        mc_pop3_resp_gap(&s->resp, n);
+}
+
+static void pop3_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len);
+
+/* Feeds octets to the parser of one direction, one event at a time. When an
+ * event switches the session to TLS, the rest of the chunk is handed back to
+ * pop3_data, so the result does not depend on where chunks were cut. */
 static void feed(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
     while (len > 0) {
+        enum tls_state before = s->tls;
         size_t used = 0;
         if (dir == MC_DIR_C2S) {
             struct mc_pop3_cmd_ev ev;
@@ -512,55 +606,83 @@ static void feed(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, size_t len
         }
         buf += used;
         len -= used;
+        if (s->tls != before) {
+            pop3_data(s, dir, buf, len);
+            return;
+        }
     }
 }
 
-static void drop_injected(struct pop3 *s)
+/* TLS records start with a content type of 20-24 (RFC 8446 s5.1, RFC 5246
+ * s6.2.1); a POP3 line never does. */
+static bool is_tls_record_type(uint8_t c)
 {
-    /* A conformant server throws away what was pipelined behind STLS; keep
-     * count so an answer to it inside TLS is recognised. */
-    while (s->q_len > 0 && s->q[s->q_head].injected) {
-        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
-        s->q_len--;
-        s->injected_dropped++;
+    return c >= 0x14 && c <= 0x18;
+}
+
+/* Octets after the +OK to STLS, before either side is known to run TLS:
+ * at each line start the first octet decides between a TLS record and a
+ * plaintext line (injection). */
+static void after_goahead(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    if (dir == MC_DIR_C2S) {
+        /* The client's handshake; a plaintext command here is injection
+         * after the go-ahead (parsed, and flagged in on_command). */
+        while (len > 0 && s->tls == TLS_STARTING && !s->opaque[dir]) {
+            size_t used = 0;
+            struct mc_pop3_cmd_ev ev;
+            if (!mc_pop3_cmd_partial(&s->cmd) && is_tls_record_type(buf[0])) {
+                go_opaque(s, dir);
+                break;
+            }
+            if (mc_pop3_cmd_feed(&s->cmd, buf, len, &used, &ev) == MC_EVENT)
+                on_command(s, &ev);
+            buf += used;
+            len -= used;
+        }
+        if (len > 0)
+            pop3_data(s, dir, buf, len);
+        return;
     }
+    while (len > 0 && s->tls == TLS_STARTING) {
+        size_t used = 0;
+        struct mc_pop3_resp_ev ev;
+        if (!mc_pop3_resp_partial(&s->resp) && !mc_pop3_resp_in_multiline(&s->resp) &&
+            is_tls_record_type(buf[0])) {
+            go_opaque(s, dir);
+            skip(s, dir, len);
+            return;
+        }
+        if (mc_pop3_resp_feed(&s->resp, buf, len, &used, &ev) == MC_EVENT)
+            on_resp(s, &ev);
+        buf += used;
+        len -= used;
+    }
+    if (len > 0)
+        pop3_data(s, dir, buf, len);
 }
 
 static void pop3_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
     struct pop3 *s = p;
-    if (s->tls == TLS_STARTING && dir == MC_DIR_S2C && len > 0 && (buf[0] == '+' || buf[0] == '-')) {
-        /* Plaintext where the TLS handshake must begin (RFC 2595 s4). If
-         * commands were injected behind STLS, this answers them. */
-        uint64_t off = mc_pop3_resp_offset(&s->resp);
-        char ex[MC_EXCERPT_MAX];
-        mc_escape(ex, sizeof(ex), buf, len < 64 ? len : 64);
-        if (s->q_len > 0 && s->q[s->q_head].injected)
-            mc__emit(s->c, MC_R_POP3_STLS_INJECTION_ANSWERED, off, ex,
-                     "plaintext answer to a command pipelined behind STLS");
-        else
-            mc__emit(s->c, MC_R_POP3_STLS_RESPONSE_INJECTION, off, ex,
-                     "plaintext after the +OK to STLS where the TLS handshake must start");
-        s->tls = TLS_OPAQUE;
-        s->tls_active = true;
-        drop_injected(s);
-        mc_pop3_resp_gap(&s->resp, len);
+    if (len == 0)
         return;
-    }
-    if (s->tls == TLS_STARTING) {
-        s->tls = TLS_OPAQUE;
-        s->tls_active = true;
-        drop_injected(s);
-    }
-    if (s->tls == TLS_OPAQUE) {
+    switch (s->tls) {
+    case TLS_NONE:
+    case TLS_PLAIN:
+        feed(s, dir, buf, len);
+        return;
+    case TLS_STARTING:
+        if (s->opaque[dir])
+            skip(s, dir, len);
+        else
+            after_goahead(s, dir, buf, len);
+        return;
+    case TLS_OPAQUE:
         /* TLS records: keep offsets right, look no further */
-        if (dir == MC_DIR_C2S)
-            mc_pop3_cmd_gap(&s->cmd, len);
-        else
-            mc_pop3_resp_gap(&s->resp, len);
+        skip(s, dir, len);
         return;
     }
-    feed(s, dir, buf, len);
 }
 
 static void pop3_tls(void *p, bool decrypted)
@@ -572,17 +694,25 @@ static void pop3_tls(void *p, bool decrypted)
     /* RFC 2595 s4: capabilities learned before TLS are void */
     s->cap_stls = false;
     s->cap_pipelining = false;
-    s->capa_after_tls = false;
+    s->capa_after_tls = s->state == ST_GREETING; /* implicit TLS: no plaintext capabilities to re-check */
     s->tls = decrypted ? TLS_PLAIN : TLS_OPAQUE;
 }
 
 static void pop3_gap(void *p, enum mc_dir dir, uint64_t n)
 {
     struct pop3 *s = p;
-    if (dir == MC_DIR_C2S)
-        mc_pop3_cmd_gap(&s->cmd, n);
-    else
-        mc_pop3_resp_gap(&s->resp, n);
+    skip(s, dir, n);
+    if (dir == MC_DIR_C2S) {
+        /* commands may be lost: their answers would look unsolicited */
+        s->c_resync = true;
+        return;
+    }
+    /* answers may be lost: the queue can no longer be matched, and a lost
+     * greeting must not make the client's commands look early */
+    s->s_resync = true;
+    s->q_len = 0;
+    if (s->state == ST_GREETING)
+        s->state = ST_AUTHORIZATION;
 }
 
 static void pop3_close(void *p, enum mc_dir dir)

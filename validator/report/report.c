@@ -23,14 +23,42 @@ void mc_report_init(struct mc_report *r, FILE *out, enum mc_format fmt, enum mc_
     r->fail_on = fail_on;
 }
 
-static void json_str(FILE *o, const char *s)
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
+static size_t utf8_len(const unsigned char *s)
 {
+    size_t n;
+    unsigned cp;
+    if (s[0] < 0xc2 || s[0] > 0xf4)
+        return 0;
+    n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+    cp = s[0] & (0x7fu >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* JSON string (RFC 8259 s7); octets that are not UTF-8 (session and file
+ * names are arbitrary octets) become U+FFFD so the output stays JSON. */
+static void json_str(FILE *o, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
     putc('"', o);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { putc('\\', o); putc(c, o); }
-        else if (c < 0x20) fprintf(o, "\\u%04x", c);
-        else putc(c, o);
+    while (*s) {
+        unsigned char c = *s;
+        if (c == '"' || c == '\\') { putc('\\', o); putc(c, o); s++; }
+        else if (c < 0x20 || c == 0x7f) { fprintf(o, "\\u%04x", c); s++; }
+        else if (c < 0x80) { putc(c, o); s++; }
+        else {
+            size_t n = utf8_len(s);
+            if (n) { fwrite(s, 1, n, o); s += n; }
+            else { fputs("\\ufffd", o); s++; }
+        }
     }
     putc('"', o);
 }

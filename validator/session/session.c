@@ -9,6 +9,14 @@
  * speak first, e.g. a capture that starts mid-stream). Beyond this they are
  * dropped and announced to the protocol as a gap. */
 #define MC_DETECT_HOLD 4096
+/* Held chunks and gaps, each with its origin, replayed in order. */
+#define MC_DETECT_RECORDS 64
+
+struct held {
+    uint32_t at, len;        /* data in hold[] */
+    uint64_t gap;            /* or: this many octets missing */
+    struct mc_origin origin;
+};
 
 struct mc_session {
     struct mc_session_ctx ctx;
@@ -19,8 +27,9 @@ struct mc_session {
     bool finished;
     uint8_t hold[MC_DETECT_HOLD];
     size_t hold_len;
-    uint64_t hold_dropped;
-    struct mc_origin hold_origin;
+    struct held held[MC_DETECT_RECORDS];
+    unsigned n_held;
+    int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
     char name[128];
 };
 
@@ -103,7 +112,44 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
         return false;
     }
     s->ops->init(s->proto_state, &s->ctx);
+    if (s->pending_tls && s->ops->tls)
+        s->ops->tls(s->proto_state, s->pending_tls == 2);
     return true;
+}
+
+/* Holds client octets (or a client gap) until the protocol is known. What
+ * does not fit becomes a gap, so offsets stay exact and nothing grows. */
+static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, uint64_t gap,
+                        const struct mc_origin *origin)
+{
+    struct mc_origin o = origin ? *origin : (struct mc_origin){0, 0};
+    size_t take = len < MC_DETECT_HOLD - s->hold_len ? len : MC_DETECT_HOLD - s->hold_len;
+    struct held *last = s->n_held ? &s->held[s->n_held - 1] : NULL;
+
+    if (take > 0 && s->n_held < MC_DETECT_RECORDS) {
+        struct held *h = &s->held[s->n_held++];
+        h->at = (uint32_t)s->hold_len;
+        h->len = (uint32_t)take;
+        h->gap = 0;
+        h->origin = o;
+        memcpy(s->hold + s->hold_len, buf, take);
+        s->hold_len += take;
+        len -= take;
+    }
+    gap += len;
+    if (gap == 0)
+        return;
+    if (last && s->n_held && &s->held[s->n_held - 1] == last && last->len == 0) {
+        last->gap += gap;   /* merge with a preceding gap */
+    } else if (s->n_held < MC_DETECT_RECORDS) {
+        struct held *h = &s->held[s->n_held++];
+        memset(h, 0, sizeof(*h));
+        h->gap = gap;
+        h->origin = o;
+    } else {
+        s->held[s->n_held - 1].len = 0;  /* out of records: the tail becomes a gap */
+        s->held[s->n_held - 1].gap += gap;
+    }
 }
 
 struct mc_session *mc_session_new(const char *name, enum mc_proto proto, mc_finding_fn fn,
@@ -137,6 +183,23 @@ static enum mc_proto sniff(const uint8_t *b, size_t n)
 }
 
 static void deliver(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
+                    const struct mc_origin *origin);
+static void do_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin);
+
+static void replay_held(struct mc_session *s)
+{
+    for (unsigned i = 0; i < s->n_held; i++) {
+        const struct held *h = &s->held[i];
+        if (h->len)
+            deliver(s, MC_DIR_C2S, s->hold + h->at, h->len, &h->origin);
+        if (h->gap)
+            do_gap(s, MC_DIR_C2S, h->gap, &h->origin);
+    }
+    s->n_held = 0;
+    s->hold_len = 0;
+}
+
+static void deliver(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
                     const struct mc_origin *origin)
 {
     record_origin(&s->ctx, dir, origin);
@@ -152,24 +215,13 @@ void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, 
         return;
     if (!s->detected) {
         if (dir == MC_DIR_C2S) {
-            size_t room = MC_DETECT_HOLD - s->hold_len;
-            size_t take = len < room ? len : room;
-            if (s->hold_len == 0 && origin)
-                s->hold_origin = *origin;
-            memcpy(s->hold + s->hold_len, buf, take);
-            s->hold_len += take;
-            s->hold_dropped += len - take;
+            hold_client(s, buf, len, 0, origin);
             return;
         }
         if (!set_proto(s, sniff(buf, len)))
             return;
         /* Replay held client octets in order before the server's. */
-        if (s->hold_len)
-            deliver(s, MC_DIR_C2S, s->hold, s->hold_len, &s->hold_origin);
-        if (s->hold_dropped && s->ops) {
-            s->ops->gap(s->proto_state, MC_DIR_C2S, s->hold_dropped);
-            s->ctx.pos[MC_DIR_C2S] += s->hold_dropped;
-        }
+        replay_held(s);
     }
     deliver(s, dir, buf, len, origin);
 }
@@ -177,23 +229,35 @@ void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, 
 void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin *origin)
 {
     (void)origin;
-    if (!s->detected)
-        return; /* implicit TLS before any plaintext: nothing to validate yet */
+    if (!s->detected) {
+        /* implicit TLS (POP3S with a key log): applied once detected */
+        s->pending_tls = decrypted ? 2 : 1;
+        return;
+    }
     if (s->ops && s->ops->tls)
         s->ops->tls(s->proto_state, decrypted);
 }
 
-void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin)
+static void do_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin)
 {
-    if (!s->detected) {
-        if (dir == MC_DIR_C2S)
-            s->hold_dropped += n;
-        return;
-    }
     record_origin(&s->ctx, dir, origin);
     s->ctx.pos[dir] += n;
     if (s->ops)
         s->ops->gap(s->proto_state, dir, n);
+}
+
+void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin)
+{
+    if (n == 0 || s->finished)
+        return;
+    if (!s->detected) {
+        if (dir == MC_DIR_C2S)
+            hold_client(s, NULL, 0, n, origin);
+        else
+            s->ctx.pos[dir] += n; /* before the first server byte: nothing to resync */
+        return;
+    }
+    do_gap(s, dir, n, origin);
 }
 
 void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin)

@@ -105,6 +105,19 @@ static void do_data(struct reader *r, const char *s, size_t n, uint64_t line)
         r->h->data(r->h->ctx, d, r->dec, o, line);
 }
 
+/* Index of the first non-space octet at or after i (n if none). */
+static size_t skip_sp(const char *s, size_t n, size_t i)
+{
+    while (i < n && s[i] == ' ')
+        i++;
+    return i;
+}
+
+static bool rest_blank(const char *s, size_t n, size_t i)
+{
+    return skip_sp(s, n, i) == n;
+}
+
 static void do_marker(struct reader *r, const char *s, size_t n, uint64_t line)
 {
     size_t a, e = word(s, n, 1, &a), b, f;
@@ -115,6 +128,10 @@ static void do_marker(struct reader *r, const char *s, size_t n, uint64_t line)
     f = word(s, n, e, &b);
     if (kl == 3 && memcmp(k, "tls", 3) == 0) {
         bool dec = false;
+        if (!rest_blank(s, n, f)) {
+            err(r, line, skip_sp(s, n, f) + 1, "unexpected text after '! tls'");
+            return;
+        }
         if (f > b) {
             if (f - b == 9 && memcmp(s + b, "decrypted", 9) == 0)
                 dec = true;
@@ -133,6 +150,10 @@ static void do_marker(struct reader *r, const char *s, size_t n, uint64_t line)
             return;
         }
         if (kl == 5) {
+            if (!rest_blank(s, n, f)) {
+                err(r, line, skip_sp(s, n, f) + 1, "unexpected text after '! close'");
+                return;
+            }
             if (r->h->close)
                 r->h->close(r->h->ctx, d, line);
             return;
@@ -141,6 +162,10 @@ static void do_marker(struct reader *r, const char *s, size_t n, uint64_t line)
         uint64_t num = 0;
         if (g == c || !mc_parse_u64((const uint8_t *)s + c, g - c, UINT64_MAX / 2, &num) || num == 0) {
             err(r, line, c + 1, "'! gap' needs a positive number of octets");
+            return;
+        }
+        if (!rest_blank(s, n, g)) {
+            err(r, line, skip_sp(s, n, g) + 1, "unexpected text after '! gap'");
             return;
         }
         if (r->h->gap)
@@ -177,7 +202,7 @@ static void do_line(struct reader *r, const char *s, size_t n, uint64_t line)
 {
     if (n > 0 && s[n - 1] == '\r')
         n--;
-    if (n == 0 || s[0] == '#')
+    if (rest_blank(s, n, 0) || s[0] == '#')
         return;
     switch (s[0]) {
     case 'C':

@@ -1,0 +1,7 @@
+# Validator unit tests (cmocka); mc_add_cmocka_test is in tests/CMakeLists.txt.
+# Tests named test_bug_* inside them assert fixes for known defects and are
+# skipped unless MC_KNOWN_BUGS=1 is set in the environment.
+mc_add_cmocka_test(test_transcript ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_transcript.c)
+mc_add_cmocka_test(test_pop3_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_pop3_session.c)
+mc_add_cmocka_test(test_rules ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_rules.c)
+mc_add_cmocka_test(test_report ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_report.c)
