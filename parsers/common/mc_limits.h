@@ -20,6 +20,6 @@
 /* Message numbers a session remembers deletion marks for. */
 #define MC_POP3_MSGS_TRACKED 65536
 /* Unique-ids per listing checked for duplicates. */
-#define MC_POP3_UIDS_TRACKED 4096
+#define MC_POP3_UIDS_TRACKED 2048
 
 #endif

@@ -146,6 +146,7 @@ struct live {
     char name[160];
     struct mc_session *s;
     enum mc_proto proto;     /* from '@ protocol', before the session starts */
+    bool closed[2];
 };
 
 struct checker {
@@ -155,6 +156,7 @@ struct checker {
     struct live live[MC_CLI_MAX_SESSIONS];
     unsigned n_live;
     unsigned cur;            /* index into live */
+    unsigned next_evict;
     bool overflow_said;
 };
 
@@ -173,6 +175,7 @@ static struct mc_session *current(struct checker *k)
 {
     struct live *l = &k->live[k->cur];
     if (!l->s) {
+        l->closed[0] = l->closed[1] = false;
         enum mc_proto p = l->proto != MC_PROTO_UNKNOWN ? l->proto : k->default_proto;
         l->s = mc_session_new(l->name, p, mc_report_finding, k->rep);
         if (!l->s) {
@@ -183,33 +186,46 @@ static struct mc_session *current(struct checker *k)
     return l->s;
 }
 
+/* The slot for session 'name': its own while it is open, otherwise a free
+ * one: an ended session's, a new one, or past the bound the oldest open
+ * session's, finished early (memory stays bounded on any input). */
+static unsigned slot_for(struct checker *k, const char *name, uint64_t line)
+{
+    unsigned slot = MC_CLI_MAX_SESSIONS;
+    for (unsigned i = 0; i < k->n_live; i++) {
+        const struct live *l = &k->live[i];
+        bool ended = l->closed[0] && l->closed[1];
+        if (!ended && strcmp(l->name, name) == 0)
+            return i;
+        if (ended && slot == MC_CLI_MAX_SESSIONS)
+            slot = i;
+    }
+    if (slot == MC_CLI_MAX_SESSIONS) {
+        if (k->n_live < MC_CLI_MAX_SESSIONS) {
+            slot = k->n_live++;
+        } else {
+            if (!k->overflow_said)
+                fprintf(stderr, "mailconform: %s:%llu: more than %d sessions open at once; "
+                        "finishing the oldest early\n", k->file, (unsigned long long)line,
+                        MC_CLI_MAX_SESSIONS);
+            k->overflow_said = true;
+            slot = k->next_evict;
+            k->next_evict = (k->next_evict + 1) % MC_CLI_MAX_SESSIONS;
+        }
+    }
+    end_session(k, &k->live[slot]);
+    memset(&k->live[slot], 0, sizeof(k->live[slot]));
+    snprintf(k->live[slot].name, sizeof(k->live[slot].name), "%s", name);
+    return slot;
+}
+
 static void ck_directive(void *ctx, const char *key, const char *value, uint64_t line)
 {
     struct checker *k = ctx;
     if (strcmp(key, "session") == 0) {
         char name[160];
-        unsigned i;
         snprintf(name, sizeof(name), "%s#%s", k->file, value);
-        for (i = 0; i < k->n_live; i++)
-            if (strcmp(k->live[i].name, name) == 0)
-                break;
-        if (i == k->n_live) {
-            if (k->n_live == MC_CLI_MAX_SESSIONS) {
-                /* bounded: reuse the oldest slot after finishing it */
-                if (!k->overflow_said)
-                    mc_report_input_error(k->rep, k->file, line, 0,
-                                          "more than 1024 sessions open at once; finishing the oldest");
-                k->overflow_said = true;
-                k->rep->input_errors--; /* a note, not an input error */
-                i = 0;
-                end_session(k, &k->live[0]);
-            } else {
-                k->n_live++;
-            }
-            memset(&k->live[i], 0, sizeof(k->live[i]));
-            snprintf(k->live[i].name, sizeof(k->live[i].name), "%s", name);
-        }
-        k->cur = i;
+        k->cur = slot_for(k, name, line);
     } else if (strcmp(key, "protocol") == 0) {
         enum mc_proto p;
         if (!parse_proto(value, &p)) {
@@ -246,8 +262,13 @@ static void ck_gap(void *ctx, enum mc_dir dir, uint64_t n, uint64_t line)
 
 static void ck_close(void *ctx, enum mc_dir dir, uint64_t line)
 {
+    struct checker *k = ctx;
+    struct live *l = &k->live[k->cur];
     struct mc_origin o = {0, line};
-    mc_session_close(current(ctx), dir, &o);
+    mc_session_close(current(k), dir, &o);
+    l->closed[dir] = true;
+    if (l->closed[MC_DIR_C2S] && l->closed[MC_DIR_S2C])
+        end_session(k, l);  /* both sides closed: report and free it now */
 }
 
 static void ck_error(void *ctx, uint64_t line, uint64_t col, const char *msg)

@@ -460,8 +460,11 @@ static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
     if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
         mc_pop3_resp_expect_multiline(&s->resp);
         s->cur = pd;
-        s->uid_n = 0;
-        memset(s->uid_hash, 0, sizeof(s->uid_hash));
+        if (pd.verb == MC_POP3_UIDL && s->uid_n > 0) {
+            /* a fresh listing: forget the previous one's ids */
+            s->uid_n = 0;
+            memset(s->uid_hash, 0, sizeof(s->uid_hash));
+        }
         if (pd.verb == MC_POP3_CAPA) {
             s->cap_stls = false;
             s->cap_pipelining = false;

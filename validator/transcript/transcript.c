@@ -192,6 +192,12 @@ static void do_directive(struct reader *r, const char *s, size_t n, uint64_t lin
         err(r, line, b + 1, "directive value too long");
         return;
     }
+    for (size_t i = a; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f) {
+            err(r, line, i + 1, "control character in a directive");
+            return;
+        }
+    }
     memcpy(val, s + b, n - b);
     val[n - b] = '\0';
     if (r->h->directive)
@@ -239,55 +245,76 @@ unsigned mc_transcript_read_mem(const uint8_t *buf, size_t len, const struct mc_
     return r.errors;
 }
 
+/* Appends n octets to the line being assembled, unless it is over the
+ * limit (then it is skipped to its end, never held: garbage cannot grow
+ * memory). Returns false on allocation failure. */
+static bool line_append(struct reader *r, char **b, size_t *cap, size_t *len, bool *skipping,
+                        const char *p, size_t n, uint64_t line)
+{
+    if (*skipping)
+        return true;
+    if (*len + n > MC_TRANSCRIPT_LINE_MAX) {
+        err(r, line, MC_TRANSCRIPT_LINE_MAX, "line too long");
+        *skipping = true;
+        return true;
+    }
+    if (*len + n > *cap) {
+        size_t nc = *cap;
+        char *nb;
+        while (nc < *len + n)
+            nc *= 2;
+        nb = realloc(*b, nc);
+        if (!nb)
+            return false;
+        *b = nb;
+        *cap = nc;
+    }
+    memcpy(*b + *len, p, n);
+    *len += n;
+    return true;
+}
+
 unsigned mc_transcript_read(FILE *f, const struct mc_transcript_handler *h)
 {
     struct reader r = {h, 0, NULL, 0};
     uint64_t line = 0;
-    size_t cap = 4096, n = 0;
+    size_t cap = 4096, len = 0, got;
     char *b = malloc(cap);
-    bool skipping = false;
-    int c;
+    char chunk[65536];
+    bool skipping = false, pending = false;
 
     if (!b) {
         err(&r, 0, 0, "out of memory");
         return r.errors;
     }
-    /* Bounded line reader: a line over MC_TRANSCRIPT_LINE_MAX is reported
-     * and skipped without holding it, so garbage cannot grow memory. */
-    while (r.errors < MC_TRANSCRIPT_MAX_ERRORS) {
-        c = getc(f);
-        if (c == EOF || c == '\n') {
-            if (c == EOF && n == 0 && !skipping)
-                break;
-            line++;
-            if (!skipping)
-                do_line(&r, b, n, line);
-            skipping = false;
-            n = 0;
-            if (c == EOF)
-                break;
-            continue;
-        }
-        if (skipping)
-            continue;
-        if (n == MC_TRANSCRIPT_LINE_MAX) {
-            err(&r, line + 1, n, "line too long");
-            skipping = true;
-            continue;
-        }
-        if (n == cap) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
+    while (r.errors < MC_TRANSCRIPT_MAX_ERRORS && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        size_t i = 0;
+        while (i < got && r.errors < MC_TRANSCRIPT_MAX_ERRORS) {
+            const char *nl = memchr(chunk + i, '\n', got - i);
+            size_t e = nl ? (size_t)(nl - chunk) : got;
+            pending = true;
+            if (!line_append(&r, &b, &cap, &len, &skipping, chunk + i, e - i, line + 1)) {
                 err(&r, line + 1, 0, "out of memory");
+                goto out;
+            }
+            if (!nl) {
+                i = got;
                 break;
             }
-            b = nb;
-            cap *= 2;
+            line++;
+            if (!skipping)
+                do_line(&r, b, len, line);
+            skipping = false;
+            pending = false;
+            len = 0;
+            i = e + 1;
         }
-        b[n++] = (char)c;
     }
     if (ferror(f))
-        err(&r, line, 0, "read error");
+        err(&r, line + 1, 0, "read error");
+    else if (pending && r.errors < MC_TRANSCRIPT_MAX_ERRORS && !skipping && len > 0)
+        do_line(&r, b, len, ++line);   /* last line without a newline */
+out:
     free(b);
     free(r.dec);
     return r.errors;
