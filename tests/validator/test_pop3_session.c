@@ -1477,6 +1477,30 @@ static void test_bug_held_origin(void **state)
     assert_int_equal(l->r[1].line, 2);
 }
 
+static void count_bare_lf(void *ctx, const struct mc_finding *f)
+{
+    if (f->rule == MC_R_POP3_RESP_BARE_LF)
+        ++*(unsigned *)ctx;
+}
+
+static void test_findings_capped_per_rule(void **state)
+{
+    (void)state;
+    /* A hostile server cannot flood the output: after MC_FINDINGS_PER_RULE
+     * findings of one rule the rest are counted, not reported. */
+    unsigned bare = 0;
+    struct mc_session *ss = mc_session_new("cap", MC_PROTO_POP3, count_bare_lf, &bare);
+    assert_non_null(ss);
+    mc_session_data(ss, MC_DIR_S2C, (const uint8_t *)"+OK hi\r\n", 8, NULL);
+    for (int i = 0; i < 3 * MC_FINDINGS_PER_RULE; i++)
+        mc_session_data(ss, MC_DIR_S2C, (const uint8_t *)"+OK\n", 4, NULL);
+    mc_session_finish(ss);
+    assert_int_equal(bare, MC_FINDINGS_PER_RULE);
+    /* BARE_LF and UNSOLICITED_RESPONSE each lose 2 * cap */
+    assert_int_equal(mc_session_suppressed(ss), 4 * MC_FINDINGS_PER_RULE);
+    mc_session_free(ss);
+}
+
 static void test_bug_gap_before_detection(void **state)
 {
     (void)state;
@@ -1576,6 +1600,7 @@ int main(void)
         cmocka_unit_test(test_bug_stls_same_chunk),
         cmocka_unit_test(test_bug_stls_excerpt_depends_on_chunks),
         cmocka_unit_test(test_bug_held_origin),
+        cmocka_unit_test(test_findings_capped_per_rule),
         cmocka_unit_test(test_bug_gap_before_detection),
         cmocka_unit_test(test_bug_implicit_tls_decrypted),
         cmocka_unit_test(test_bug_sasl_before_challenge_leaks),

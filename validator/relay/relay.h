@@ -28,7 +28,8 @@ struct mc_relay_opts {
     unsigned idle_timeout_ms;  /* close a connection idle this long; 0: never */
     mc_finding_fn on_finding;  /* findings, when check is set */
     void *finding_ctx;
-    /* Called when a session ends (validated or not), e.g. for a summary. */
+    /* Called with finding_ctx when a session ends (validated or not), e.g.
+     * for a summary; also when check is off. */
     void (*on_session_end)(void *ctx, const struct mc_session *s);
     FILE *log;                 /* progress and errors (stderr if NULL) */
 };

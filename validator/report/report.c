@@ -1,5 +1,6 @@
 /* Output formats live here and nowhere else. */
 #include "report.h"
+#include "session/session.h"
 
 #include <string.h>
 
@@ -138,15 +139,20 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
 }
 
 void mc_report_session(struct mc_report *r, const char *name, enum mc_proto proto, bool validated,
-                       uint64_t findings)
+                       uint64_t suppressed)
 {
     r->sessions++;
+    r->suppressed += suppressed;
     if (validated)
         r->sessions_validated++;
-    if (r->format == MC_FMT_TEXT && !r->quiet && !validated)
-        fprintf(r->out, "%s: session %s (%s) not validated: no %s validator yet\n",
-                r->input ? r->input : "-", name, mc_proto_name(proto), mc_proto_name(proto));
-    (void)findings;
+    if (r->format == MC_FMT_TEXT && !r->quiet && !validated) {
+        if (proto == MC_PROTO_UNKNOWN)
+            fprintf(r->out, "%s: session %s not validated: protocol not recognised\n",
+                    r->input ? r->input : "-", name);
+        else
+            fprintf(r->out, "%s: session %s (%s) not validated: no %s validator yet\n",
+                    r->input ? r->input : "-", name, mc_proto_name(proto), mc_proto_name(proto));
+    }
 }
 
 void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line, uint64_t col,
@@ -169,11 +175,11 @@ void mc_report_end(struct mc_report *r)
     case MC_FMT_JSON:
         fprintf(r->out,
                 "],\"summary\":{\"sessions\":%llu,\"validated\":%llu,\"findings\":%llu,"
-                "\"error\":%llu,\"warning\":%llu,\"note\":%llu,\"input_errors\":%llu}}\n",
+                "\"error\":%llu,\"warning\":%llu,\"note\":%llu,\"not_shown\":%llu,\"input_errors\":%llu}}\n",
                 (unsigned long long)r->sessions, (unsigned long long)r->sessions_validated,
                 (unsigned long long)total, (unsigned long long)r->by_sev[MC_SEV_ERROR],
                 (unsigned long long)r->by_sev[MC_SEV_WARNING], (unsigned long long)r->by_sev[MC_SEV_NOTE],
-                (unsigned long long)r->input_errors);
+                (unsigned long long)r->suppressed, (unsigned long long)r->input_errors);
         break;
     case MC_FMT_JSONL:
         break;
@@ -199,6 +205,9 @@ void mc_report_end(struct mc_report *r)
                 r->by_sev[MC_SEV_WARNING] == 1 ? "" : "s", (unsigned long long)r->by_sev[MC_SEV_NOTE],
                 r->by_sev[MC_SEV_NOTE] == 1 ? "" : "s",
                 r->input_errors ? "; input errors (see stderr)" : "");
+        if (r->suppressed)
+            fprintf(r->out, "(%llu more findings counted but not shown: at most %d per rule and session)\n",
+                    (unsigned long long)r->suppressed, MC_FINDINGS_PER_RULE);
         break;
     }
     fflush(r->out);

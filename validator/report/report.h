@@ -22,7 +22,7 @@ struct mc_report {
     /* totals */
     uint64_t by_sev[3];
     uint64_t by_rule[MC_RULE_COUNT];
-    uint64_t sessions, sessions_validated, input_errors;
+    uint64_t sessions, sessions_validated, input_errors, suppressed;
     bool any_json;
 };
 
@@ -31,9 +31,10 @@ void mc_report_init(struct mc_report *r, FILE *out, enum mc_format fmt, enum mc_
 void mc_report_begin(struct mc_report *r);
 /* A finding callback (mc_finding_fn) with ctx = struct mc_report *. */
 void mc_report_finding(void *ctx, const struct mc_finding *f);
-/* A session ended: proto, whether it was validated, its finding count. */
+/* A session ended: proto, whether it was validated, and how many findings
+ * were counted but not shown (MC_FINDINGS_PER_RULE). */
 void mc_report_session(struct mc_report *r, const char *name, enum mc_proto proto, bool validated,
-                       uint64_t findings);
+                       uint64_t suppressed);
 /* An input problem (bad file, malformed line): stderr, and counted. */
 void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line, uint64_t col,
                            const char *msg);

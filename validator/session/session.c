@@ -29,6 +29,7 @@ struct mc_session {
     size_t hold_len;
     struct held held[MC_DETECT_RECORDS];
     unsigned n_held;
+    bool hold_full;            /* held octets overflowed into a gap */
     int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
     char name[128];
 };
@@ -65,6 +66,11 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
 {
     const struct mc_rule_info *ri = mc_rule_info(r);
     struct mc_finding f;
+    if (c->per_rule[r] >= MC_FINDINGS_PER_RULE) {
+        c->suppressed++;
+        return;
+    }
+    c->per_rule[r]++;
     memset(&f, 0, sizeof(f));
     f.rule = r;
     f.severity = ri->severity;
@@ -83,6 +89,11 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
         va_end(ap);
     } else {
         snprintf(f.message, sizeof(f.message), "%s", ri->summary);
+    }
+    if (c->per_rule[r] == MC_FINDINGS_PER_RULE) {
+        size_t l = strlen(f.message);
+        snprintf(f.message + l, sizeof(f.message) - l, " [%d findings of this rule; later ones "
+                 "in this session are counted, not shown]", MC_FINDINGS_PER_RULE);
     }
     c->findings++;
     if (c->fn)
@@ -117,39 +128,76 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
     return true;
 }
 
+/* Merges neighbouring data records (keeping the first one's origin) to free
+ * record slots. What is held then depends only on the data/gap sequence,
+ * not on how the data was cut into chunks. */
+static void compact_held(struct mc_session *s)
+{
+    unsigned o = 0;
+    for (unsigned i = 0; i < s->n_held; i++) {
+        struct held *h = &s->held[i];
+        if (o > 0 && h->len && !h->gap && s->held[o - 1].len && !s->held[o - 1].gap &&
+            s->held[o - 1].at + s->held[o - 1].len == h->at) {
+            s->held[o - 1].len += h->len;
+            continue;
+        }
+        s->held[o++] = *h;
+    }
+    s->n_held = o;
+}
+
+static struct held *new_held(struct mc_session *s)
+{
+    if (s->n_held == MC_DETECT_RECORDS)
+        compact_held(s);
+    if (s->n_held == MC_DETECT_RECORDS)
+        return NULL;
+    return &s->held[s->n_held++];
+}
+
 /* Holds client octets (or a client gap) until the protocol is known. What
- * does not fit becomes a gap, so offsets stay exact and nothing grows. */
+ * does not fit becomes a gap, so offsets stay exact and memory is bounded. */
 static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, uint64_t gap,
                         const struct mc_origin *origin)
 {
     struct mc_origin o = origin ? *origin : (struct mc_origin){0, 0};
     size_t take = len < MC_DETECT_HOLD - s->hold_len ? len : MC_DETECT_HOLD - s->hold_len;
-    struct held *last = s->n_held ? &s->held[s->n_held - 1] : NULL;
+    struct held *h;
 
-    if (take > 0 && s->n_held < MC_DETECT_RECORDS) {
-        struct held *h = &s->held[s->n_held++];
-        h->at = (uint32_t)s->hold_len;
-        h->len = (uint32_t)take;
-        h->gap = 0;
-        h->origin = o;
-        memcpy(s->hold + s->hold_len, buf, take);
-        s->hold_len += take;
-        len -= take;
+    /* once anything became a gap, later octets must too (order is kept) */
+    if (s->n_held && s->held[s->n_held - 1].gap && s->hold_full)
+        take = 0;
+    if (take > 0) {
+        h = new_held(s);
+        if (h) {
+            h->at = (uint32_t)s->hold_len;
+            h->len = (uint32_t)take;
+            h->gap = 0;
+            h->origin = o;
+            memcpy(s->hold + s->hold_len, buf, take);
+            s->hold_len += take;
+            len -= take;
+        }
     }
     gap += len;
     if (gap == 0)
         return;
-    if (last && s->n_held && &s->held[s->n_held - 1] == last && last->len == 0) {
-        last->gap += gap;   /* merge with a preceding gap */
-    } else if (s->n_held < MC_DETECT_RECORDS) {
-        struct held *h = &s->held[s->n_held++];
-        memset(h, 0, sizeof(*h));
-        h->gap = gap;
-        h->origin = o;
-    } else {
-        s->held[s->n_held - 1].len = 0;  /* out of records: the tail becomes a gap */
-        s->held[s->n_held - 1].gap += gap;
+    if (len > 0)
+        s->hold_full = true;
+    if (s->n_held && s->held[s->n_held - 1].gap && !s->held[s->n_held - 1].len) {
+        s->held[s->n_held - 1].gap += gap;   /* extend the preceding gap */
+        return;
     }
+    h = new_held(s);
+    if (!h) {
+        /* out of records: the last record absorbs the gap after its data */
+        s->held[s->n_held - 1].gap += gap;
+        s->hold_full = true;
+        return;
+    }
+    memset(h, 0, sizeof(*h));
+    h->gap = gap;
+    h->origin = o;
 }
 
 struct mc_session *mc_session_new(const char *name, enum mc_proto proto, mc_finding_fn fn,
@@ -310,4 +358,9 @@ const char *mc_session_name(const struct mc_session *s)
 uint64_t mc_session_findings(const struct mc_session *s)
 {
     return s->ctx.findings;
+}
+
+uint64_t mc_session_suppressed(const struct mc_session *s)
+{
+    return s->ctx.suppressed;
 }

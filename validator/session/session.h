@@ -15,6 +15,9 @@
 #include "finding.h"
 
 #define MC_ORIGIN_RING 256
+/* Findings of one rule reported per session; the rest are counted, not
+ * printed, so a hostile peer cannot flood the output. */
+#define MC_FINDINGS_PER_RULE 100
 
 /* What every protocol session shares: identity, output, offset bookkeeping. */
 struct mc_session_ctx {
@@ -26,6 +29,8 @@ struct mc_session_ctx {
     struct { uint64_t off; struct mc_origin o; } ring[2][MC_ORIGIN_RING];
     unsigned ring_head[2], ring_count[2];
     uint64_t findings;
+    uint64_t suppressed;
+    uint32_t per_rule[MC_RULE_COUNT];
 };
 
 /* Reports rule r at absolute offset off of the direction the rule's side
@@ -65,6 +70,8 @@ bool mc_session_in_tls(const struct mc_session *s);
 bool mc_session_validated(const struct mc_session *s);
 const char *mc_session_name(const struct mc_session *s);
 uint64_t mc_session_findings(const struct mc_session *s);
+/* Findings not reported because their rule hit MC_FINDINGS_PER_RULE. */
+uint64_t mc_session_suppressed(const struct mc_session *s);
 
 /* A protocol's session machine, plugged into the generic session. */
 struct mc_proto_ops {

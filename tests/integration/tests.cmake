@@ -1,0 +1,24 @@
+# Integration tests on loopback (label "integration"); each script prints a
+# PASS/FAIL line per case and ends with "N passed, M failed".
+#
+# integration_pop3_dovecot: real Dovecot, real clients (curl, poplib) through
+# `mailconform relay`. Exits 77 (skipped) when Dovecot is not installed; needs
+# root, curl, python3, openssl (scripts/install-deps.sh) and the ports in
+# tests/integration/lib.sh.
+add_test(NAME integration_pop3_dovecot
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/pop3_dovecot.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_pop3_dovecot PROPERTIES
+  LABELS integration
+  TIMEOUT 120
+  SKIP_RETURN_CODE 77
+  RESOURCE_LOCK mailconform_dovecot_ports)
+
+# integration_relay_loopback: the relay's plumbing with scripted Python peers
+# (back-pressure, half-close, IPv6, the connection limit, timeouts, signals).
+# Needs python3 only; ports 21130-21131.
+add_test(NAME integration_relay_loopback
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/relay_loopback.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_relay_loopback PROPERTIES
+  LABELS integration
+  TIMEOUT 120
+  RESOURCE_LOCK mailconform_relay_loopback_ports)
