@@ -523,8 +523,8 @@ static void test_json_document(void **state)
     mc_report_begin(&r);
     mc_report_finding(&r, &e);
     mc_report_finding(&r, &w);
-    mc_report_session(&r, "s1", MC_PROTO_POP3, true, 2);
-    mc_report_session(&r, "s2", MC_PROTO_IMAP, false, 0);
+    mc_report_session(&r, "s1", MC_PROTO_POP3, true, 2, 0);
+    mc_report_session(&r, "s2", MC_PROTO_IMAP, false, 0, 0);
     mc_report_end(&r);
     out_close(&o);
 
@@ -579,7 +579,7 @@ static void test_text_format(void **state)
     mc_report_begin(&r);
     mc_report_finding(&r, &f);
     mc_report_finding(&r, &g);
-    mc_report_session(&r, "s", MC_PROTO_POP3, true, 2);
+    mc_report_session(&r, "s", MC_PROTO_POP3, true, 2, 0);
     mc_report_end(&r);
     out_close(&o);
 
@@ -596,7 +596,7 @@ static void test_text_format(void **state)
     mc_report_init(&r, o.f, MC_FMT_TEXT, MC_SEV_ERROR);
     r.quiet = true;
     mc_report_finding(&r, &f);
-    mc_report_session(&r, "s", MC_PROTO_IMAP, false, 0);
+    mc_report_session(&r, "s", MC_PROTO_IMAP, false, 0, 0);
     mc_report_end(&r);
     out_close(&o);
     assert_string_equal(o.buf, "summary: 1 session (0 validated), 1 finding: 1 error, 0 warnings, 0 notes\n");
@@ -606,7 +606,7 @@ static void test_text_format(void **state)
     mc_report_init(&r, o.f, MC_FMT_TEXT, MC_SEV_ERROR);
     r.color = true;
     mc_report_finding(&r, &f);
-    mc_report_session(&r, "imap-1", MC_PROTO_IMAP, false, 0);
+    mc_report_session(&r, "imap-1", MC_PROTO_IMAP, false, 0, 0);
     out_close(&o);
     assert_non_null(strstr(o.buf, "\033[31merror\033[0m"));
     assert_non_null(strstr(o.buf, "mail.example:110:7: "));   /* no input: the session name */

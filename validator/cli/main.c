@@ -166,7 +166,7 @@ static void end_session(struct checker *k, struct live *l)
         return;
     mc_session_finish(l->s);
     mc_report_session(k->rep, mc_session_name(l->s), mc_session_proto(l->s), mc_session_validated(l->s),
-                      mc_session_suppressed(l->s));
+                      mc_session_findings(l->s), mc_session_suppressed(l->s));
     mc_session_free(l->s);
     l->s = NULL;
 }
@@ -363,7 +363,7 @@ static int cmd_check(int argc, char **argv)
 static void relay_session_end(void *ctx, const struct mc_session *s)
 {
     mc_report_session(ctx, mc_session_name(s), mc_session_proto(s), mc_session_validated(s),
-                      mc_session_suppressed(s));
+                      mc_session_findings(s), mc_session_suppressed(s));
 }
 
 static int cmd_relay(int argc, char **argv)

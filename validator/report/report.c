@@ -139,12 +139,21 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
 }
 
 void mc_report_session(struct mc_report *r, const char *name, enum mc_proto proto, bool validated,
-                       uint64_t suppressed)
+                       uint64_t findings, uint64_t suppressed)
 {
     r->sessions++;
     r->suppressed += suppressed;
     if (validated)
         r->sessions_validated++;
+    if (r->format == MC_FMT_TEXT && !r->quiet && validated)
+    {
+        if (findings + suppressed == 0)
+            fprintf(r->out, "%s: session %s (%s): no findings\n", r->input ? r->input : "-", name,
+                    mc_proto_name(proto));
+        else
+            fprintf(r->out, "%s: session %s (%s): %llu findings\n", r->input ? r->input : "-", name,
+                    mc_proto_name(proto), (unsigned long long)(findings + suppressed));
+    }
     if (r->format == MC_FMT_TEXT && !r->quiet && !validated) {
         if (proto == MC_PROTO_UNKNOWN)
             fprintf(r->out, "%s: session %s not validated: protocol not recognised\n",

@@ -31,10 +31,10 @@ void mc_report_init(struct mc_report *r, FILE *out, enum mc_format fmt, enum mc_
 void mc_report_begin(struct mc_report *r);
 /* A finding callback (mc_finding_fn) with ctx = struct mc_report *. */
 void mc_report_finding(void *ctx, const struct mc_finding *f);
-/* A session ended: proto, whether it was validated, and how many findings
- * were counted but not shown (MC_FINDINGS_PER_RULE). */
+/* A session ended: proto, whether it was validated, its findings, and how
+ * many more were counted but not shown (MC_FINDINGS_PER_RULE). */
 void mc_report_session(struct mc_report *r, const char *name, enum mc_proto proto, bool validated,
-                       uint64_t suppressed);
+                       uint64_t findings, uint64_t suppressed);
 /* An input problem (bad file, malformed line): stderr, and counted. */
 void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line, uint64_t col,
                            const char *msg);
