@@ -40,6 +40,11 @@ bool mc_line_partial(const struct mc_line *l)
     return !l->complete && (l->total > 0 || l->cr_pending);
 }
 
+bool mc_line_resyncing(const struct mc_line *l)
+{
+    return l->resync;
+}
+
 static void append(struct mc_line *l, const uint8_t *p, size_t n, uint64_t off)
 {
     if (!l->saw_nul) {

@@ -56,4 +56,7 @@ void mc_line_gap(struct mc_line *l, uint64_t n);
 /* True while a line has started but is not complete. */
 bool mc_line_partial(const struct mc_line *l);
 
+/* True while octets after a gap are being skipped up to the next LF. */
+bool mc_line_resyncing(const struct mc_line *l);
+
 #endif

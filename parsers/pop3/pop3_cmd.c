@@ -55,6 +55,11 @@ bool mc_pop3_cmd_in_sasl(const struct mc_pop3_cmd *p)
     return p->sasl;
 }
 
+bool mc_pop3_cmd_resyncing(const struct mc_pop3_cmd *p)
+{
+    return mc_line_resyncing(&p->line);
+}
+
 uint64_t mc_pop3_cmd_offset(const struct mc_pop3_cmd *p)
 {
     return p->line.pos;

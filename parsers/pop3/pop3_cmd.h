@@ -56,7 +56,8 @@ struct mc_pop3_cmd_ev {
     unsigned argc;                   /* arguments present (may exceed ARGS_MAX) */
     uint64_t num[2];                 /* numeric value of argument 1 and 2 ... */
     bool num_ok[2];                  /* ... when that argument is a valid number */
-    bool syntax_ok;                  /* no argument anomaly for this keyword */
+    bool syntax_ok;                  /* no argument anomaly for this keyword (a NUL in
+                                        an argument, reported as NUL_BYTE, clears it too) */
     bool cancel;                     /* SASL: the "*" cancel line */
     struct mc_span secret;           /* octets no output may show: password,
                                         APOP digest, SASL data (len 0: none) */
@@ -82,6 +83,8 @@ void mc_pop3_cmd_gap(struct mc_pop3_cmd *p, uint64_t n);
 uint64_t mc_pop3_cmd_offset(const struct mc_pop3_cmd *p);
 /* True while a command line has started but not ended. */
 bool mc_pop3_cmd_partial(const struct mc_pop3_cmd *p);
+/* True while the rest of a line damaged by a gap is being skipped. */
+bool mc_pop3_cmd_resyncing(const struct mc_pop3_cmd *p);
 
 const char *mc_pop3_verb_name(enum mc_pop3_verb v);
 

@@ -41,6 +41,11 @@ bool mc_pop3_resp_partial(const struct mc_pop3_resp *p)
     return mc_line_partial(&p->line);
 }
 
+bool mc_pop3_resp_resyncing(const struct mc_pop3_resp *p)
+{
+    return mc_line_resyncing(&p->line);
+}
+
 uint64_t mc_pop3_resp_offset(const struct mc_pop3_resp *p)
 {
     return p->line.pos;

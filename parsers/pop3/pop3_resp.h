@@ -68,6 +68,8 @@ void mc_pop3_resp_gap(struct mc_pop3_resp *p, uint64_t n);
 
 /* True while a line has started but not ended. */
 bool mc_pop3_resp_partial(const struct mc_pop3_resp *p);
+/* True while the rest of a line damaged by a gap is being skipped. */
+bool mc_pop3_resp_resyncing(const struct mc_pop3_resp *p);
 
 /* Absolute offset of the next octet the parser expects. */
 uint64_t mc_pop3_resp_offset(const struct mc_pop3_resp *p);

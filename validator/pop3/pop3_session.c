@@ -634,7 +634,8 @@ static void after_goahead(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, s
         while (len > 0 && s->tls == TLS_STARTING && !s->opaque[dir]) {
             size_t used = 0;
             struct mc_pop3_cmd_ev ev;
-            if (!mc_pop3_cmd_partial(&s->cmd) && is_tls_record_type(buf[0])) {
+            if (mc_pop3_cmd_resyncing(&s->cmd) ||
+                (!mc_pop3_cmd_partial(&s->cmd) && is_tls_record_type(buf[0]))) {
                 go_opaque(s, dir);
                 break;
             }
@@ -650,8 +651,10 @@ static void after_goahead(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, s
     while (len > 0 && s->tls == TLS_STARTING) {
         size_t used = 0;
         struct mc_pop3_resp_ev ev;
-        if (!mc_pop3_resp_partial(&s->resp) && !mc_pop3_resp_in_multiline(&s->resp) &&
-            is_tls_record_type(buf[0])) {
+        /* a line damaged by a gap cannot be told from TLS: assume TLS */
+        if (mc_pop3_resp_resyncing(&s->resp) ||
+            (!mc_pop3_resp_partial(&s->resp) && !mc_pop3_resp_in_multiline(&s->resp) &&
+             is_tls_record_type(buf[0]))) {
             go_opaque(s, dir);
             skip(s, dir, len);
             return;
@@ -705,6 +708,12 @@ static void pop3_gap(void *p, enum mc_dir dir, uint64_t n)
 {
     struct pop3 *s = p;
     skip(s, dir, n);
+    if (s->tls == TLS_STARTING && !s->opaque[dir]) {
+        /* octets lost where the handshake should start: plaintext and TLS
+         * can no longer be told apart in this direction; assume TLS */
+        go_opaque(s, dir);
+        return;
+    }
     if (dir == MC_DIR_C2S) {
         /* commands may be lost: their answers would look unsolicited */
         s->c_resync = true;

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Prints a fuzz_pop3_session input as a transcript (docs/transcript.md), so
+a crasher can be read, edited and run with `mailconform check`.
+
+    fuzz/session2mct.py crash-file > crash.mct
+
+The option bytes are printed as a comment. The record layout is described at
+the top of fuzz/fuzz_pop3_session.c.
+"""
+import sys
+
+
+def escape(data):
+    out = []
+    for i, c in enumerate(data):
+        if c == 0x0d:
+            out.append("\\r")
+        elif c == 0x0a:
+            out.append("\\n")
+        elif c == 0x09:
+            out.append("\\t")
+        elif c == 0x5c:
+            out.append("\\\\")
+        elif 0x20 <= c < 0x7f and not (c == 0x20 and i + 1 == len(data)):
+            out.append(chr(c))
+        else:
+            out.append("\\x%02x" % c)
+    return "".join(out)
+
+
+def decode(b):
+    modes = ["cut in two", "chunks 1..8", "one octet at a time", "chunks 1..64"]
+    if len(b) < 2:
+        return ["# too short: fewer than 2 option bytes"]
+    opts = b[0]
+    out = ["# fuzz_pop3_session input: options 0x%02x 0x%02x (re-cut: %s%s)"
+           % (b[0], b[1], modes[opts & 3], ", protocol detection" if opts & 4 else ""),
+           "@ protocol %s" % ("unknown" if opts & 4 else "pop3")]
+    i = 2
+    while i < len(b):
+        h = b[i]
+        i += 1
+        d = "S" if h & 0x80 else "C"
+        kind = (h >> 4) & 7
+        l = h & 15
+        if kind < 4:
+            n = l
+            if l == 14:
+                n = 14 + (b[i] if i < len(b) else 0)
+                i += min(1, len(b) - i)
+            elif l == 15:
+                ext = b[i:i + 2]
+                i += len(ext)
+                n = 270 + int.from_bytes(ext, "little")
+            data = b[i:i + n]
+            i += len(data)
+            if data:
+                out.append("%s: %s" % (d, escape(data)))
+        elif kind in (4, 5):
+            out.append("! tls decrypted" if kind == 5 else "! tls")
+        elif kind == 6:
+            if l < 15:
+                n = l + 1
+            else:
+                ext = b[i:i + 4]
+                i += len(ext)
+                n = 16 + int.from_bytes(ext, "little")
+            out.append("! gap %s %d" % (d, n))
+        else:
+            out.append("! close %s" % d)
+    return out
+
+
+def main(argv):
+    if len(argv) != 1:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    with open(argv[0], "rb") as f:
+        print("\n".join(decode(f.read())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
