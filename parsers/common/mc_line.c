@@ -106,9 +106,12 @@ int mc_line_feed(struct mc_line *l, const uint8_t *buf, size_t len, size_t *used
             mc_anoms_add(&l->anoms, MC_ANOM_BARE_CR, l->cr_off);
             append(l, (const uint8_t *)"\r", 1, l->cr_off);
         }
-        size_t j = i;
-        while (j < len && buf[j] != '\r' && buf[j] != '\n')
-            j++;
+        /* the next CR or LF, found with memchr (vectorised) rather than a
+         * byte loop: this is the hot path of every protocol */
+        const uint8_t *nl = memchr(buf + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        const uint8_t *cr = memchr(buf + i, '\r', end - i);
+        size_t j = cr ? (size_t)(cr - buf) : end;
         if (j > i)
             append(l, buf + i, j - i, base + i);
         if (j == len) {

@@ -69,11 +69,21 @@ static void do_data(struct reader *r, const char *s, size_t n, uint64_t line)
     for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c != '\\') {
-            if (c < 0x20 || c > 0x7e) {
+            /* a run up to the next backslash: validated and copied whole */
+            const char *bs = memchr(s + i, '\\', n - i);
+            size_t e = bs ? (size_t)(bs - s) : n;
+            unsigned bad = 0;
+            for (size_t k = i; k < e; k++)
+                bad |= (unsigned)((unsigned char)s[k] - 0x20u) > 0x5eu;
+            if (bad) {
+                while ((unsigned)((unsigned char)s[i] - 0x20u) <= 0x5eu)
+                    i++;
                 err(r, line, i + 1, "raw control or 8-bit octet in data (escape it as \\xHH)");
                 return;
             }
-            r->dec[o++] = c;
+            memcpy(r->dec + o, s + i, e - i);
+            o += e - i;
+            i = e - 1;
             continue;
         }
         if (i + 1 >= n) {
