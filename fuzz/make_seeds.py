@@ -292,6 +292,41 @@ CONVERSATIONS = {
 # Helpers that mirror the parsers' view of lines.
 
 
+def read_mct(path):
+    """A conversation from a transcript: the real server recordings under
+    corpus/samples/ become seeds for every target (one session per file)."""
+    conv = []
+    esc = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
+    for line in open(path, encoding="ascii").read().splitlines():
+        if line.startswith(("C: ", "S: ")):
+            out, i, t = bytearray(), 0, line[3:]
+            while i < len(t):
+                if t[i] == "\\":
+                    if t[i + 1] == "x":
+                        out.append(int(t[i + 2:i + 4], 16))
+                        i += 4
+                        continue
+                    out += esc[t[i + 1]]
+                    i += 2
+                    continue
+                out.append(ord(t[i]))
+                i += 1
+            conv.append((line[0], bytes(out)))
+        elif line.startswith("! tls"):
+            conv.append(("tls-dec",) if "decrypted" in line else ("tls",))
+        elif line.startswith("! close "):
+            conv.append(("close", line.split()[2]))
+        elif line.startswith("! gap "):
+            conv.append(("gap", line.split()[2], int(line.split()[3])))
+    return conv
+
+
+SAMPLES = os.path.join(ROOT, "corpus", "samples")
+for _f in sorted(os.listdir(SAMPLES)) if os.path.isdir(SAMPLES) else []:
+    if _f.endswith(".mct"):
+        CONVERSATIONS["sample_" + _f[:-4].replace("-", "_")] = read_mct(os.path.join(SAMPLES, _f))
+
+
 def lines_of(data):
     """Complete lines (without terminator) of a chunk; a trailing partial line too."""
     out = []
