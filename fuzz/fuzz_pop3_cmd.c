@@ -55,8 +55,6 @@ static bool syntax_anom(unsigned code)
     case MC_ANOM_POP3_ARG_SPACING:
     case MC_ANOM_POP3_ARG_COUNT:
     case MC_ANOM_POP3_ARG_NOT_NUMBER:
-    case MC_ANOM_POP3_ARG_ZERO:
-    case MC_ANOM_POP3_ARG_BAD_CHAR:
     case MC_ANOM_POP3_APOP_DIGEST:
     case MC_ANOM_POP3_SASL_BAD_BASE64:
         return true;
@@ -133,16 +131,22 @@ static void check_command(const struct mc_pop3_cmd_ev *ev)
         FZ_CHECK(mc_parse_u64(ev->arg[i].ptr, ev->arg[i].len, UINT64_MAX, &v));
         FZ_CHECK(v == ev->num[i]);
     }
-    for (unsigned i = 0; i < ev->anoms.n; i++)
-        if (syntax_anom(ev->anoms.hit[i].code))
+    for (unsigned i = 0; i < ev->anoms.n; i++) {
+        const struct mc_anom_hit *h = &ev->anoms.hit[i];
+        if (syntax_anom(h->code))
             any_syntax = true;
+        /* a control octet in an argument is invalid; an 8-bit one (UTF-8
+         * names and passwords) is flagged but leaves the command valid */
+        if (h->code == MC_ANOM_POP3_ARG_BAD_CHAR && h->off >= ev->line.off &&
+            h->off - ev->line.off < ev->line.len && ev->line.ptr[h->off - ev->line.off] < 0x80)
+            any_syntax = true;
+    }
     /* a NUL in an argument makes it invalid; the line layer's NUL_BYTE is
      * its only report (no second ARG_BAD_CHAR for the same octet) */
     if (mc_anoms_has(&ev->anoms, MC_ANOM_NUL_BYTE))
         any_syntax = true;
     if (ev->syntax_ok) {
-        for (unsigned i = 0; i < ev->anoms.n; i++)
-            FZ_CHECK(!syntax_anom(ev->anoms.hit[i].code));
+        FZ_CHECK(!any_syntax);
     } else {
         FZ_CHECK(any_syntax);
     }

@@ -100,7 +100,11 @@ static void check_arg(struct mc_pop3_cmd_ev *ev, unsigned idx, enum argkind kind
             /* NUL is already reported by the line layer (NUL_BYTE) */
             if (c != 0)
                 mc_anoms_add(&ev->anoms, MC_ANOM_POP3_ARG_BAD_CHAR, a->off + i);
-            ev->syntax_ok = false;
+            /* 8-bit names and passwords are what UTF-8 clients send (and
+             * legal after RFC 6856 UTF8): flagged, but not a command a
+             * server must refuse */
+            if (c < 0x80 || (kind != K_ANY && kind != K_REST))
+                ev->syntax_ok = false;
             break;
         }
     }
@@ -110,10 +114,10 @@ static void check_arg(struct mc_pop3_cmd_ev *ev, unsigned idx, enum argkind kind
         if (idx < 2 && mc_parse_u64(a->ptr, a->len, UINT64_MAX, &ev->num[idx])) {
             ev->num_ok[idx] = true;
             /* message-numbers start at 1 (RFC 1939 s4) */
-            if (kind == K_MSG && ev->num[idx] == 0) {
+            /* 0 names no message: flagged, but an ordinary -ERR case for
+             * the server (RFC 1939 s5), not a syntax error */
+            if (kind == K_MSG && ev->num[idx] == 0)
                 mc_anoms_add(&ev->anoms, MC_ANOM_POP3_ARG_ZERO, a->off);
-                ev->syntax_ok = false;
-            }
         } else {
             mc_anoms_add(&ev->anoms, MC_ANOM_POP3_ARG_NOT_NUMBER, a->off);
             ev->syntax_ok = false;

@@ -12,12 +12,14 @@
 
 #include "../common/mc_line.h"
 
-/* X(name, min args, max args, argument 1 kind, argument 2 kind) */
+/* X(name, min args, max args, argument 1 kind, argument 2 kind).
+ * AUTH with no argument is the mechanism-listing probe many clients send
+ * (a de facto extension older than RFC 5034); it is accepted here. */
 #define MC_POP3_VERBS(X)                      \
     X(USER, 1, 1, ANY, NONE)                  \
     X(PASS, 1, 1, REST, NONE)                 \
     X(APOP, 2, 2, ANY, DIGEST)                \
-    X(AUTH, 1, 2, ANY, SASLIR)                \
+    X(AUTH, 0, 2, ANY, SASLIR)                \
     X(STAT, 0, 0, NONE, NONE)                 \
     X(LIST, 0, 1, MSG, NONE)                  \
     X(RETR, 1, 1, MSG, NONE)                  \

@@ -48,6 +48,7 @@ struct pending {
     bool num_ok;
     bool injected;          /* sent in plaintext behind STLS */
     bool cancelled;         /* AUTH: the client sent "*" */
+    bool pipelined;         /* sent behind an unanswered state-deciding command */
     bool sasl_ir_plain;     /* AUTH PLAIN/LOGIN: a password mechanism */
     uint64_t msg;
     uint64_t off;           /* offset of the command line */
@@ -62,6 +63,7 @@ struct pop3 {
     enum tls_state tls;
     bool tls_active;
     bool opaque[2];           /* TLS_STARTING: this direction turned to TLS */
+    bool closed[2];
 
     struct pending q[MC_POP3_PENDING_MAX];
     unsigned q_head, q_len;
@@ -246,8 +248,19 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
     if (ev->verb == MC_POP3_QUIT)
         s->quit_sent = true;
 
+    /* batched behind an unanswered command whose answer decides the state
+     * this one meets (a login step or QUIT): the client could not know */
+    for (unsigned i = 0; i < s->q_len; i++) {
+        enum mc_pop3_verb v = s->q[(s->q_head + i) % MC_POP3_PENDING_MAX].verb;
+        if (v == MC_POP3_USER || v == MC_POP3_PASS || v == MC_POP3_APOP || v == MC_POP3_AUTH ||
+            v == MC_POP3_QUIT)
+            pd.pipelined = true;
+    }
     if (s->q_len == MC_POP3_PENDING_MAX) {
-        s->q_dropped++;   /* bounded: the oldest answer will be misattributed */
+        /* bounded: the oldest command is forgotten; answers can no longer
+         * be matched with certainty, so unmatched ones are not blamed */
+        s->c_resync = true;
+        s->q_dropped++;
         s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
         s->q_len--;
     }
@@ -308,11 +321,16 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
         state_ok = false;
         snprintf(msg, sizeof(msg), "%s is not permitted in the %s state",
                  mc_pop3_verb_name(pd->verb), state_names[s->state]);
-        mc__emit(s->c, pd->verb == MC_POP3_STLS ? MC_R_POP3_STLS_WRONG_STATE : MC_R_POP3_CMD_WRONG_STATE,
-                 pd->off, pd->excerpt, "%s", msg);
+        /* A command batched behind unanswered ones (RFC 2449 s6.6 allows
+         * USER and PASS together) met a state the client could not know:
+         * only the server's answer is judged then. */
+        if (!pd->pipelined)
+            mc__emit(s->c, pd->verb == MC_POP3_STLS ? MC_R_POP3_STLS_WRONG_STATE : MC_R_POP3_CMD_WRONG_STATE,
+                     pd->off, pd->excerpt, "%s", msg);
     } else if (pd->verb == MC_POP3_PASS && !s->user_ok) {
         state_ok = false;
-        mc__emit(s->c, MC_R_POP3_PASS_WITHOUT_USER, pd->off, pd->excerpt, NULL);
+        if (!pd->pipelined)
+            mc__emit(s->c, MC_R_POP3_PASS_WITHOUT_USER, pd->off, pd->excerpt, NULL);
     }
     if (ok && !state_ok)
         emit_line(s, MC_R_POP3_OK_IN_WRONG_STATE, ev->line.off, &ev->line, NULL, NULL);
@@ -490,6 +508,18 @@ static void on_body(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
     enum mc_anom a = MC_ANOM_NONE;
     enum mc_rule r;
 
+    if (s->cur.verb == MC_POP3_RETR || s->cur.verb == MC_POP3_TOP) {
+        /* Message content: RFC 2449 s3 allows any CHAR in dot-stuffed
+         * lines, a lone CR included; only the line structure is checked. */
+        struct mc_anoms content = ev->anoms;
+        unsigned k = 0;
+        for (unsigned i = 0; i < content.n; i++)
+            if (content.hit[i].code != MC_ANOM_BARE_CR)
+                content.hit[k++] = content.hit[i];
+        content.n = (uint8_t)k;
+        map_anoms(s, &content, MC_SIDE_SERVER, &ev->line, NULL);
+        return;
+    }
     map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
     switch (s->cur.verb) {
     case MC_POP3_LIST: {
@@ -515,7 +545,7 @@ static void on_body(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
         size_t tl;
         /* RFC 2449 s5: 512 octets including CRLF; the line layer has no
          * limit inside multi-line bodies, so it is checked here */
-        if (ev->line_len + 2 + (ev->stuffed ? 1 : 0) > MC_POP3_RESP_LINE_MAX)
+        if (ev->line_len + 2 > MC_POP3_RESP_LINE_MAX)
             emit_line(s, MC_R_POP3_CAPA_LINE_TOO_LONG, ev->line.off + MC_POP3_RESP_LINE_MAX - 2,
                       &ev->line, NULL, NULL);
         a = ev->stuffed ? MC_ANOM_POP3_CAPA_SYNTAX : mc_pop3_parse_capa(p, n, &tl, &bad);
@@ -730,7 +760,14 @@ static void pop3_gap(void *p, enum mc_dir dir, uint64_t n)
 static void pop3_close(void *p, enum mc_dir dir)
 {
     struct pop3 *s = p;
+    enum mc_dir other = dir == MC_DIR_C2S ? MC_DIR_S2C : MC_DIR_C2S;
+    s->closed[dir] = true;
     if (s->tls == TLS_OPAQUE)
+        return;
+    /* A line or multi-line answer cut off is the closing side's fault only
+     * if it closed first, while its peer was still there: not when the
+     * peer had gone (an aborted download) or the capture just ended. */
+    if (s->closed[other] || s->c->finishing)
         return;
     if (dir == MC_DIR_C2S) {
         struct mc_pop3_cmd_ev ev;

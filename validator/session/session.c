@@ -322,6 +322,7 @@ void mc_session_finish(struct mc_session *s)
 {
     if (s->finished)
         return;
+    s->ctx.finishing = true;
     mc_session_close(s, MC_DIR_C2S, NULL);
     mc_session_close(s, MC_DIR_S2C, NULL);
     s->finished = true;

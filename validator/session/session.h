@@ -30,6 +30,7 @@ struct mc_session_ctx {
     unsigned ring_head[2], ring_count[2];
     uint64_t findings;
     uint64_t suppressed;
+    bool finishing;                        /* input ended (not a close by a peer) */
     uint32_t per_rule[MC_RULE_COUNT];
 };
 
