@@ -128,6 +128,31 @@ FZ_ORACLE static inline size_t fz_rng_range(struct fz_rng *r, size_t lo, size_t 
     return lo + (size_t)(fz_rng_next(r) % (uint32_t)(hi - lo + 1));
 }
 
+/* Feeds buf to feed(ctx, ...) whole (rng NULL) or in chunks of 1..most
+ * octets. Each chunk is copied to the end of one heap block, so a parser
+ * reading past the chunk it was given is caught by ASan. */
+static inline void fz_feed_cut(void *ctx, void (*feed)(void *ctx, const uint8_t *buf, size_t len),
+                               const uint8_t *buf, size_t len, struct fz_rng *rng, size_t most)
+{
+    uint8_t *block;
+    size_t i = 0;
+    if (!rng) {
+        feed(ctx, buf, len);
+        return;
+    }
+    block = malloc(most);
+    FZ_CHECK(block != NULL);
+    while (i < len) {
+        size_t c = fz_rng_range(rng, 1, most);
+        if (c > len - i)
+            c = len - i;
+        memcpy(block + most - c, buf + i, c);
+        feed(ctx, block + most - c, c);
+        i += c;
+    }
+    free(block);
+}
+
 /* True if the span [p, p+n) lies inside [base, base+cap); NULL with n 0 is
  * the "no span" value and always fine. */
 FZ_ORACLE static inline int fz_span_in(const uint8_t *p, size_t n, const uint8_t *base, size_t cap)

@@ -243,30 +243,17 @@ static void feed_chunk(struct run *r, const uint8_t *buf, size_t len)
     }
 }
 
-/* Feeds buf whole (rng NULL) or in chunks. Each chunk of the cut run is
- * copied to the end of a heap block, so a read past the chunk is caught by
- * ASan; one block per part keeps the cost at one malloc. */
+static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
+{
+    feed_chunk(r, buf, len);
+}
+
+/* Feeds buf whole (rng NULL) or in chunks whose largest size the options
+ * choose (1 octet at a time included). */
 static void feed_part(struct run *r, const uint8_t *buf, size_t len, struct fz_rng *rng)
 {
     static const size_t max_chunk[4] = {8, 64, 1, 700};
-    const size_t most = max_chunk[r->opts & 3];
-    uint8_t *block;
-    size_t i = 0;
-    if (!rng) {
-        feed_chunk(r, buf, len);
-        return;
-    }
-    block = malloc(most);
-    FZ_CHECK(block != NULL);
-    while (i < len) {
-        size_t c = fz_rng_range(rng, 1, most);
-        if (c > len - i)
-            c = len - i;
-        memcpy(block + most - c, buf + i, c);
-        feed_chunk(r, block + most - c, c);
-        i += c;
-    }
-    free(block);
+    fz_feed_cut(r, feed_chunk_cb, buf, len, rng, max_chunk[r->opts & 3]);
 }
 
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
