@@ -7,25 +7,11 @@ a crasher can be read, edited and run with `mailconform check`.
 The option bytes are printed as a comment. The record layout is described at
 the top of fuzz/fuzz_pop3_session.c.
 """
+import os
 import sys
 
-
-def escape(data):
-    out = []
-    for i, c in enumerate(data):
-        if c == 0x0d:
-            out.append("\\r")
-        elif c == 0x0a:
-            out.append("\\n")
-        elif c == 0x09:
-            out.append("\\t")
-        elif c == 0x5c:
-            out.append("\\\\")
-        elif 0x20 <= c < 0x7f and not (c == 0x20 and i + 1 == len(data)):
-            out.append(chr(c))
-        else:
-            out.append("\\x%02x" % c)
-    return "".join(out)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_seeds import escape  # noqa: E402  (one writer of the escape rules)
 
 
 def decode(b):

@@ -67,7 +67,6 @@ struct pop3 {
 
     struct pending q[MC_POP3_PENDING_MAX];
     unsigned q_head, q_len;
-    uint64_t q_dropped;
     struct pending cur;       /* command whose multi-line answer is running */
 
     bool greeting_timestamp;
@@ -180,6 +179,15 @@ static bool password_mech(const struct mc_span *m)
            (m->len == 5 && strncasecmp((const char *)m->ptr, "LOGIN", 5) == 0);
 }
 
+/* Removes and returns the oldest unanswered command; q_len MUST be > 0. */
+static struct pending pop_pending(struct pop3 *s)
+{
+    struct pending pd = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
+    s->q_len--;
+    return pd;
+}
+
 static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
 {
     struct pending pd;
@@ -260,9 +268,7 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
         /* bounded: the oldest command is forgotten; answers can no longer
          * be matched with certainty, so unmatched ones are not blamed */
         s->c_resync = true;
-        s->q_dropped++;
-        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
-        s->q_len--;
+        (void)pop_pending(s);
     }
     s->q[(s->q_head + s->q_len) % MC_POP3_PENDING_MAX] = pd;
     s->q_len++;
@@ -406,18 +412,23 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
 
 /* A status line after the +OK to STLS, where the TLS handshake must start
  * (RFC 2595 s4). If commands were pipelined behind STLS, it answers them. */
+/* The server answered an injected command pd: reported, and the answer's
+ * multi-line body (if any) is followed so its lines are not misread. */
+static void answered_injected(struct pop3 *s, const struct pending *pd,
+                              const struct mc_pop3_resp_ev *ev, const char *msg)
+{
+    emit_line(s, MC_R_POP3_STLS_INJECTION_ANSWERED, ev->line.off, &ev->line, NULL, msg);
+    if (ev->status == MC_POP3_STATUS_OK && multiline_answer(pd)) {
+        mc_pop3_resp_expect_multiline(&s->resp);
+        s->cur = *pd;
+    }
+}
+
 static void on_injected_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 {
     if (s->q_len > 0 && s->q[s->q_head].injected) {
-        struct pending pd = s->q[s->q_head];
-        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
-        s->q_len--;
-        emit_line(s, MC_R_POP3_STLS_INJECTION_ANSWERED, ev->line.off, &ev->line, NULL,
-                  "plaintext answer to a command pipelined behind STLS");
-        if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
-            mc_pop3_resp_expect_multiline(&s->resp);
-            s->cur = pd;
-        }
+        struct pending pd = pop_pending(s);
+        answered_injected(s, &pd, ev, "plaintext answer to a command pipelined behind STLS");
         return;
     }
     emit_line(s, MC_R_POP3_STLS_RESPONSE_INJECTION, ev->line.off, &ev->line, NULL,
@@ -445,20 +456,14 @@ static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
         if (s->n_injected > 0) {
             pd = s->injected[0];
             memmove(&s->injected[0], &s->injected[1], --s->n_injected * sizeof(s->injected[0]));
-            emit_line(s, MC_R_POP3_STLS_INJECTION_ANSWERED, ev->line.off, &ev->line, NULL,
-                      "the server answered a command the client sent in plaintext behind STLS");
-            if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
-                mc_pop3_resp_expect_multiline(&s->resp);
-                s->cur = pd;
-            }
+            answered_injected(s, &pd, ev,
+                              "the server answered a command the client sent in plaintext behind STLS");
         } else {
             emit_line(s, MC_R_POP3_UNSOLICITED_RESPONSE, ev->line.off, &ev->line, NULL, NULL);
         }
         return;
     }
-    pd = s->q[s->q_head];
-    s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
-    s->q_len--;
+    pd = pop_pending(s);
     s->s_resync = false;
 
     if (pd.verb == MC_POP3_AUTH)
@@ -589,10 +594,9 @@ static void drop_injected(struct pop3 *s)
     /* A conformant server throws away what was pipelined behind STLS; keep
      * count so an answer to it inside TLS is recognised. */
     while (s->q_len > 0 && s->q[s->q_head].injected) {
-        s->q_head = (s->q_head + 1) % MC_POP3_PENDING_MAX;
-        s->q_len--;
+        struct pending pd = pop_pending(s);
         if (s->n_injected < sizeof(s->injected) / sizeof(s->injected[0]))
-            s->injected[s->n_injected++] = s->q[(s->q_head + MC_POP3_PENDING_MAX - 1) % MC_POP3_PENDING_MAX];
+            s->injected[s->n_injected++] = pd;
     }
 }
 
