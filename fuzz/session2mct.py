@@ -21,7 +21,7 @@ def decode(b):
     opts = b[0]
     out = ["# fuzz_pop3_session input: options 0x%02x 0x%02x (re-cut: %s%s)"
            % (b[0], b[1], modes[opts & 3], ", protocol detection" if opts & 4 else ""),
-           "@ protocol %s" % ("unknown" if opts & 4 else "pop3")]
+           "# protocol: detected from the first server line" if opts & 4 else "@ protocol pop3"]
     i = 2
     while i < len(b):
         h = b[i]
