@@ -22,4 +22,24 @@
 /* Unique-ids per listing checked for duplicates. */
 #define MC_POP3_UIDS_TRACKED 2048
 
+/* RFC 5321 s4.5.3.1.5: reply lines, including CRLF. */
+#define MC_SMTP_REPLY_LINE_MAX 512
+/* RFC 5321 s4.5.3.1.4: command lines, including CRLF. */
+#define MC_SMTP_CMD_LINE_MAX 512
+/* RFC 4954 s4: AUTH lines and SASL responses may be this long (the RFC's
+ * "sufficient line length" for deployed mechanisms). */
+#define MC_SMTP_AUTH_LINE_MAX 12288
+/* RFC 5321 s4.5.3.1.6: text lines of message content, including CRLF. */
+#define MC_SMTP_TEXT_LINE_MAX 1000
+/* RFC 5321 s4.5.3.1.1-3: local-part, domain, path. */
+#define MC_SMTP_LOCAL_MAX 64
+#define MC_SMTP_DOMAIN_MAX 255
+#define MC_SMTP_PATH_MAX 256
+/* ESMTP parameters kept per MAIL/RCPT command. */
+#define MC_SMTP_PARAMS_MAX 8
+/* Commands awaiting a reply that a session tracks (pipelining). */
+#define MC_SMTP_PENDING_MAX 128
+/* AUTH mechanisms remembered from the EHLO reply. */
+#define MC_SMTP_MECHS_MAX 16
+
 #endif

@@ -161,3 +161,10 @@ void mc_line_gap(struct mc_line *l, uint64_t n)
     l->resync = true;
     line_reset(l);
 }
+
+void mc_line_advance(struct mc_line *l, uint64_t n)
+{
+    l->pos += n;
+    l->cr_pending = false;
+    line_reset(l);
+}

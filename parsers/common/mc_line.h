@@ -53,6 +53,11 @@ int mc_line_finish(struct mc_line *l);
  * and skips to the next LF, so nothing from a damaged line is reported. */
 void mc_line_gap(struct mc_line *l, uint64_t n);
 
+/* n octets were consumed by another layer (SMTP message content between
+ * two command lines): the next line starts after them. Call only between
+ * lines (not while mc_line_partial()). */
+void mc_line_advance(struct mc_line *l, uint64_t n);
+
 /* True while a line has started but is not complete. */
 bool mc_line_partial(const struct mc_line *l);
 
