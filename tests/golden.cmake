@@ -1,6 +1,7 @@
 # Golden tests (label "golden"), included by tests/CMakeLists.txt.
 #
-#   golden_pop3    every tests/data/pop3/*.mct gives exactly the findings in its
+#   golden_pop3, golden_smtp
+#                  every tests/data/<proto>/*.mct gives exactly the findings in its
 #                  .expected, with the right exit status (tests/golden/run_golden.py;
 #                  regenerate with --update, then review every changed line)
 #   rule_coverage  every rule in the catalogue is triggered by some .expected,
@@ -18,8 +19,11 @@ endif()
 add_test(NAME golden_pop3
   COMMAND ${MC_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/golden/run_golden.py
           $<TARGET_FILE:mailconform> ${CMAKE_SOURCE_DIR}/tests/data/pop3)
+add_test(NAME golden_smtp
+  COMMAND ${MC_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/golden/run_golden.py
+          $<TARGET_FILE:mailconform> ${CMAKE_SOURCE_DIR}/tests/data/smtp)
 add_test(NAME rule_coverage
   COMMAND ${MC_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/golden/rule_coverage.py
-          $<TARGET_FILE:mailconform> ${CMAKE_SOURCE_DIR}/tests/data/pop3
+          $<TARGET_FILE:mailconform> ${CMAKE_SOURCE_DIR}/tests/data
           ${CMAKE_SOURCE_DIR}/corpus/samples)
-set_tests_properties(golden_pop3 rule_coverage PROPERTIES LABELS golden)
+set_tests_properties(golden_pop3 golden_smtp rule_coverage PROPERTIES LABELS golden)

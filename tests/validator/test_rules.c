@@ -29,12 +29,21 @@ static void underscore(const char *dotted, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* "3", "6.6", "2.3": digits separated by single dots. */
+/* "3", "6.6", "2.3": digits separated by single dots; an appendix starts
+ * with its letter: "F", "F.1". */
 static bool section_ok(const char *s)
 {
     bool digit = false;
     if (!*s)
         return false;
+    if (*s >= 'A' && *s <= 'Z') {
+        s++;
+        if (!*s)
+            return true;
+        if (*s != '.')
+            return false;
+        s++;
+    }
     for (; *s; s++) {
         if (isdigit((unsigned char)*s)) {
             digit = true;
@@ -172,7 +181,7 @@ static void test_anom_mappings(void **state)
     (void)state;
     enum mc_rule r;
     for (unsigned a = 0; a < MC_ANOM_COUNT; a++) {
-        unsigned pop3_sides = 0;
+        unsigned pop3_sides = 0, smtp_sides = 0;
         for (size_t p = 0; p < sizeof(protos) / sizeof(protos[0]); p++) {
             for (size_t s = 0; s < 2; s++) {
                 if (!mc_rule_for_anom((enum mc_anom)a, protos[p], sides[s], &r))
@@ -188,6 +197,8 @@ static void test_anom_mappings(void **state)
                 }
                 if (protos[p] == MC_PROTO_POP3)
                     pop3_sides++;
+                if (protos[p] == MC_PROTO_SMTP)
+                    smtp_sides++;
             }
         }
         /* no anomaly is lost: every POP3 anomaly maps for POP3, and the
@@ -200,6 +211,16 @@ static void test_anom_mappings(void **state)
             print_error("POP3 anomaly %s maps to no rule\n", mc_anom_name((enum mc_anom)a));
             fail();
         }
+        if (is_line_anom((enum mc_anom)a))
+            assert_int_equal(smtp_sides, 2);
+        /* SMTP anomalies map to a rule, except the few the session judges
+         * with what it knows (advertised extensions, the EHLO keyword) */
+        else if (strncmp(mc_anom_name((enum mc_anom)a), "SMTP_", 5) == 0 && smtp_sides == 0 &&
+                 a != MC_ANOM_SMTP_PATH_8BIT && a != MC_ANOM_SMTP_BODY_8BIT &&
+                 a != MC_ANOM_SMTP_EHLO_PARAM_VALUE) {
+            print_error("SMTP anomaly %s maps to no rule\n", mc_anom_name((enum mc_anom)a));
+            fail();
+        }
     }
     /* spot checks */
     assert_true(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_POP3, MC_SIDE_SERVER, &r));
@@ -208,9 +229,13 @@ static void test_anom_mappings(void **state)
     assert_int_equal(r, MC_R_POP3_CMD_BARE_LF);
     assert_true(mc_rule_for_anom(MC_ANOM_POP3_ARG_ZERO, MC_PROTO_POP3, MC_SIDE_CLIENT, &r));
     assert_int_equal(r, MC_R_POP3_ARG_NOT_NUMBER);
+    assert_true(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_SMTP, MC_SIDE_CLIENT, &r));
+    assert_int_equal(r, MC_R_SMTP_CMD_BARE_LF);
+    assert_true(mc_rule_for_anom(MC_ANOM_SMTP_BODY_BARE_LF, MC_PROTO_SMTP, MC_SIDE_CLIENT, &r));
+    assert_int_equal(r, MC_R_SMTP_BODY_BARE_LF);
     r = MC_RULE_COUNT;
     assert_false(mc_rule_for_anom(MC_ANOM_POP3_STATUS_CASE, MC_PROTO_POP3, MC_SIDE_CLIENT, &r));
-    assert_false(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_SMTP, MC_SIDE_SERVER, &r));
+    assert_false(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_IMAP, MC_SIDE_SERVER, &r));
     assert_false(mc_rule_for_anom(MC_ANOM_COUNT, MC_PROTO_POP3, MC_SIDE_SERVER, &r));
     assert_int_equal(r, MC_RULE_COUNT);
 }

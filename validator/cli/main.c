@@ -30,7 +30,7 @@
 static const char usage_main[] =
     "usage: mailconform <command> [options]\n"
     "\n"
-    "Tells whether POP3 servers and clients speak their protocol as the RFCs say.\n"
+    "Tells whether POP3 and SMTP servers and clients speak their protocol as the RFCs say.\n"
     "\n"
     "commands:\n"
     "  check FILE...     validate recorded sessions (transcripts; '-' reads stdin)\n"
@@ -51,7 +51,8 @@ static const char usage_check[] =
     "  --format F       text (default), json (one document) or jsonl (one finding per line)\n"
     "  --fail-on S      lowest severity that makes the exit status 1: error (default),\n"
     "                   warning or note\n"
-    "  --protocol P     pop3; default: detected from the server's first line\n"
+    "  --protocol P     pop3, smtp or submission (SMTP with RFC 6409 rules);\n"
+    "                   default: detected from the server's first line\n"
     "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n"
     "                   always, never\n"
     "  -q, --quiet      text format: print only the summary\n"
@@ -71,7 +72,7 @@ static const char usage_relay[] =
     "  --check              validate sessions and print findings (default when no --record)\n"
     "  --max-sessions N     stop after N connections have ended (default: run until signalled)\n"
     "  --idle-timeout SECS  close connections idle this long (default 300, 0: never)\n"
-    "  --protocol P         pop3; default: detected per connection\n"
+    "  --protocol P         pop3, smtp or submission; default: detected per connection\n"
     "  --format F           text (default) or jsonl\n"
     "  --fail-on S          as for check\n"
     "  -h, --help           this help\n";
@@ -80,6 +81,7 @@ struct opts {
     enum mc_format format;
     enum mc_severity fail_on;
     enum mc_proto proto;
+    bool submission;         /* --protocol submission */
     int color; /* -1 auto, 0 never, 1 always */
     bool quiet;
 };
@@ -90,10 +92,20 @@ static int usage_error(const char *msg, const char *arg, const char *usage)
     return 2;
 }
 
-static bool parse_proto(const char *s, enum mc_proto *out)
+/* Protocol names for --protocol and '@ protocol'. "submission" is SMTP with
+ * the message submission rules of RFC 6409 (port 587). */
+#define MC_CLI_PROTOCOLS "pop3, smtp, submission"
+
+static bool parse_proto(const char *s, enum mc_proto *out, bool *submission)
 {
+    *submission = false;
     if (strcmp(s, "pop3") == 0) {
         *out = MC_PROTO_POP3;
+        return true;
+    }
+    if (strcmp(s, "smtp") == 0 || strcmp(s, "submission") == 0) {
+        *out = MC_PROTO_SMTP;
+        *submission = s[1] == 'u';
         return true;
     }
     return false;
@@ -115,8 +127,8 @@ static int common_opt(struct opts *o, int argc, char **argv, int *i, const char 
             return usage_error("unknown format", v, usage);
         if (strcmp(a, "--fail-on") == 0 && !mc_severity_parse(v, &o->fail_on))
             return usage_error("unknown severity (error, warning, note)", v, usage);
-        if (strcmp(a, "--protocol") == 0 && !parse_proto(v, &o->proto))
-            return usage_error("unsupported protocol (pop3)", v, usage);
+        if (strcmp(a, "--protocol") == 0 && !parse_proto(v, &o->proto, &o->submission))
+            return usage_error("unsupported protocol (" MC_CLI_PROTOCOLS ")", v, usage);
         if (strcmp(a, "--color") == 0) {
             if (strcmp(v, "auto") == 0) o->color = -1;
             else if (strcmp(v, "always") == 0) o->color = 1;
@@ -146,6 +158,7 @@ struct live {
     char name[160];
     struct mc_session *s;
     enum mc_proto proto;     /* from '@ protocol', before the session starts */
+    bool submission;
     bool closed[2];
 };
 
@@ -153,6 +166,7 @@ struct checker {
     struct mc_report *rep;
     const char *file;
     enum mc_proto default_proto;
+    bool default_submission;
     struct live live[MC_CLI_MAX_SESSIONS];
     unsigned n_live;
     unsigned cur;            /* index into live */
@@ -182,6 +196,8 @@ static struct mc_session *current(struct checker *k)
             fprintf(stderr, "mailconform: out of memory\n");
             exit(2);
         }
+        if (l->proto != MC_PROTO_UNKNOWN ? l->submission : k->default_submission)
+            mc_session_set_submission(l->s);
     }
     return l->s;
 }
@@ -228,16 +244,19 @@ static void ck_directive(void *ctx, const char *key, const char *value, uint64_t
         k->cur = slot_for(k, name, line);
     } else if (strcmp(key, "protocol") == 0) {
         enum mc_proto p;
-        if (!parse_proto(value, &p)) {
+        bool sub;
+        if (!parse_proto(value, &p, &sub)) {
             char msg[200];
-            snprintf(msg, sizeof(msg), "unsupported protocol '%s' (pop3)", value);
+            snprintf(msg, sizeof(msg), "unsupported protocol '%s' (" MC_CLI_PROTOCOLS ")", value);
             mc_report_input_error(k->rep, k->file, line, 0, msg);
             return;
         }
         if (k->live[k->cur].s)
             mc_report_input_error(k->rep, k->file, line, 0, "'@ protocol' must come before the session's data");
-        else
+        else {
             k->live[k->cur].proto = p;
+            k->live[k->cur].submission = sub;
+        }
     }
     /* other directives (client, server, comments for people) are informative */
 }
@@ -277,7 +296,7 @@ static void ck_error(void *ctx, uint64_t line, uint64_t col, const char *msg)
     mc_report_input_error(k->rep, k->file, line, col, msg);
 }
 
-static void check_file(struct mc_report *rep, const char *path, enum mc_proto proto)
+static void check_file(struct mc_report *rep, const char *path, enum mc_proto proto, bool submission)
 {
     static struct checker k; /* large: kept off the stack */
     struct mc_transcript_handler h = {&k, ck_directive, ck_data, ck_tls, ck_gap, ck_close, ck_error};
@@ -288,6 +307,7 @@ static void check_file(struct mc_report *rep, const char *path, enum mc_proto pr
     k.rep = rep;
     k.file = strcmp(path, "-") == 0 ? "<stdin>" : path;
     k.default_proto = proto;
+    k.default_submission = submission;
     k.n_live = 1;
     snprintf(k.live[0].name, sizeof(k.live[0].name), "%s", k.file);
     rep->input = k.file;
@@ -309,7 +329,7 @@ static void check_file(struct mc_report *rep, const char *path, enum mc_proto pr
 
 static int cmd_check(int argc, char **argv)
 {
-    struct opts o = {MC_FMT_TEXT, MC_SEV_ERROR, MC_PROTO_UNKNOWN, -1, false};
+    struct opts o = {.format = MC_FMT_TEXT, .fail_on = MC_SEV_ERROR, .proto = MC_PROTO_UNKNOWN, .color = -1};
     struct mc_report rep;
     char **files = calloc((size_t)argc, sizeof(*files));
     int nfiles = 0, rc;
@@ -350,7 +370,7 @@ static int cmd_check(int argc, char **argv)
     rep.quiet = o.quiet;
     mc_report_begin(&rep);
     for (int i = 0; i < nfiles; i++)
-        check_file(&rep, files[i], o.proto);
+        check_file(&rep, files[i], o.proto, o.submission);
     rep.input = NULL;
     mc_report_end(&rep);
     rc = mc_report_exit_code(&rep);
@@ -368,7 +388,7 @@ static void relay_session_end(void *ctx, const struct mc_session *s)
 
 static int cmd_relay(int argc, char **argv)
 {
-    struct opts o = {MC_FMT_TEXT, MC_SEV_ERROR, MC_PROTO_UNKNOWN, -1, false};
+    struct opts o = {.format = MC_FMT_TEXT, .fail_on = MC_SEV_ERROR, .proto = MC_PROTO_UNKNOWN, .color = -1};
     struct mc_relay_opts ro;
     struct mc_report rep;
     char err[256] = "";
@@ -424,6 +444,7 @@ static int cmd_relay(int argc, char **argv)
     rep.color = want_color(&o);
     rep.quiet = o.quiet;
     ro.proto = o.proto;
+    ro.submission = o.submission;
     ro.check = check;
     ro.on_finding = mc_report_finding;
     ro.finding_ctx = &rep;

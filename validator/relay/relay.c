@@ -415,7 +415,7 @@ static void rec_session_start(struct relay *r, struct conn *c)
     mc_transcript_write_directive(r->rec, "server", r->to_str);
     r->rec_line += 2;
     if (r->o->proto != MC_PROTO_UNKNOWN) {
-        mc_transcript_write_directive(r->rec, "protocol", mc_proto_name(r->o->proto));
+        mc_transcript_write_directive(r->rec, "protocol", r->o->submission ? "submission" : mc_proto_name(r->o->proto));
         r->rec_line++;
     }
     rec_check(r);
@@ -581,6 +581,8 @@ static void conn_started(struct relay *r, struct conn *c)
                              r->o->finding_ctx);
     if (!c->sess)
         say(r, "session %u: out of memory for the session; relaying without validation", c->id);
+    else if (r->o->submission)
+        mc_session_set_submission(c->sess);
     rec_session_start(r, c);
     say(r, "session %u: %s connected, relaying to %s", c->id, c->client, r->to_str);
 }

@@ -23,6 +23,7 @@ struct mc_relay_opts {
     const char *to;            /* "ADDR:PORT" of the real server */
     const char *record;        /* transcript path, NULL: do not record */
     enum mc_proto proto;       /* MC_PROTO_UNKNOWN: detect per connection */
+    bool submission;           /* SMTP sessions are message submission (RFC 6409) */
     bool check;                /* validate sessions as they run */
     unsigned max_sessions;     /* stop after this many connections ended; 0: run until signalled */
     unsigned idle_timeout_ms;  /* close a connection idle this long; 0: never */

@@ -31,6 +31,7 @@ struct mc_session {
     unsigned n_held;
     bool hold_full;            /* held octets overflowed into a gap */
     int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
+    bool submission;
     char name[128];
 };
 
@@ -105,8 +106,10 @@ static const struct mc_proto_ops *ops_for(enum mc_proto p)
     switch (p) {
     case MC_PROTO_POP3:
         return &mc_pop3_ops;
+    case MC_PROTO_SMTP:
+        return &mc_smtp_ops;
     default:
-        return NULL; /* IMAP and SMTP validators land in their own issues */
+        return NULL; /* the IMAP validator lands in its own issue */
     }
 }
 
@@ -123,6 +126,8 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
         return false;
     }
     s->ops->init(s->proto_state, &s->ctx);
+    if (s->submission && s->ops->set_submission)
+        s->ops->set_submission(s->proto_state, true);
     if (s->pending_tls && s->ops->tls)
         s->ops->tls(s->proto_state, s->pending_tls == 2);
     return true;
@@ -272,6 +277,13 @@ void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, 
         replay_held(s);
     }
     deliver(s, dir, buf, len, origin);
+}
+
+void mc_session_set_submission(struct mc_session *s)
+{
+    s->submission = true;
+    if (s->ops && s->ops->set_submission)
+        s->ops->set_submission(s->proto_state, true);
 }
 
 void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin *origin)

@@ -53,6 +53,9 @@ struct mc_session *mc_session_new(const char *name, enum mc_proto proto, mc_find
                                   void *fn_ctx);
 void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
                      const struct mc_origin *origin);
+/* The session is SMTP message submission (RFC 6409, port 587): submission
+ * rules apply. Call before the first data. */
+void mc_session_set_submission(struct mc_session *s);
 /* TLS starts. decrypted: the chunks that follow are the plaintext inside
  * TLS (a key log, a probe, a hand-written test); otherwise they are TLS
  * records the session does not look into. */
@@ -84,8 +87,11 @@ struct mc_proto_ops {
     void (*gap)(void *p, enum mc_dir dir, uint64_t n);
     void (*close)(void *p, enum mc_dir dir);
     bool (*in_tls)(const void *p);
+    /* SMTP: the session is message submission (RFC 6409); may be NULL */
+    void (*set_submission)(void *p, bool on);
 };
 
 extern const struct mc_proto_ops mc_pop3_ops;
+extern const struct mc_proto_ops mc_smtp_ops;
 
 #endif

@@ -1,0 +1,1105 @@
+/*
+ * SMTP session validation: RFC 5321 (greeting, EHLO, transactions, replies
+ * in order), RFC 2920 (PIPELINING), RFC 3207 (STARTTLS), RFC 4954 (AUTH),
+ * RFC 3030 (CHUNKING/BDAT), RFC 1870/6152/6531/3461 (MAIL and RCPT
+ * parameters), RFC 2034 (enhanced status codes), RFC 6409 (submission).
+ *
+ * Two views of one conversation are kept apart. What the client could know
+ * when it sent a command (what it sent, and the replies that had arrived)
+ * judges the client; what the server had accepted when it replied judges
+ * the server. Commands queue up as they arrive; each complete reply answers
+ * the oldest one (RFC 2920 s3.2: replies come in order). DATA waits for its
+ * 354 and then for the reply after the content; AUTH waits through its 334
+ * challenges.
+ */
+#include "session/session.h"
+#include "smtp/smtp_cmd.h"
+#include "smtp/smtp_reply.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum sstate {
+    ST_GREETING,   /* no greeting yet */
+    ST_READY,      /* greeted (or TLS just started): EHLO/HELO expected */
+    ST_SESSION,    /* EHLO/HELO accepted */
+    ST_REFUSED,    /* 554 greeting: only QUIT makes sense */
+    ST_DONE        /* 221 to QUIT */
+};
+
+enum tls_state { TLS_NONE, TLS_STARTING, TLS_OPAQUE, TLS_PLAIN };
+
+/* what the server advertised in its last positive EHLO reply */
+struct caps {
+    bool pipelining, starttls, eightbit, binarymime, smtputf8, chunking, dsn, enhanced, auth;
+    bool size;
+    uint64_t size_max;                    /* 0: no fixed maximum */
+    char mech[MC_SMTP_MECHS_MAX][21];
+    unsigned n_mech;
+};
+
+struct pending {
+    enum mc_smtp_verb verb;
+    bool syntax_ok;
+    bool injected;          /* sent in plaintext behind STARTTLS */
+    bool cancelled;         /* AUTH: the client sent "*" */
+    bool password;          /* AUTH PLAIN / LOGIN */
+    bool last;              /* BDAT ... LAST */
+    bool got_354;           /* DATA: the intermediate reply arrived */
+    bool content_done;      /* DATA / BDAT: all content sent */
+    bool lookalike;         /* DATA: the content held an end-of-data look-alike */
+    bool ends_group;        /* RFC 2920 s3.1: nothing may be pipelined behind it */
+    uint64_t off;
+    char excerpt[MC_EXCERPT_MAX];
+};
+
+struct smtp {
+    struct mc_session_ctx *c;
+    struct mc_smtp_cmd cmd;
+    struct mc_smtp_reply reply;
+    enum sstate state;
+    enum tls_state tls;
+    bool tls_active;
+    bool opaque[2];
+    bool closed[2];
+    bool submission;
+
+    struct pending q[MC_SMTP_PENDING_MAX];
+    unsigned q_head, q_len;
+    struct pending injected[8];
+    unsigned n_injected;
+
+    struct caps caps, next_caps;          /* next_caps: the EHLO reply being read */
+    bool ehlo_reply_bad_first;
+
+    /* client view */
+    bool c_ehlo;             /* EHLO/HELO sent since the greeting or TLS */
+    bool c_tx;               /* a transaction is open (MAIL sent) */
+    bool c_tx_data, c_tx_bdat, c_tx_bdat_last;
+    bool c_tx_utf8;          /* MAIL carried SMTPUTF8 */
+    uint8_t c_tx_body;       /* 0 none/7BIT, 1 8BITMIME, 2 BINARYMIME */
+    unsigned c_rcpt_pending, c_rcpt_ok;
+    bool quit_sent;
+    bool awaiting_starttls;
+    bool after_tls_first;    /* TLS started: the next command should be EHLO */
+    bool authed;             /* an AUTH got 235 */
+
+    /* server view */
+    bool s_tx;
+    unsigned s_rcpts;
+    bool s_tx_data, s_tx_bdat_last;
+    bool s_closing;          /* 421 sent */
+    bool s_authed;
+    bool smuggle_window;     /* replies to smuggled commands may follow */
+
+    /* reply being read */
+    bool r_first_seen;
+    bool r_has_esc_missing;
+
+    bool c_resync, s_resync;
+    bool said_before_greeting, said_after_quit, said_pipelining, said_not_last,
+        said_esc_missing, said_cleartext, said_content_early, said_no_ehlo, said_plain_offered;
+};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void emit_line(struct smtp *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
+                      const struct mc_span *secret, const char *msg)
+{
+    char ex[MC_EXCERPT_MAX];
+    ex[0] = '\0';
+    if (line && line->ptr)
+        mc_excerpt(ex, line->ptr, line->len, line->off, secret ? secret->off : 0,
+                   secret ? secret->len : 0);
+    if (msg)
+        mc__emit(s->c, r, off, ex[0] ? ex : NULL, "%s", msg);
+    else
+        mc__emit(s->c, r, off, ex[0] ? ex : NULL, NULL);
+}
+
+static void map_anoms(struct smtp *s, const struct mc_anoms *a, enum mc_side side,
+                      const struct mc_span *line, const struct mc_span *secret)
+{
+    for (unsigned i = 0; i < a->n; i++) {
+        enum mc_rule r;
+        enum mc_anom code = (enum mc_anom)a->hit[i].code;
+        if (mc_rule_for_anom(code, MC_PROTO_SMTP, side, &r)) {
+            char msg[MC_MESSAGE_MAX];
+            snprintf(msg, sizeof(msg), "%s: %s", mc_rule_info(r)->summary, mc_anom_desc(code));
+            emit_line(s, r, a->hit[i].off, line, secret, msg);
+        }
+    }
+}
+
+static struct pending *head(struct smtp *s)
+{
+    return s->q_len ? &s->q[s->q_head] : NULL;
+}
+
+static struct pending *tail(struct smtp *s)
+{
+    return s->q_len ? &s->q[(s->q_head + s->q_len - 1) % MC_SMTP_PENDING_MAX] : NULL;
+}
+
+static struct pending pop_pending(struct smtp *s)
+{
+    struct pending pd = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % MC_SMTP_PENDING_MAX;
+    s->q_len--;
+    return pd;
+}
+
+static bool span_is(const struct mc_span *sp, const char *lit)
+{
+    size_t n = strlen(lit);
+    return sp->len == n && strncasecmp((const char *)sp->ptr, lit, n) == 0;
+}
+
+static void smtp_init(void *p, struct mc_session_ctx *c)
+{
+    struct smtp *s = p;
+    memset(s, 0, sizeof(*s));
+    s->c = c;
+    mc_smtp_cmd_init(&s->cmd);
+    mc_smtp_reply_init(&s->reply);
+    s->state = ST_GREETING;
+}
+
+static void forget_caps(struct smtp *s)
+{
+    memset(&s->caps, 0, sizeof(s->caps));
+}
+
+/* ---- client side ----------------------------------------------------------- */
+
+static bool password_mech(const struct mc_span *m)
+{
+    return span_is(m, "PLAIN") || span_is(m, "LOGIN");
+}
+
+static bool mech_offered(const struct smtp *s, const struct mc_span *m)
+{
+    for (unsigned i = 0; i < s->caps.n_mech; i++)
+        if (span_is(m, s->caps.mech[i]))
+            return true;
+    return false;
+}
+
+/* RFC 2920 s3.1, RFC 3207 s4, RFC 4954 s4: commands that end a group */
+static bool ends_group(const struct mc_smtp_cmd_ev *ev)
+{
+    switch (ev->verb) {
+    case MC_SMTP_EHLO:
+    case MC_SMTP_HELO:
+    case MC_SMTP_DATA:
+    case MC_SMTP_VRFY:
+    case MC_SMTP_EXPN:
+    case MC_SMTP_TURN:
+    case MC_SMTP_QUIT:
+    case MC_SMTP_NOOP:
+    case MC_SMTP_STARTTLS:
+    case MC_SMTP_UNKNOWN:
+        return true;
+    case MC_SMTP_AUTH:
+        /* except a one-round-trip mechanism with its initial response */
+        return !(ev->initial_response &&
+                 (span_is(&ev->mech, "PLAIN") || span_is(&ev->mech, "EXTERNAL")));
+    default:
+        return false;
+    }
+}
+
+/* The extension a MAIL/RCPT parameter belongs to, checked against what was
+ * advertised (RFC 1869 s6); also records what the transaction declared. */
+static void check_params(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    unsigned n = ev->nparams < MC_SMTP_PARAMS_MAX ? ev->nparams : MC_SMTP_PARAMS_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        const struct mc_smtp_param *pm = &ev->param[i];
+        const char *ext = NULL;
+        bool have = true;
+        if (span_is(&pm->kw, "SIZE")) {
+            ext = "SIZE";
+            have = s->caps.size;
+            if (have && s->caps.size_max && pm->has_val) {
+                uint64_t v;
+                if (mc_parse_u64(pm->val.ptr, pm->val.len, UINT64_MAX, &v) &&
+                    v > s->caps.size_max) {
+                    char msg[MC_MESSAGE_MAX];
+                    snprintf(msg, sizeof(msg), "SIZE=%llu exceeds the advertised maximum %llu",
+                             (unsigned long long)v, (unsigned long long)s->caps.size_max);
+                    emit_line(s, MC_R_SMTP_SIZE_EXCEEDS_LIMIT, pm->val.off, &ev->line, NULL, msg);
+                }
+            }
+        } else if (span_is(&pm->kw, "BODY")) {
+            if (span_is(&pm->val, "BINARYMIME")) {
+                ext = "BINARYMIME";
+                have = s->caps.binarymime;
+                s->c_tx_body = 2;
+            } else {
+                ext = "8BITMIME";
+                have = s->caps.eightbit;
+                s->c_tx_body = span_is(&pm->val, "8BITMIME") ? 1 : 0;
+            }
+        } else if (span_is(&pm->kw, "SMTPUTF8")) {
+            ext = "SMTPUTF8";
+            have = s->caps.smtputf8;
+            s->c_tx_utf8 = true;
+        } else if (span_is(&pm->kw, "RET") || span_is(&pm->kw, "ENVID") ||
+                   span_is(&pm->kw, "NOTIFY") || span_is(&pm->kw, "ORCPT")) {
+            ext = "DSN";
+            have = s->caps.dsn;
+        } else if (span_is(&pm->kw, "AUTH")) {
+            ext = "AUTH";
+            have = s->caps.auth;
+        }
+        if (ext && !have) {
+            char msg[MC_MESSAGE_MAX];
+            snprintf(msg, sizeof(msg), "parameter %.*s needs the %s extension, which the "
+                     "server did not advertise", (int)pm->kw.len, (const char *)pm->kw.ptr, ext);
+            emit_line(s, MC_R_SMTP_PARAM_UNADVERTISED, pm->kw.off, &ev->line, NULL, msg);
+        }
+    }
+}
+
+static void check_utf8_path(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    if (!ev->path_ok || !ev->path.eight_bit)
+        return;
+    if (!s->caps.smtputf8)
+        emit_line(s, MC_R_SMTP_UTF8_UNADVERTISED, ev->path_span.off, &ev->line, NULL, NULL);
+    else if (!s->c_tx_utf8)
+        emit_line(s, MC_R_SMTP_UTF8_UNDECLARED, ev->path_span.off, &ev->line, NULL, NULL);
+}
+
+static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    const struct mc_span *L = &ev->line, *sec = &ev->secret;
+    switch (ev->verb) {
+    case MC_SMTP_EHLO:
+    case MC_SMTP_HELO:
+        s->c_ehlo = true;
+        s->c_tx = false;
+        break;
+    case MC_SMTP_MAIL:
+        if (!s->c_ehlo && !s->after_tls_first)
+            emit_line(s, MC_R_SMTP_MAIL_BEFORE_EHLO, L->off, L, sec, NULL);
+        if (s->c_tx)
+            emit_line(s, MC_R_SMTP_MAIL_IN_TRANSACTION, L->off, L, sec, NULL);
+        s->c_tx = true;
+        s->c_tx_data = s->c_tx_bdat = s->c_tx_bdat_last = s->c_tx_utf8 = false;
+        s->c_tx_body = 0;
+        s->c_rcpt_pending = s->c_rcpt_ok = 0;
+        check_params(s, ev);
+        check_utf8_path(s, ev);
+        break;
+    case MC_SMTP_RCPT:
+        if (!s->c_tx)
+            emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, NULL);
+        check_params(s, ev);
+        check_utf8_path(s, ev);
+        s->c_rcpt_pending++;
+        break;
+    case MC_SMTP_DATA:
+        if (!s->c_tx)
+            emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, "DATA without MAIL");
+        else if (s->c_rcpt_ok == 0 && s->c_rcpt_pending == 0)
+            emit_line(s, MC_R_SMTP_DATA_WITHOUT_RCPT, L->off, L, sec, NULL);
+        if (s->c_tx_bdat)
+            emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec, "DATA after BDAT in one transaction");
+        if (s->c_tx_body == 2)
+            emit_line(s, MC_R_SMTP_BINARYMIME_WITH_DATA, L->off, L, sec, NULL);
+        s->c_tx_data = true;
+        break;
+    case MC_SMTP_BDAT:
+        if (!s->caps.chunking)
+            emit_line(s, MC_R_SMTP_BDAT_UNADVERTISED, L->off, L, sec, NULL);
+        if (!s->c_tx)
+            emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, "BDAT without MAIL");
+        if (s->c_tx_data || s->c_tx_bdat_last)
+            emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec,
+                      s->c_tx_data ? "BDAT after DATA in one transaction" : "BDAT after BDAT LAST");
+        s->c_tx_bdat = true;
+        if (ev->last)
+            s->c_tx_bdat_last = true;
+        break;
+    case MC_SMTP_RSET:
+        s->c_tx = false;
+        break;
+    case MC_SMTP_STARTTLS:
+        if (s->tls_active)
+            emit_line(s, MC_R_SMTP_STARTTLS_IN_TLS, L->off, L, sec, NULL);
+        s->awaiting_starttls = true;
+        break;
+    case MC_SMTP_AUTH:
+        if (s->authed)
+            emit_line(s, MC_R_SMTP_AUTH_REPEAT, L->off, L, sec, NULL);
+        if (s->c_tx)
+            emit_line(s, MC_R_SMTP_AUTH_IN_TRANSACTION, L->off, L, sec, NULL);
+        if (ev->mech.len && (!s->caps.auth || !mech_offered(s, &ev->mech)))
+            emit_line(s, MC_R_SMTP_AUTH_UNADVERTISED, ev->mech.off, L, sec,
+                      s->caps.auth ? "mechanism not in the server's AUTH list"
+                                   : "AUTH without the AUTH extension advertised");
+        if (password_mech(&ev->mech) && !s->tls_active && !s->said_cleartext) {
+            s->said_cleartext = true;
+            emit_line(s, MC_R_SMTP_CLEARTEXT_PASSWORD, L->off, L, sec, NULL);
+        }
+        if (ev->initial_response && ev->line_len + 2 > MC_SMTP_CMD_LINE_MAX)
+            emit_line(s, MC_R_SMTP_AUTH_IR_TOO_LONG, L->off + MC_SMTP_CMD_LINE_MAX - 2, L, sec, NULL);
+        /* without an initial response the client's next lines are SASL
+         * responses; with one, they may be pipelined commands (PLAIN) and
+         * the exchange goes on only if a 334 comes */
+        if (!ev->initial_response && ev->syntax_ok)
+            mc_smtp_cmd_expect_sasl(&s->cmd, true);
+        break;
+    case MC_SMTP_QUIT:
+        s->quit_sent = true;
+        break;
+    case MC_SMTP_SEND:
+    case MC_SMTP_SOML:
+    case MC_SMTP_SAML:
+    case MC_SMTP_TURN:
+        emit_line(s, MC_R_SMTP_CMD_OBSOLETE, L->off, L, sec, NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    struct pending pd;
+    const struct mc_span *L = &ev->line, *sec = &ev->secret;
+    struct pending *t = tail(s);
+
+    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, L, sec);
+    if (s->state == ST_GREETING && !s->said_before_greeting && !s->s_resync) {
+        s->said_before_greeting = true;
+        emit_line(s, MC_R_SMTP_CMD_BEFORE_GREETING, L->off, L, sec, NULL);
+    }
+    if (s->quit_sent && !s->said_after_quit) {
+        s->said_after_quit = true;
+        emit_line(s, MC_R_SMTP_CMD_AFTER_QUIT, L->off, L, sec, NULL);
+    }
+    if (ev->verb == MC_SMTP_UNKNOWN && ev->keyword.len > 0 &&
+        !mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_VERB_SYNTAX))
+        emit_line(s, MC_R_SMTP_CMD_UNKNOWN, L->off, L, sec, NULL);
+
+    memset(&pd, 0, sizeof(pd));
+    pd.verb = ev->verb;
+    pd.syntax_ok = ev->syntax_ok;
+    pd.last = ev->last;
+    pd.password = ev->verb == MC_SMTP_AUTH && password_mech(&ev->mech);
+    pd.ends_group = ends_group(ev);
+    pd.off = L->off;
+    mc_excerpt(pd.excerpt, L->ptr, L->len, L->off, sec->off, sec->len);
+
+    if (s->awaiting_starttls || s->tls == TLS_STARTING) {
+        /* RFC 3207 s4: STARTTLS ends the group; after its 220 the TLS
+         * handshake comes first. A server that reads what follows in
+         * plaintext is open to CVE-2011-0411 style injection. */
+        pd.injected = true;
+        emit_line(s, MC_R_SMTP_STARTTLS_CMD_INJECTION, L->off, L, sec,
+                  s->awaiting_starttls
+                      ? "command sent behind STARTTLS before its reply and the TLS handshake"
+                      : "plaintext command after the 220 to STARTTLS where the TLS handshake must start");
+    } else if (s->q_len > 0 && s->state != ST_GREETING && !s->caps.pipelining) {
+        if (!s->said_pipelining) {
+            s->said_pipelining = true;
+            emit_line(s, MC_R_SMTP_PIPELINING_UNADVERTISED, L->off, L, sec, NULL);
+        }
+    } else if (t && t->ends_group && !(t->verb == MC_SMTP_DATA && t->got_354) &&
+               s->caps.pipelining && !s->said_not_last) {
+        char msg[MC_MESSAGE_MAX];
+        s->said_not_last = true;
+        snprintf(msg, sizeof(msg), "sent before the reply to %s, which ends a pipelined group",
+                 mc_smtp_verb_name(t->verb));
+        emit_line(s, MC_R_SMTP_PIPELINING_NOT_LAST, L->off, L, sec, msg);
+    }
+
+    if (s->after_tls_first) {
+        s->after_tls_first = false;
+        if (ev->verb != MC_SMTP_EHLO && ev->verb != MC_SMTP_QUIT && !s->said_no_ehlo) {
+            s->said_no_ehlo = true;
+            emit_line(s, MC_R_SMTP_STARTTLS_NO_EHLO, L->off, L, sec, NULL);
+        }
+    }
+    if (!pd.injected)
+        client_checks(s, ev);
+
+    if (ev->verb == MC_SMTP_DATA && ev->syntax_ok && !pd.injected) {
+        /* content follows the 354; if the reply refuses DATA before any
+         * content arrived, the parser goes back to commands */
+        mc_smtp_cmd_expect_data(&s->cmd);
+    }
+    if (s->q_len == MC_SMTP_PENDING_MAX) {
+        s->c_resync = true;
+        (void)pop_pending(s);
+    }
+    s->q[(s->q_head + s->q_len) % MC_SMTP_PENDING_MAX] = pd;
+    s->q_len++;
+}
+
+static void on_sasl(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    struct pending *h = head(s);
+    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, &ev->line, &ev->secret);
+    if (ev->cancel && h && h->verb == MC_SMTP_AUTH)
+        h->cancelled = true;
+}
+
+/* The DATA (or BDAT) command whose content this is: the newest one. */
+static struct pending *content_owner(struct smtp *s, enum mc_smtp_verb v)
+{
+    for (unsigned i = s->q_len; i > 0; i--) {
+        struct pending *pd = &s->q[(s->q_head + i - 1) % MC_SMTP_PENDING_MAX];
+        if (pd->verb == v && !pd->content_done)
+            return pd;
+    }
+    return NULL;
+}
+
+static void on_content(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    struct pending *pd = content_owner(s, MC_SMTP_DATA);
+    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, NULL, NULL);
+    if (pd && mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_BODY_DOT_LOOKALIKE))
+        pd->lookalike = true;
+}
+
+static void on_content_end(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    struct pending *pd = content_owner(s, ev->content_bdat ? MC_SMTP_BDAT : MC_SMTP_DATA);
+    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, NULL, NULL);
+    if (pd)
+        pd->content_done = true;
+    if (!ev->last)
+        return;   /* a BDAT chunk; the message goes on */
+    if (ev->content_8bit) {
+        if (!s->caps.eightbit && s->c_tx_body != 2)
+            mc__emit(s->c, MC_R_SMTP_BODY_8BIT_UNADVERTISED, ev->line.off, NULL,
+                     "8-bit message content, but the server did not advertise 8BITMIME");
+        else if (s->c_tx_body == 0)
+            mc__emit(s->c, MC_R_SMTP_BODY_8BIT_UNDECLARED, ev->line.off, NULL,
+                     "8-bit message content without BODY=8BITMIME on MAIL");
+    }
+    s->c_tx = false;   /* RFC 2920 s3.1: the next MAIL may follow at once */
+}
+
+static void on_client_event(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    switch (ev->type) {
+    case MC_SMTP_CMD_LINE: on_command(s, ev); break;
+    case MC_SMTP_CMD_SASL: on_sasl(s, ev); break;
+    case MC_SMTP_CMD_CONTENT: on_content(s, ev); break;
+    case MC_SMTP_CMD_CONTENT_END: on_content_end(s, ev); break;
+    }
+}
+
+/* ---- server side ------------------------------------------------------------ */
+
+/* RFC 5321 s4.3.2 (and RFC 3207 s4, RFC 4954 s4, RFC 3030 s2): the
+ * positive and intermediate codes each command can get. Error codes are
+ * not judged: servers use many, and s4.3.2 allows others. */
+static bool code_expected(enum mc_smtp_verb v, unsigned code, bool final_of_data)
+{
+    if (code >= 400 || code < 200)
+        return true;
+    if (final_of_data)
+        return code == 250;
+    switch (v) {
+    case MC_SMTP_HELO:
+    case MC_SMTP_EHLO:
+    case MC_SMTP_MAIL:
+    case MC_SMTP_RSET:
+    case MC_SMTP_NOOP:
+    case MC_SMTP_BDAT:
+    case MC_SMTP_SEND:
+    case MC_SMTP_SOML:
+    case MC_SMTP_SAML:
+    case MC_SMTP_TURN:
+        return code == 250;
+    case MC_SMTP_RCPT:
+        return code == 250 || code == 251;
+    case MC_SMTP_DATA:
+        return code == 354;
+    case MC_SMTP_VRFY:
+        return code == 250 || code == 251 || code == 252;
+    case MC_SMTP_EXPN:
+        return code == 250 || code == 252;
+    case MC_SMTP_HELP:
+        return code == 211 || code == 214;
+    case MC_SMTP_QUIT:
+        return code == 221;
+    case MC_SMTP_STARTTLS:
+        return code == 220;
+    case MC_SMTP_AUTH:
+        return code == 235 || code == 334;
+    default:
+        return true;
+    }
+}
+
+static void on_greeting(struct smtp *s, unsigned code, const struct mc_span *line)
+{
+    if (code == 220)
+        s->state = ST_READY;
+    else if (code == 554)
+        s->state = ST_REFUSED;
+    else {
+        if (code == 421)
+            s->s_closing = true;
+        else
+            emit_line(s, MC_R_SMTP_GREETING_CODE, line->off, line, NULL, NULL);
+        s->state = code >= 200 && code < 300 ? ST_READY : ST_REFUSED;
+    }
+}
+
+static void judge(struct smtp *s, const struct pending *pd, unsigned code,
+                  const struct mc_span *line, bool final_of_data)
+{
+    bool ok = code >= 200 && code < 300;
+    char msg[MC_MESSAGE_MAX];
+
+    if (!code_expected(pd->verb, code, final_of_data)) {
+        snprintf(msg, sizeof(msg), "%u is not a reply %s can get", code,
+                 final_of_data ? "the end of message content" : mc_smtp_verb_name(pd->verb));
+        emit_line(s, MC_R_SMTP_REPLY_UNEXPECTED_CODE, line->off, line, NULL, msg);
+    }
+    if (final_of_data) {
+        s->s_tx = false;
+        return;
+    }
+    switch (pd->verb) {
+    case MC_SMTP_EHLO:
+    case MC_SMTP_HELO:
+        if (ok) {
+            s->state = ST_SESSION;
+            s->s_tx = false;
+            if (pd->verb == MC_SMTP_EHLO)
+                s->caps = s->next_caps;
+            else
+                forget_caps(s);
+        }
+        break;
+    case MC_SMTP_MAIL:
+        if (ok) {
+            if (s->s_tx)
+                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
+                          "MAIL accepted inside an open transaction");
+            if (s->submission && !s->s_authed)
+                emit_line(s, MC_R_SMTP_SUBMISSION_UNAUTH_MAIL, line->off, line, NULL, NULL);
+            s->s_tx = true;
+            s->s_rcpts = 0;
+            s->s_tx_data = s->s_tx_bdat_last = false;
+        } else {
+            s->c_tx = false;   /* the client now knows there is no transaction */
+        }
+        break;
+    case MC_SMTP_RCPT:
+        if (s->c_rcpt_pending)
+            s->c_rcpt_pending--;
+        if (ok) {
+            s->c_rcpt_ok++;
+            if (!s->s_tx)
+                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
+                          "RCPT accepted with no transaction open");
+            s->s_rcpts++;
+        }
+        break;
+    case MC_SMTP_DATA:   /* the 354 or a refusal */
+        if (code == 354) {
+            if (!s->s_tx)
+                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
+                          "DATA accepted with no transaction open");
+            else if (s->s_rcpts == 0)
+                emit_line(s, MC_R_SMTP_DATA_NO_RCPT_ACCEPTED, line->off, line, NULL, NULL);
+            if (s->s_tx_bdat_last || (s->s_tx && s->s_tx_data))
+                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL, NULL);
+            s->s_tx_data = true;
+        }
+        break;
+    case MC_SMTP_BDAT:
+        if (ok) {
+            if (!s->s_tx)
+                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
+                          "BDAT accepted with no transaction open");
+            else if (s->s_tx_data || s->s_tx_bdat_last)
+                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL, NULL);
+            if (pd->last) {
+                s->s_tx_bdat_last = true;
+                s->s_tx = false;
+            }
+        }
+        break;
+    case MC_SMTP_RSET:
+        if (pd->syntax_ok && code != 250)
+            emit_line(s, MC_R_SMTP_RSET_REPLY, line->off, line, NULL, NULL);
+        if (ok)
+            s->s_tx = false;
+        break;
+    case MC_SMTP_NOOP:
+        if (pd->syntax_ok && code != 250)
+            emit_line(s, MC_R_SMTP_NOOP_REPLY, line->off, line, NULL, NULL);
+        break;
+    case MC_SMTP_QUIT:
+        if (pd->syntax_ok && code != 221)
+            emit_line(s, MC_R_SMTP_QUIT_REPLY, line->off, line, NULL, NULL);
+        if (code == 221)
+            s->state = ST_DONE;
+        break;
+    case MC_SMTP_STARTTLS:
+        s->awaiting_starttls = false;
+        if (code == 220)
+            s->tls = TLS_STARTING;
+        break;
+    case MC_SMTP_AUTH:
+        mc_smtp_cmd_expect_sasl(&s->cmd, false);
+        if (code == 235) {
+            if (s->s_authed)
+                emit_line(s, MC_R_SMTP_AUTH_REPEAT_ACCEPTED, line->off, line, NULL, NULL);
+            if (s->s_tx)
+                emit_line(s, MC_R_SMTP_AUTH_IN_TRANSACTION_ACCEPTED, line->off, line, NULL, NULL);
+            if (pd->cancelled)
+                emit_line(s, MC_R_SMTP_AUTH_CANCEL_ACCEPTED, line->off, line, NULL, NULL);
+            s->s_authed = s->authed = true;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* A reply to a command injected behind STARTTLS (reported), or plaintext
+ * where the handshake must start. */
+static void on_injected_reply(struct smtp *s, const struct mc_span *line)
+{
+    if (s->q_len > 0 && head(s)->injected) {
+        (void)pop_pending(s);
+        emit_line(s, MC_R_SMTP_STARTTLS_INJECTION_ANSWERED, line->off, line, NULL,
+                  "plaintext reply to a command pipelined behind STARTTLS");
+        return;
+    }
+    emit_line(s, MC_R_SMTP_STARTTLS_RESPONSE_INJECTION, line->off, line, NULL,
+              "plaintext after the 220 to STARTTLS where the TLS handshake must start");
+}
+
+/* A complete reply (its last line has arrived). */
+static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
+{
+    struct pending *h;
+    struct pending pd;
+
+    if (s->tls == TLS_STARTING) {
+        on_injected_reply(s, line);
+        return;
+    }
+    if (s->state == ST_GREETING) {
+        on_greeting(s, code, line);
+        return;
+    }
+    if (code == 0 && (s->s_resync || s->c_resync))
+        return;
+    h = head(s);
+    if (!h) {
+        if (code == 421) {
+            s->s_closing = true;
+            return;
+        }
+        if (s->c_resync || s->s_resync)
+            return;
+        if (s->n_injected > 0) {
+            memmove(&s->injected[0], &s->injected[1], --s->n_injected * sizeof(s->injected[0]));
+            emit_line(s, MC_R_SMTP_STARTTLS_INJECTION_ANSWERED, line->off, line, NULL,
+                      "the server answered a command the client sent in plaintext behind STARTTLS");
+            return;
+        }
+        if (s->smuggle_window)
+            return;   /* answers to smuggled commands, reported once */
+        emit_line(s, MC_R_SMTP_UNSOLICITED_REPLY, line->off, line, NULL, NULL);
+        return;
+    }
+    if (code == 421)
+        s->s_closing = true;
+    s->s_resync = false;
+
+    if ((h->verb == MC_SMTP_DATA && h->got_354) || h->verb == MC_SMTP_BDAT) {
+        if (!h->content_done && mc_smtp_cmd_in_content(&s->cmd)) {
+            /* a reply before the content ended */
+            if (h->lookalike) {
+                emit_line(s, MC_R_SMTP_SMUGGLING_ACCEPTED, line->off, line, NULL,
+                          "reply while the content goes on, after an end-of-data look-alike: "
+                          "the server ended the message there");
+                s->smuggle_window = true;
+            } else if (code != 421) {
+                emit_line(s, MC_R_SMTP_REPLY_DURING_DATA, line->off, line, NULL, NULL);
+            }
+            pd = pop_pending(s);
+            s->s_tx = false;
+            return;
+        }
+        pd = pop_pending(s);
+        if (pd.verb == MC_SMTP_DATA) {
+            judge(s, &pd, code, line, true);
+            if (pd.lookalike)
+                s->smuggle_window = true;
+        } else {
+            judge(s, &pd, code, line, false);
+        }
+        return;
+    }
+    if (h->verb == MC_SMTP_AUTH && code == 334) {
+        mc_smtp_cmd_expect_sasl(&s->cmd, true);
+        return;   /* a challenge; the AUTH goes on */
+    }
+    if (h->verb == MC_SMTP_DATA && code == 354) {
+        h->got_354 = true;
+        judge(s, h, code, line, false);
+        return;
+    }
+    pd = pop_pending(s);
+    if (pd.verb == MC_SMTP_DATA && !mc_smtp_cmd_abort_data(&s->cmd)) {
+        /* content was sent before the refusal: it goes on to its end */
+        pd.got_354 = true;
+    }
+    if (pd.verb == MC_SMTP_MAIL || pd.verb == MC_SMTP_RCPT || pd.verb == MC_SMTP_DATA ||
+        pd.verb == MC_SMTP_BDAT || pd.verb == MC_SMTP_RSET || pd.verb == MC_SMTP_EHLO)
+        s->smuggle_window = false;
+    judge(s, &pd, code, line, false);
+}
+
+/* First line of a greeting or of a positive EHLO reply: a domain or an
+ * address literal leads the text (RFC 5321 s4.2, s4.1.1.1). */
+static bool leading_host_ok(const struct mc_span *text)
+{
+    const uint8_t *sp = memchr(text->ptr, ' ', text->len);
+    size_t n = sp ? (size_t)(sp - text->ptr) : text->len, bad;
+    return mc_smtp_host_valid(text->ptr, n, false, &bad);
+}
+
+static void ehlo_keyword(struct smtp *s, const struct mc_smtp_reply_ev *ev)
+{
+    const uint8_t *p = ev->text.ptr;
+    size_t n = ev->text.len, kw = 0, bad = 0;
+    struct caps *k = &s->next_caps;
+    enum mc_anom a;
+    if (n >= 5 && strncasecmp((const char *)p, "AUTH=", 5) == 0) {
+        emit_line(s, MC_R_SMTP_EHLO_AUTH_EQUALS, ev->text.off, &ev->line, NULL, NULL);
+        return;
+    }
+    a = mc_smtp_parse_ehlo_line(p, n, &kw, &bad);
+    if (a == MC_ANOM_SMTP_EHLO_LINE_SYNTAX) {
+        emit_line(s, MC_R_SMTP_EHLO_LINE_SYNTAX, ev->text.off + bad, &ev->line, NULL, NULL);
+        return;
+    }
+#define KW(name) (kw == sizeof(name) - 1 && strncasecmp((const char *)p, name, kw) == 0)
+    if (a == MC_ANOM_SMTP_EHLO_PARAM_VALUE)
+        emit_line(s, KW("SIZE") ? MC_R_SMTP_EHLO_SIZE_SYNTAX : MC_R_SMTP_EHLO_AUTH_SYNTAX,
+                  ev->text.off + bad, &ev->line, NULL, NULL);
+    if (KW("PIPELINING"))
+        k->pipelining = true;
+    else if (KW("STARTTLS")) {
+        k->starttls = true;
+        if (s->tls_active)
+            emit_line(s, MC_R_SMTP_STARTTLS_ADVERTISED_IN_TLS, ev->text.off, &ev->line, NULL, NULL);
+    } else if (KW("8BITMIME"))
+        k->eightbit = true;
+    else if (KW("BINARYMIME"))
+        k->binarymime = true;
+    else if (KW("SMTPUTF8"))
+        k->smtputf8 = true;
+    else if (KW("CHUNKING"))
+        k->chunking = true;
+    else if (KW("DSN"))
+        k->dsn = true;
+    else if (KW("ENHANCEDSTATUSCODES"))
+        k->enhanced = true;
+    else if (KW("SIZE")) {
+        k->size = true;
+        if (kw < n && a == MC_ANOM_NONE)
+            (void)mc_parse_u64(p + kw + 1, n - kw - 1, UINT64_MAX, &k->size_max);
+    } else if (KW("AUTH")) {
+        size_t i = kw;
+        k->auth = true;
+        while (i < n) {
+            size_t st = ++i;
+            while (i < n && p[i] != ' ')
+                i++;
+            if (k->n_mech < MC_SMTP_MECHS_MAX && i - st <= 20) {
+                memcpy(k->mech[k->n_mech], p + st, i - st);
+                k->mech[k->n_mech][i - st] = '\0';
+                k->n_mech++;
+            }
+            if (!s->tls_active && !s->said_plain_offered &&
+                password_mech(&(struct mc_span){p + st, i - st, ev->text.off + st})) {
+                s->said_plain_offered = true;
+                emit_line(s, MC_R_SMTP_PLAINTEXT_AUTH_OFFERED, ev->text.off + st, &ev->line, NULL,
+                          NULL);
+            }
+        }
+    }
+#undef KW
+}
+
+static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
+{
+    struct pending *h = head(s);
+    bool in_greeting = s->state == ST_GREETING;
+    bool to_ehlo = h && (h->verb == MC_SMTP_EHLO || h->verb == MC_SMTP_HELO) && !h->injected;
+
+    if (s->tls == TLS_STARTING) {
+        if (ev->last)
+            on_injected_reply(s, &ev->line);
+        return;
+    }
+    if (s->s_resync && ev->code == 0)
+        return;   /* part of a reply whose start fell into a gap */
+    map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+
+    /* RFC 2034 s4: every 2xx/4xx/5xx line but the greeting's and the
+     * EHLO/HELO reply's carries an enhanced code */
+    if (s->caps.enhanced && !in_greeting && !to_ehlo && ev->code >= 200 && ev->code / 100 != 3 &&
+        ev->esc.len == 0 && !mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_ESC_SYNTAX) && !s->said_esc_missing) {
+        s->said_esc_missing = true;
+        emit_line(s, MC_R_SMTP_ESC_MISSING, ev->text.off, &ev->line, NULL, NULL);
+    }
+    if (ev->first) {
+        if (in_greeting && (ev->reply_code == 220 || ev->reply_code == 554) &&
+            !leading_host_ok(&ev->text))
+            emit_line(s, MC_R_SMTP_GREETING_DOMAIN, ev->text.off, &ev->line, NULL, NULL);
+        if (to_ehlo && h->verb == MC_SMTP_EHLO) {
+            memset(&s->next_caps, 0, sizeof(s->next_caps));
+            if (ev->code == 250 && !leading_host_ok(&ev->text))
+                emit_line(s, MC_R_SMTP_EHLO_REPLY_DOMAIN, ev->text.off, &ev->line, NULL, NULL);
+        }
+    } else if (to_ehlo && h->verb == MC_SMTP_EHLO && ev->reply_code == 250) {
+        ehlo_keyword(s, ev);
+    }
+    if (h && h->verb == MC_SMTP_AUTH && ev->code == 334 && ev->last) {
+        size_t bad = 0;
+        /* RFC 4954 s4: "334" SP base64, nothing else ("334 " is an empty one) */
+        if (ev->line.len < 4 || ev->line.ptr[3] != ' ' ||
+            !mc_base64_valid_prefix(ev->text.ptr, ev->text.len, ev->truncated, &bad))
+            emit_line(s, MC_R_SMTP_AUTH_CHALLENGE_SYNTAX, ev->text.off + bad, &ev->line, NULL, NULL);
+    }
+    if (ev->last)
+        on_reply(s, ev->reply_code, &ev->line);
+}
+
+/* ---- plumbing ---------------------------------------------------------------- */
+
+static void drop_injected(struct smtp *s)
+{
+    while (s->q_len > 0 && head(s)->injected) {
+        struct pending pd = pop_pending(s);
+        if (s->n_injected < sizeof(s->injected) / sizeof(s->injected[0]))
+            s->injected[s->n_injected++] = pd;
+    }
+}
+
+/* TLS runs from here on: RFC 3207 s4.2, the session starts over. */
+static void tls_reset(struct smtp *s)
+{
+    s->tls_active = true;
+    s->awaiting_starttls = false;
+    drop_injected(s);
+    forget_caps(s);
+    s->c_ehlo = false;
+    s->c_tx = s->s_tx = false;
+    if (s->state != ST_GREETING) {
+        s->state = ST_READY;
+        s->after_tls_first = true;
+    }
+}
+
+static void go_opaque(struct smtp *s, enum mc_dir dir)
+{
+    s->opaque[dir] = true;
+    if (!s->tls_active)
+        tls_reset(s);
+    if (dir == MC_DIR_S2C)
+        drop_injected(s);
+    if (s->opaque[MC_DIR_C2S] && s->opaque[MC_DIR_S2C])
+        s->tls = TLS_OPAQUE;
+}
+
+static void skip(struct smtp *s, enum mc_dir dir, uint64_t n)
+{
+    if (dir == MC_DIR_C2S)
+        mc_smtp_cmd_gap(&s->cmd, n);
+    else
+        mc_smtp_reply_gap(&s->reply, n);
+}
+
+static void smtp_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len);
+
+static void content_early_check(struct smtp *s)
+{
+    struct pending *pd;
+    if (s->said_content_early || !mc_smtp_cmd_in_content(&s->cmd))
+        return;
+    pd = content_owner(s, MC_SMTP_DATA);
+    if (pd && !pd->got_354) {
+        s->said_content_early = true;
+        mc__emit(s->c, MC_R_SMTP_CONTENT_BEFORE_354, mc_smtp_cmd_offset(&s->cmd), NULL, NULL);
+    }
+}
+
+/* One event from the parser of one direction; returns octets used. */
+static size_t feed_one(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    size_t used = 0;
+    if (dir == MC_DIR_C2S) {
+        struct mc_smtp_cmd_ev ev;
+        if (len > 0)
+            content_early_check(s);
+        if (mc_smtp_cmd_feed(&s->cmd, buf, len, &used, &ev) == MC_EVENT)
+            on_client_event(s, &ev);
+    } else {
+        struct mc_smtp_reply_ev ev;
+        if (mc_smtp_reply_feed(&s->reply, buf, len, &used, &ev) == MC_EVENT)
+            on_reply_line(s, &ev);
+    }
+    return used;
+}
+
+/* Feeds octets one event at a time; when an event switches the session to
+ * TLS, the rest goes back to smtp_data, so chunk cuts do not matter. */
+static void feed(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    while (len > 0 || (dir == MC_DIR_C2S && mc_smtp_cmd_has_event(&s->cmd))) {
+        enum tls_state before = s->tls;
+        size_t used = feed_one(s, dir, buf, len);
+        buf += used;
+        len -= used;
+        if (s->tls != before) {
+            smtp_data(s, dir, buf, len);
+            return;
+        }
+    }
+}
+
+static bool is_tls_record_type(uint8_t c)
+{
+    return c >= 0x14 && c <= 0x18;
+}
+
+/* After the 220 to STARTTLS: at each line start the first octet tells a TLS
+ * record from a plaintext line (injection). */
+static void after_goahead(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    while (len > 0 && s->tls == TLS_STARTING && !s->opaque[dir]) {
+        bool at_line = dir == MC_DIR_C2S
+                           ? !mc_smtp_cmd_partial(&s->cmd) && !mc_smtp_cmd_in_content(&s->cmd)
+                           : !mc_smtp_reply_partial(&s->reply) && !mc_smtp_reply_in_reply(&s->reply);
+        bool resyncing = dir == MC_DIR_C2S ? mc_smtp_cmd_resyncing(&s->cmd)
+                                           : mc_smtp_reply_resyncing(&s->reply);
+        size_t used;
+        if (resyncing || (at_line && is_tls_record_type(buf[0]))) {
+            go_opaque(s, dir);
+            break;
+        }
+        used = feed_one(s, dir, buf, len);
+        buf += used;
+        len -= used;
+    }
+    if (len > 0)
+        smtp_data(s, dir, buf, len);
+}
+
+static void smtp_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
+{
+    struct smtp *s = p;
+    if (len == 0)
+        return;
+    switch (s->tls) {
+    case TLS_NONE:
+    case TLS_PLAIN:
+        feed(s, dir, buf, len);
+        return;
+    case TLS_STARTING:
+        if (s->opaque[dir])
+            skip(s, dir, len);
+        else
+            after_goahead(s, dir, buf, len);
+        return;
+    case TLS_OPAQUE:
+        skip(s, dir, len);
+        return;
+    }
+}
+
+static void smtp_tls(void *p, bool decrypted)
+{
+    struct smtp *s = p;
+    tls_reset(s);
+    s->tls = decrypted ? TLS_PLAIN : TLS_OPAQUE;
+}
+
+static void smtp_gap(void *p, enum mc_dir dir, uint64_t n)
+{
+    struct smtp *s = p;
+    skip(s, dir, n);
+    if (s->tls == TLS_STARTING && !s->opaque[dir]) {
+        go_opaque(s, dir);
+        return;
+    }
+    if (dir == MC_DIR_C2S) {
+        s->c_resync = true;
+        return;
+    }
+    s->s_resync = true;
+    s->q_len = 0;
+    if (s->state == ST_GREETING)
+        s->state = ST_READY;
+}
+
+static void smtp_close(void *p, enum mc_dir dir)
+{
+    struct smtp *s = p;
+    enum mc_dir other = dir == MC_DIR_C2S ? MC_DIR_S2C : MC_DIR_C2S;
+    s->closed[dir] = true;
+    if (s->tls == TLS_OPAQUE || s->closed[other] || s->c->finishing)
+        return;
+    if (dir == MC_DIR_C2S) {
+        struct mc_smtp_cmd_ev ev;
+        while (mc_smtp_cmd_finish(&s->cmd, &ev) == MC_EVENT)
+            on_client_event(s, &ev);
+        if (!s->quit_sent && s->state != ST_GREETING && s->state != ST_REFUSED && !s->s_closing)
+            mc__emit(s->c, MC_R_SMTP_CLOSE_WITHOUT_QUIT, s->c->pos[MC_DIR_C2S], NULL, NULL);
+        return;
+    }
+    {
+        struct mc_smtp_reply_ev ev;
+        while (mc_smtp_reply_finish(&s->reply, &ev) == MC_EVENT)
+            on_reply_line(s, &ev);
+    }
+    if (s->state != ST_DONE && !s->s_closing && s->state != ST_REFUSED)
+        mc__emit(s->c, MC_R_SMTP_SERVER_CLOSED, s->c->pos[MC_DIR_S2C], NULL,
+                 "the server closed the connection without 221 to QUIT or a 421");
+}
+
+static bool smtp_in_tls(const void *p)
+{
+    const struct smtp *s = p;
+    return s->tls != TLS_NONE;
+}
+
+static void smtp_set_submission(void *p, bool on)
+{
+    struct smtp *s = p;
+    s->submission = on;
+}
+
+const struct mc_proto_ops mc_smtp_ops = {
+    .proto = MC_PROTO_SMTP,
+    .size = sizeof(struct smtp),
+    .init = smtp_init,
+    .data = smtp_data,
+    .tls = smtp_tls,
+    .gap = smtp_gap,
+    .close = smtp_close,
+    .in_tls = smtp_in_tls,
+    .set_submission = smtp_set_submission,
+};
