@@ -13,7 +13,18 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev llvm-14 lld-14 afl++
   # integration tests: a real POP3/IMAP server and real clients
   dovecot-core dovecot-pop3d dovecot-imapd openssl curl python3 procps iproute2
+  # SMTP integration tests: Postfix (its SASL goes through Dovecot), swaks with
+  # TLS (Net::SSLeay), and the libraries the extracted Exim needs (see below)
+  postfix swaks libnet-ssleay-perl libgnutls-dane0 libidn12
 )
+
+# Exim is the second MTA of the SMTP tests. Installing exim4-daemon-light
+# would remove Postfix (both provide mail-transport-agent), so its .debs are
+# unpacked with `dpkg -x` into EXIM_ROOT instead (/work/shared/SERVERS.md
+# section 3.3); it runs only from the tests, with a private -C config.
+EXIM_ROOT=${MC_EXIM_ROOT:-/opt/mailconform/exim4}
+EXIM_DEBS=(exim4-daemon-light exim4-base)
+exim_ready() { [ -x "$EXIM_ROOT/usr/sbin/exim4" ] && id -u Debian-exim >/dev/null 2>&1; }
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -23,24 +34,51 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [ "${1:-}" = "--check" ]; then
+  exim_ready || missing+=("exim4 (unpacked in $EXIM_ROOT, user Debian-exim)")
   if [ ${#missing[@]} -eq 0 ]; then echo "all dependencies present"; exit 0; fi
   echo "missing: ${missing[*]}"; exit 1
 fi
 
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# install_exim: unpack Exim (not install it) and create its run-time user
+install_exim() {
+  exim_ready && return 0
+  echo "install-deps: unpacking ${EXIM_DEBS[*]} into $EXIM_ROOT"
+  local dl
+  dl=$(mktemp -d)
+  # apt downloads as the user _apt, which must be able to write there
+  $SUDO chown _apt "$dl" 2>/dev/null || chmod 777 "$dl"
+  (cd "$dl" && { $SUDO apt-get download -q "${EXIM_DEBS[@]}" ||
+    { $SUDO apt-get update -q && $SUDO apt-get download -q "${EXIM_DEBS[@]}"; }; })
+  $SUDO mkdir -p "$EXIM_ROOT"
+  for d in "$dl"/*.deb; do $SUDO dpkg -x "$d" "$EXIM_ROOT"; done
+  $SUDO rm -rf "$dl"
+  # exim_user is compiled in as Debian-exim (looked up by name)
+  id -u Debian-exim >/dev/null 2>&1 ||
+    $SUDO useradd --system --user-group --home-dir /nonexistent --no-create-home \
+      --shell /usr/sbin/nologin Debian-exim
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_exim
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
   exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}"
 # Without an init system, package scripts must not try to start daemons
-# (Dovecot would otherwise be started system-wide); tests run their own.
+# (Dovecot, Postfix would otherwise be started system-wide); tests run their own.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod 755 /usr/sbin/policy-rc.d
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# Postfix: "No configuration" writes no /etc/postfix/main.cf, so even with an
+# init system the package's own Postfix has nothing to start on port 25; the
+# tests run `postfix -c DIR` with a private main.cf.
+echo 'postfix postfix/main_mailer_type select No configuration' | $SUDO debconf-set-selections
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_exim

@@ -147,3 +147,251 @@ wait_relay() {
   fi
   RELAY_PID=
 }
+
+# ---------------------------------------------------------------------------
+# SMTP (smtp_mta.sh): a private Postfix (SASL through a Dovecot auth socket)
+# or an Exim unpacked by scripts/install-deps.sh. Recipes: SERVERS.md
+# sections 1, 2, 3.1 and 3.3. Ports (override in the environment):
+MC_PF_SMTP_PORT=${MC_PF_SMTP_PORT:-22025}       # Postfix smtpd, STARTTLS offered
+MC_PF_SUBM_PORT=${MC_PF_SUBM_PORT:-22587}       # Postfix submission: STARTTLS required, then AUTH
+MC_PF_SMTPS_PORT=${MC_PF_SMTPS_PORT:-22465}     # Postfix implicit TLS + AUTH
+MC_PF_RELAY_PORT=${MC_PF_RELAY_PORT:-22026}     # the relay in front of Postfix
+MC_EXIM_SMTP_PORT=${MC_EXIM_SMTP_PORT:-22125}   # Exim, STARTTLS offered
+MC_EXIM_SUBM_PORT=${MC_EXIM_SUBM_PORT:-22187}   # Exim submission: AUTH after TLS required
+MC_EXIM_SMTPS_PORT=${MC_EXIM_SMTPS_PORT:-22165} # Exim implicit TLS + AUTH
+MC_EXIM_RELAY_PORT=${MC_EXIM_RELAY_PORT:-22126} # the relay in front of Exim
+MC_EXIM_ROOT=${MC_EXIM_ROOT:-/opt/mailconform/exim4}  # where install-deps.sh unpacks Exim
+
+# find_exim: sets EXIM_BIN to an installed exim4, else the unpacked one; fails if neither
+find_exim() {
+  EXIM_BIN=
+  if command -v exim4 >/dev/null 2>&1; then EXIM_BIN=$(command -v exim4)
+  elif [ -x "$MC_EXIM_ROOT/usr/sbin/exim4" ]; then EXIM_BIN=$MC_EXIM_ROOT/usr/sbin/exim4
+  fi
+  [ -n "$EXIM_BIN" ] && id -u Debian-exim >/dev/null 2>&1
+}
+
+# make_smtp_mailboxes OWNER: empty $TMP/mail/{alice,bob}/Maildir owned by OWNER
+make_smtp_mailboxes() {
+  local u
+  for u in alice bob; do mkdir -p "$TMP/mail/$u/Maildir/new" "$TMP/mail/$u/Maildir/cur" "$TMP/mail/$u/Maildir/tmp"; done
+  chown -R "$1" "$TMP/mail"
+}
+
+# start_dovecot_sasl: a Dovecot with no mail protocol, only the auth socket
+# $TMP/dovecot/run/auth-postfix (users alice/alicepw, bob/bobpw) for
+# Postfix's smtpd_sasl_type = dovecot; sets DOVECOT_PID; waits for the socket.
+start_dovecot_sasl() {
+  mkdir -p "$TMP/dovecot"
+  cat > "$TMP/dovecot/users" <<EOF
+alice:{PLAIN}alicepw:5000:5000::$TMP/mail/alice::
+bob:{PLAIN}bobpw:5000:5000::$TMP/mail/bob::
+EOF
+  cat > "$TMP/dovecot/dovecot.conf" <<EOF
+base_dir = $TMP/dovecot/run
+state_dir = $TMP/dovecot/state
+log_path = $TMP/dovecot/dovecot.log
+instance_name = mailconform-sasl-$$
+protocols = none
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $TMP/dovecot/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $TMP/dovecot/users
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
+  }
+}
+EOF
+  dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
+  local end=$(( $(date +%s) + 20 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    [ -S "$TMP/dovecot/run/auth-postfix" ] && return 0
+    kill -0 "$DOVECOT_PID" 2>/dev/null || return 1
+    sleep 0.02
+  done
+  return 1
+}
+
+# start_postfix SMTP SUBMISSION SMTPS: private instance (postfix -c) on
+# 127.0.0.1; mail for alice@/bob@test.example goes to $TMP/mail/USER/Maildir
+# (uid 5000), everything else is discarded; SASL through start_dovecot_sasl's
+# socket. Sets POSTFIX_PID; log in $TMP/postfix/postfix.log.
+start_postfix() {
+  mkdir -p "$TMP/postfix/conf" "$TMP/postfix/queue"
+  cat > "$TMP/postfix/conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $TMP/postfix/queue
+data_directory = $TMP/postfix/data
+maillog_file = $TMP/postfix/postfix.log
+maillog_file_prefixes = $TMP
+myhostname = mx.test.example
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks =
+alias_maps =
+alias_database =
+smtpd_peername_lookup = no
+smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+default_transport = discard
+relay_transport = discard
+local_transport = discard
+virtual_mailbox_domains = test.example
+virtual_mailbox_base = $TMP/mail
+virtual_mailbox_maps = inline:{ alice@test.example=alice/Maildir/, bob@test.example=bob/Maildir/ }
+virtual_uid_maps = static:5000
+virtual_gid_maps = static:5000
+smtpd_tls_cert_file = $TMP/cert.pem
+smtpd_tls_key_file = $TMP/key.pem
+smtpd_tls_security_level = may
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $TMP/dovecot/run/auth-postfix
+biff = no
+EOF
+  cat > "$TMP/postfix/conf/master.cf" <<EOF
+127.0.0.1:$1 inet n - n - - smtpd
+127.0.0.1:$2 inet n - n - - smtpd
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_sasl_auth_enable=yes
+127.0.0.1:$3 inet n - n - - smtpd
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n -  0 cleanup
+qmgr      unix n - n 300 1 qmgr
+tlsmgr    unix - - n 1000? 1 tlsmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+virtual   unix - n n - - virtual
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+  postfix -c "$TMP/postfix/conf" start >/dev/null 2>&1 || return 1   # returns once the ports are bound
+  POSTFIX_PID=$(tr -d ' ' < "$TMP/postfix/queue/pid/master.pid")
+  wait_banner "$1" 220 && wait_tls "$3"
+}
+
+# start_exim SMTP SUBMISSION SMTPS: Exim ($EXIM_BIN, find_exim) with a
+# private -C config: mail for alice@/bob@test.example goes to
+# $TMP/mail/USER/Maildir, delivered as Debian-exim (no trusted_configs entry
+# needed); authenticated mail to anyone else is blackholed. AUTH PLAIN/LOGIN
+# (plaintext authenticator, fixed alice/alicepw: the light daemon has no
+# dovecot authenticator) is offered only inside TLS; the submission port
+# refuses RCPT without it. Sets EXIM_PID; logs in $TMP/exim/log.
+start_exim() {
+  mkdir -p "$TMP/exim/spool" "$TMP/exim/log"
+  chown Debian-exim "$TMP/exim/spool" "$TMP/exim/log"
+  install -o Debian-exim -m 600 "$TMP/key.pem" "$TMP/exim/key.pem"   # read as Debian-exim
+  cat > "$TMP/exim/exim.conf" <<EOF
+exim_path = $EXIM_BIN
+keep_environment =
+primary_hostname = mx.test.example
+spool_directory = $TMP/exim/spool
+log_file_path = $TMP/exim/log/%slog
+pid_file_path = $TMP/exim/exim.pid
+local_interfaces = 127.0.0.1
+daemon_smtp_ports = $1 : $2 : $3
+tls_on_connect_ports = $3
+tls_certificate = $TMP/cert.pem
+tls_privatekey = $TMP/exim/key.pem
+tls_advertise_hosts = *
+auth_advertise_hosts = \${if eq{\$tls_in_cipher}{}{}{*}}
+host_lookup =
+rfc1413_hosts =
+domainlist local_domains = test.example
+acl_smtp_rcpt = acl_rcpt
+
+begin acl
+acl_rcpt:
+  deny    condition = \${if eq{\$received_port}{$2}}
+          !authenticated = *
+  accept  authenticated = *
+  accept  domains = +local_domains
+          local_parts = alice : bob
+  deny    message = relay not permitted
+
+begin routers
+mailbox:
+  driver = accept
+  domains = +local_domains
+  local_parts = alice : bob
+  transport = maildir
+blackhole:
+  driver = redirect
+  data = :blackhole:
+
+begin transports
+maildir:
+  driver = appendfile
+  directory = $TMP/mail/\${local_part_data}/Maildir
+  maildir_format
+  create_directory
+  user = Debian-exim
+  group = Debian-exim
+
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if eq{\$auth2:\$auth3}{alice:alicepw}}
+  server_set_id = \$auth2
+login:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = Username:: : Password::
+  server_condition = \${if eq{\$auth1:\$auth2}{alice:alicepw}}
+  server_set_id = \$auth1
+EOF
+  "$EXIM_BIN" -C "$TMP/exim/exim.conf" -bV > "$TMP/exim/bV.out" 2>&1 || return 1
+  "$EXIM_BIN" -C "$TMP/exim/exim.conf" -bdf > "$TMP/exim/daemon.out" 2>&1 & EXIM_PID=$!
+  wait_banner "$1" 220 && wait_tls "$3"
+}
+
+# start_relay_to NAME LISTEN_PORT TO_ADDR:PORT [extra relay options...]: like
+# start_relay, for any target (records $TMP/NAME.mct, live findings in
+# $TMP/NAME.relay.out, log in $TMP/NAME.relay.err); sets RELAY_PID.
+start_relay_to() {
+  local name=$1 listen=$2 to=$3; shift 3
+  "$MC" relay --listen 127.0.0.1:$listen --to "$to" \
+    --record "$TMP/$name.mct" --check --format jsonl --idle-timeout 20 "$@" \
+    > "$TMP/$name.relay.out" 2> "$TMP/$name.relay.err" &
+  RELAY_PID=$!
+  local end=$(( $(date +%s) + 15 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    grep -q '^relay: listening on' "$TMP/$name.relay.err" 2>/dev/null && return 0
+    kill -0 "$RELAY_PID" 2>/dev/null || return 1
+    sleep 0.02
+  done
+  return 1
+}
+
+# mc_protocol_opts NAME...: prints "--protocol NAME" for the first NAME that
+# `mailconform check` accepts (exit 0 on an empty input), nothing if it accepts none (then sessions are
+# detected from the server's first line)
+mc_protocol_opts() {
+  local p
+  for p in "$@"; do
+    if "$MC" check --protocol "$p" /dev/null >/dev/null 2>&1; then echo "--protocol $p"; return 0; fi
+  done
+}

@@ -22,3 +22,21 @@ set_tests_properties(integration_relay_loopback PROPERTIES
   LABELS integration
   TIMEOUT 120
   RESOURCE_LOCK mailconform_relay_loopback_ports)
+
+# integration_smtp_postfix / integration_smtp_exim: real MTAs, real clients
+# (swaks, curl, smtplib: plain, PIPELINING, STARTTLS, dot-stuffing, a 200 KB
+# message, submission with AUTH, implicit TLS) through `mailconform relay`;
+# every message must arrive intact in the MTA's private Maildir. One script,
+# the MTA as its argument; both hold one lock so they run one after the
+# other. Exit 77 (skipped) when the MTA is not installed (Exim: unpacked by
+# scripts/install-deps.sh). Needs root, swaks, curl, python3, openssl;
+# ports 22025-22587 (tests/integration/lib.sh, docs/integration.md).
+foreach(mta postfix exim)
+  add_test(NAME integration_smtp_${mta}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/smtp_mta.sh ${mta} $<TARGET_FILE:mailconform>)
+  set_tests_properties(integration_smtp_${mta} PROPERTIES
+    LABELS integration
+    TIMEOUT 120
+    SKIP_RETURN_CODE 77
+    RESOURCE_LOCK mailconform_smtp_mta)
+endforeach()
