@@ -59,7 +59,9 @@ static void on_finding(void *ctx, const struct mc_finding *f)
     ri = mc_rule_info(f->rule);
     FZ_CHECK(ri != NULL);
     FZ_CHECK(f->side == ri->side);
-    FZ_CHECK(f->proto == ri->proto && f->proto == MC_PROTO_POP3);
+    /* with detection the server's first octet may make it SMTP (the SMTP
+     * target checks that session in depth; here it only must not break) */
+    FZ_CHECK(f->proto == ri->proto && f->proto == mc_session_proto(r->s));
     FZ_CHECK(f->severity == ri->severity);
     FZ_CHECK(f->dir == (ri->side == MC_SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C));
     FZ_CHECK(f->offset <= r->seen[f->dir]);

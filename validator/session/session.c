@@ -9,13 +9,21 @@
  * speak first, e.g. a capture that starts mid-stream). Beyond this they are
  * dropped and announced to the protocol as a gap. */
 #define MC_DETECT_HOLD 4096
-/* Held chunks and gaps, each with its origin, replayed in order. */
+/* Runs of held data (each with the gap after it) and chunk origins kept. */
 #define MC_DETECT_RECORDS 64
 
 struct held {
-    uint32_t at, len;        /* data in hold[] */
-    uint64_t gap;            /* or: this many octets missing */
-    struct mc_origin origin;
+    uint32_t at, len;        /* a run of data in hold[] ... */
+    uint64_t gap;            /* ... then this many octets missing */
+    struct mc_origin gap_origin;
+};
+
+/* Where each held chunk came from (frame, transcript line), so findings in
+ * held octets still name their own chunk; past the bound, later chunks
+ * count as part of the one before (origins only, never the data). */
+struct held_origin {
+    uint32_t at;
+    struct mc_origin o;
 };
 
 struct mc_session {
@@ -29,6 +37,8 @@ struct mc_session {
     size_t hold_len;
     struct held held[MC_DETECT_RECORDS];
     unsigned n_held;
+    struct held_origin origins[MC_DETECT_RECORDS];
+    unsigned n_origins;
     bool hold_full;            /* held octets overflowed into a gap */
     int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
     bool submission;
@@ -133,76 +143,51 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
     return true;
 }
 
-/* Merges neighbouring data records (keeping the first one's origin) to free
- * record slots. What is held then depends only on the data/gap sequence,
- * not on how the data was cut into chunks. */
-static void compact_held(struct mc_session *s)
-{
-    unsigned o = 0;
-    for (unsigned i = 0; i < s->n_held; i++) {
-        struct held *h = &s->held[i];
-        if (o > 0 && h->len && !h->gap && s->held[o - 1].len && !s->held[o - 1].gap &&
-            s->held[o - 1].at + s->held[o - 1].len == h->at) {
-            s->held[o - 1].len += h->len;
-            continue;
-        }
-        s->held[o++] = *h;
-    }
-    s->n_held = o;
-}
-
-static struct held *new_held(struct mc_session *s)
-{
-    if (s->n_held == MC_DETECT_RECORDS)
-        compact_held(s);
-    if (s->n_held == MC_DETECT_RECORDS)
-        return NULL;
-    return &s->held[s->n_held++];
-}
-
-/* Holds client octets (or a client gap) until the protocol is known. What
- * does not fit becomes a gap, so offsets stay exact and memory is bounded. */
+/* Holds client octets (or a client gap) until the protocol is known. A
+ * record is a run of data and the gap that follows it, so consecutive data
+ * extends the last record and a gap is added to it: the records depend only
+ * on the sequence of data and gaps, never on how the data was cut into
+ * chunks. What does not fit (octets or records) becomes a gap, so offsets
+ * stay exact and memory is bounded. */
 static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, uint64_t gap,
                         const struct mc_origin *origin)
 {
+    struct held *last = s->n_held ? &s->held[s->n_held - 1] : NULL;
+    size_t room = MC_DETECT_HOLD - s->hold_len;
+    size_t take = len < room ? len : room;
     struct mc_origin o = origin ? *origin : (struct mc_origin){0, 0};
-    size_t take = len < MC_DETECT_HOLD - s->hold_len ? len : MC_DETECT_HOLD - s->hold_len;
-    struct held *h;
 
-    /* once anything became a gap, later octets must too (order is kept) */
-    if (s->n_held && s->held[s->n_held - 1].gap && s->hold_full)
+    /* once octets became a gap, later ones must too (order is kept) */
+    if (s->hold_full)
         take = 0;
     if (take > 0) {
-        h = new_held(s);
-        if (h) {
-            h->at = (uint32_t)s->hold_len;
-            h->len = (uint32_t)take;
-            h->gap = 0;
-            h->origin = o;
-            memcpy(s->hold + s->hold_len, buf, take);
-            s->hold_len += take;
-            len -= take;
+        if (last && last->len && !last->gap) {
+            last->len += (uint32_t)take;
+        } else if (s->n_held < MC_DETECT_RECORDS) {
+            last = &s->held[s->n_held++];
+            last->at = (uint32_t)s->hold_len;
+            last->len = (uint32_t)take;
+            last->gap = 0;
+        } else {
+            take = 0;
         }
+        if (take > 0 && s->n_origins < MC_DETECT_RECORDS)
+            s->origins[s->n_origins++] = (struct held_origin){(uint32_t)s->hold_len, o};
+        memcpy(s->hold + s->hold_len, buf, take);
+        s->hold_len += take;
     }
-    gap += len;
+    if (len > take)
+        s->hold_full = true;
+    gap += len - take;
     if (gap == 0)
         return;
-    if (len > 0)
-        s->hold_full = true;
-    if (s->n_held && s->held[s->n_held - 1].gap && !s->held[s->n_held - 1].len) {
-        s->held[s->n_held - 1].gap += gap;   /* extend the preceding gap */
-        return;
+    if (!last) {
+        last = &s->held[s->n_held++];
+        memset(last, 0, sizeof(*last));
     }
-    h = new_held(s);
-    if (!h) {
-        /* out of records: the last record absorbs the gap after its data */
-        s->held[s->n_held - 1].gap += gap;
-        s->hold_full = true;
-        return;
-    }
-    memset(h, 0, sizeof(*h));
-    h->gap = gap;
-    h->origin = o;
+    if (last->gap == 0)
+        last->gap_origin = o;
+    last->gap += gap;
 }
 
 struct mc_session *mc_session_new(const char *name, enum mc_proto proto, mc_finding_fn fn,
@@ -241,14 +226,26 @@ static void do_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const stru
 
 static void replay_held(struct mc_session *s)
 {
+    unsigned k = 0; /* next origin */
+    struct mc_origin cur = {0, 0};
     for (unsigned i = 0; i < s->n_held; i++) {
         const struct held *h = &s->held[i];
-        if (h->len)
-            deliver(s, MC_DIR_C2S, s->hold + h->at, h->len, &h->origin);
+        uint32_t at = h->at, end = h->at + h->len;
+        /* the run, cut where its chunks began (each keeps its origin) */
+        while (at < end) {
+            uint32_t stop = end;
+            while (k < s->n_origins && s->origins[k].at <= at)
+                cur = s->origins[k++].o;
+            if (k < s->n_origins && s->origins[k].at < end)
+                stop = s->origins[k].at;
+            deliver(s, MC_DIR_C2S, s->hold + at, stop - at, &cur);
+            at = stop;
+        }
         if (h->gap)
-            do_gap(s, MC_DIR_C2S, h->gap, &h->origin);
+            do_gap(s, MC_DIR_C2S, h->gap, &h->gap_origin);
     }
     s->n_held = 0;
+    s->n_origins = 0;
     s->hold_len = 0;
 }
 
