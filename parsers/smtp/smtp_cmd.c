@@ -107,6 +107,8 @@ static void enter_content(struct mc_smtp_cmd *p, uint8_t mode)
 
 void mc_smtp_cmd_expect_data(struct mc_smtp_cmd *p)
 {
+    /* a DATA message is a new one, even after BDAT chunks without LAST */
+    p->bdat_open = false;
     enter_content(p, MC_SMTP_CONTENT_DATA);
     content_reset(p);
 }
@@ -201,6 +203,15 @@ static bool notify_valid(const struct mc_span *v)
     return !(never && other);
 }
 
+/* 1*DIGIT; unlike mc_parse_u64 any count, as the grammars say */
+static bool all_digits(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return n > 0;
+}
+
 /* The syntax of the parameters RFC-defined extensions give a value. */
 static bool param_value_ok(const struct mc_smtp_param *pm)
 {
@@ -208,9 +219,8 @@ static bool param_value_ok(const struct mc_smtp_param *pm)
     static const char *const ret[] = {"FULL", "HDRS", NULL};
     const struct mc_span *kw = &pm->kw, *v = &pm->val;
     size_t badpos;
-    uint64_t n;
     if (kw_is(kw, "SIZE"))   /* RFC 1870 s5: size-value ::= 1*20DIGIT */
-        return pm->has_val && v->len <= 20 && mc_parse_u64(v->ptr, v->len, UINT64_MAX, &n);
+        return pm->has_val && v->len <= 20 && all_digits(v->ptr, v->len);
     if (kw_is(kw, "BODY"))   /* RFC 6152 s3, RFC 3030 s3 */
         return pm->has_val && one_of(v, body);
     if (kw_is(kw, "SMTPUTF8")) /* RFC 6531 s3.4: no value */
@@ -346,8 +356,16 @@ static void parse_mail_rcpt(struct mc_smtp_cmd_ev *ev, const uint8_t *s, size_t 
         parse_params(ev, s, n, i, off);
         return;
     }
-    ev->path_ok = true;
     ev->path_span = sub(s, start, ev->path.len, off);
+    /* Reverse-path = Path / "<>", and only RCPT has "<Postmaster>";
+     * Forward-path = Path: "<>" is no recipient */
+    if ((prefix[0] == 'T' && ev->path.null_path) || (prefix[0] == 'F' && ev->path.postmaster)) {
+        bad(ev, MC_ANOM_SMTP_PATH_SYNTAX,
+            off + start + (ev->path.null_path ? 1 : ev->path.len - 1));
+        parse_params(ev, s, n, start + ev->path.len, off);
+        return;
+    }
+    ev->path_ok = true;
     if (a != MC_ANOM_NONE) {
         bad(ev, a, off + start + badpos);
         ev->syntax_ok = true;   /* a length limit, not a grammar error */
@@ -464,14 +482,21 @@ static void parse_args(struct mc_smtp_cmd_ev *ev, const uint8_t *s, size_t n, si
     }
 }
 
-static void drop_anom(struct mc_anoms *a, enum mc_anom code)
+/* The line layer judged the line by the 512-octet command limit; an AUTH
+ * line has the AUTH limit instead (RFC 4954 s4): drop LINE_TOO_LONG if the
+ * line fits it, or move it to the octet that breaks it. */
+static void auth_limit(struct mc_anoms *a, uint64_t start, uint64_t total)
 {
     for (unsigned i = 0; i < a->n; i++) {
-        if (a->hit[i].code == code) {
+        if (a->hit[i].code != MC_ANOM_LINE_TOO_LONG)
+            continue;
+        if (total + 2 <= MC_SMTP_AUTH_LINE_MAX) {
             memmove(&a->hit[i], &a->hit[i + 1], (a->n - i - 1u) * sizeof(a->hit[0]));
             a->n--;
-            return;
+        } else {
+            a->hit[i].off = start + MC_SMTP_AUTH_LINE_MAX - 2;
         }
+        return;
     }
 }
 
@@ -507,19 +532,21 @@ static void build_line(struct mc_smtp_cmd *p, struct mc_smtp_cmd_ev *ev)
     while (i < n && s[i] != ' ')
         i++;
     ev->keyword = sub(s, 0, i, off);
+    if (i < n)   /* s[i] == ' ' */
+        ev->arg = sub(s, i + 1, n - i - 1, off);
     ev->verb = lookup(s, i);
     if (ev->verb == MC_SMTP_UNKNOWN) {
-        bool kw_ok = i > 0;
-        for (size_t k = 0; k < i && kw_ok; k++)
-            kw_ok = alnum(s[k]);
-        if (!kw_ok)
-            bad(ev, MC_ANOM_SMTP_VERB_SYNTAX, off);
+        size_t k = 0;
+        while (k < i && alnum(s[k]))
+            k++;
+        if (i == 0 || k < i)   /* at the first octet that is no letter or digit */
+            bad(ev, MC_ANOM_SMTP_VERB_SYNTAX, off + k);
         return;
     }
     parse_args(ev, s, n, i, off);
     /* RFC 4954 s4: AUTH lines carry base64 and may exceed 512 octets */
-    if (ev->verb == MC_SMTP_AUTH && l->total + 2 <= MC_SMTP_AUTH_LINE_MAX)
-        drop_anom(&ev->anoms, MC_ANOM_LINE_TOO_LONG);
+    if (ev->verb == MC_SMTP_AUTH)
+        auth_limit(&ev->anoms, off, l->total);
     if (ev->verb == MC_SMTP_RSET)
         p->bdat_open = false;
 }
@@ -742,6 +769,11 @@ int mc_smtp_cmd_feed(struct mc_smtp_cmd *p, const uint8_t *buf, size_t len,
         if (!p->bdat_open) {
             p->pos = p->line.pos;
             content_reset(p);
+        } else {
+            /* the message line goes on in this chunk: its start moves by
+             * the octets of the command line between the chunks, so that
+             * line_start + column is the offset of a later octet */
+            p->line_start += p->line.pos - p->pos;
         }
         enter_content(p, MC_SMTP_CONTENT_BDAT);
         p->remaining = ev_out->chunk_size;

@@ -105,14 +105,21 @@ static void check_text(struct mc_smtp_reply_ev *ev, const uint8_t *s, size_t n, 
     }
 }
 
-static void drop_anom(struct mc_anoms *a, enum mc_anom code)
+/* The line layer judged the line by the 512-octet reply limit; a 334
+ * challenge has the AUTH limit instead (RFC 4954 s4): drop LINE_TOO_LONG if
+ * the line fits it, or move it to the octet that breaks it. */
+static void auth_limit(struct mc_anoms *a, uint64_t start, uint64_t total)
 {
     for (unsigned i = 0; i < a->n; i++) {
-        if (a->hit[i].code == code) {
+        if (a->hit[i].code != MC_ANOM_LINE_TOO_LONG)
+            continue;
+        if (total + 2 <= MC_SMTP_AUTH_LINE_MAX) {
             memmove(&a->hit[i], &a->hit[i + 1], (a->n - i - 1u) * sizeof(a->hit[0]));
             a->n--;
-            return;
+        } else {
+            a->hit[i].off = start + MC_SMTP_AUTH_LINE_MAX - 2;
         }
+        return;
     }
 }
 
@@ -163,8 +170,8 @@ static void build_event(struct mc_smtp_reply *p, struct mc_smtp_reply_ev *ev)
         check_text(ev, s + i, n - i, off + i);
         parse_esc(ev, s + i, n - i, off + i);
         /* RFC 4954 s4: challenges are not bound by the reply line limit */
-        if (ev->code == 334 && l->total + 2 <= MC_SMTP_AUTH_LINE_MAX)
-            drop_anom(&ev->anoms, MC_ANOM_LINE_TOO_LONG);
+        if (ev->code == 334)
+            auth_limit(&ev->anoms, off, l->total);
     }
 
     if (ev->first) {
@@ -237,8 +244,12 @@ static enum mc_anom check_params(const uint8_t *s, size_t n, size_t kw, size_t *
             i++;
         nparams++;
         if (is_size) {
-            uint64_t v;
-            if (nparams > 1 || !mc_parse_u64(s + start, i - start, UINT64_MAX, &v)) {
+            /* size-param ::= [1*DIGIT]; a value beyond 64 bits is still
+             * the grammar's (the session judges what it can use) */
+            bool digits = i > start;
+            for (size_t k = start; k < i && digits; k++)
+                digits = digit(s[k]);
+            if (nparams > 1 || !digits) {
                 *bad_out = start;
                 return MC_ANOM_SMTP_EHLO_PARAM_VALUE;
             }

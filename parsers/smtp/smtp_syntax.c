@@ -123,6 +123,23 @@ static bool ipv4_valid(const uint8_t *s, size_t n, size_t *bad_out)
     return true;
 }
 
+/* inet_pton accepts what RFC 4291 allows; RFC 5321 s4.1.3 is stricter
+ * about "::": IPv6-comp has at most 6 groups besides it, IPv6v4-comp at
+ * most 4 besides it and the IPv4 part ("::" stands for 2 or more groups). */
+static bool ipv6_comp_groups_ok(const char *a)
+{
+    size_t groups = 0;
+    bool v4 = strchr(a, '.') != NULL;
+    if (!strstr(a, "::"))
+        return true;
+    for (const char *p = a; *p; p++)
+        if (*p != ':' && *p != '.' && (p == a || p[-1] == ':'))
+            groups++;   /* the first octet of a group (or of the IPv4 part) */
+    if (v4)
+        groups--;       /* the IPv4 part was counted as one */
+    return groups <= (v4 ? 4u : 6u);
+}
+
 bool mc_smtp_addr_literal_valid(const uint8_t *s, size_t n, size_t *bad_out)
 {
     const uint8_t *in;
@@ -149,7 +166,8 @@ bool mc_smtp_addr_literal_valid(const uint8_t *s, size_t n, size_t *bad_out)
         }
         memcpy(buf, in + 5, m - 5);
         buf[m - 5] = '\0';
-        if (memchr(buf, '\0', m - 5) || inet_pton(AF_INET6, buf, addr) != 1) {
+        if (memchr(buf, '\0', m - 5) || inet_pton(AF_INET6, buf, addr) != 1 ||
+            !ipv6_comp_groups_ok(buf)) {
             *bad_out = 1 + 5;
             return false;
         }
