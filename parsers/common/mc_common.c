@@ -41,6 +41,18 @@ bool mc_anoms_has(const struct mc_anoms *a, enum mc_anom code)
     return false;
 }
 
+bool mc_ascii_ieq(const uint8_t *s, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - 32);
+        if (c != (uint8_t)lit[i])
+            return false;
+    }
+    return true;
+}
+
 const char *mc_anom_name(enum mc_anom code)
 {
     return (unsigned)code < MC_ANOM_COUNT ? anom_names[code] : "INVALID";

@@ -168,3 +168,18 @@ void mc_line_advance(struct mc_line *l, uint64_t n)
     l->cr_pending = false;
     line_reset(l);
 }
+
+void mc_line_relimit(struct mc_anoms *a, uint64_t start, uint64_t total, size_t limit)
+{
+    for (unsigned i = 0; i < a->n; i++) {
+        if (a->hit[i].code != MC_ANOM_LINE_TOO_LONG)
+            continue;
+        if (limit == 0 || total + 2 <= limit) {
+            memmove(&a->hit[i], &a->hit[i + 1], (a->n - i - 1u) * sizeof(a->hit[0]));
+            a->n--;
+        } else {
+            a->hit[i].off = start + limit - 2;
+        }
+        return;
+    }
+}

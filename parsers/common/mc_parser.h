@@ -76,6 +76,10 @@ bool mc_base64_valid(const uint8_t *s, size_t n, size_t *bad_out);
  * valid; the length and final padding of the whole cannot be judged. */
 bool mc_base64_valid_prefix(const uint8_t *s, size_t n, bool truncated, size_t *bad_out);
 
+/* True if the n octets at s equal lit ignoring ASCII case; lit is upper
+ * case and at least n characters long. */
+bool mc_ascii_ieq(const uint8_t *s, const char *lit, size_t n);
+
 /* Parses 1*DIGIT into *v_out; rejects empty input, non-digits and values
  * above max. */
 bool mc_parse_u64(const uint8_t *s, size_t n, uint64_t max, uint64_t *v_out);

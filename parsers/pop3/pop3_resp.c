@@ -56,18 +56,6 @@ static bool rchar(uint8_t c)
     return (c >= 0x21 && c <= 0x2e) || (c >= 0x30 && c <= 0x5c) || (c >= 0x5e && c <= 0x7f);
 }
 
-static bool ieq(const uint8_t *s, const char *lit, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c >= 'a' && c <= 'z')
-            c = (uint8_t)(c - 32);
-        if (c != (uint8_t)lit[i])
-            return false;
-    }
-    return true;
-}
-
 /* text after the status: optional [resp-code], then free text */
 static void parse_text(struct mc_pop3_resp_ev *ev, const uint8_t *s, size_t n, uint64_t off)
 {
@@ -121,12 +109,12 @@ static void parse_status(struct mc_pop3_resp_ev *ev, const uint8_t *s, size_t n,
 {
     size_t sl = 0;
     ev->type = MC_POP3_RESP_STATUS;
-    if (n >= 3 && ieq(s, "+OK", 3)) {
+    if (n >= 3 && mc_ascii_ieq(s, "+OK", 3)) {
         ev->status = MC_POP3_STATUS_OK;
         sl = 3;
         if (memcmp(s, "+OK", 3) != 0)
             mc_anoms_add(&ev->anoms, MC_ANOM_POP3_STATUS_CASE, off);
-    } else if (n >= 4 && ieq(s, "-ERR", 4)) {
+    } else if (n >= 4 && mc_ascii_ieq(s, "-ERR", 4)) {
         ev->status = MC_POP3_STATUS_ERR;
         sl = 4;
         if (memcmp(s, "-ERR", 4) != 0)
@@ -160,14 +148,7 @@ static void parse_cont(struct mc_pop3_resp_ev *ev, const uint8_t *s, size_t n, u
     ev->type = MC_POP3_RESP_CONT;
     /* RFC 5034 s4: challenges may be of arbitrary length, independent of
      * line limits; the 512-octet limit is for status lines only. */
-    for (unsigned i = 0; i < ev->anoms.n; i++) {
-        if (ev->anoms.hit[i].code == MC_ANOM_LINE_TOO_LONG) {
-            memmove(&ev->anoms.hit[i], &ev->anoms.hit[i + 1],
-                    (ev->anoms.n - i - 1u) * sizeof(ev->anoms.hit[0]));
-            ev->anoms.n--;
-            break;
-        }
-    }
+    mc_line_relimit(&ev->anoms, off, ev->line_len, 0);
     if (n == 1) {
         /* a bare "+": curl and others accept it; RFC 5034 s5 wants "+" SP */
         mc_anoms_add(&ev->anoms, MC_ANOM_POP3_CONT_NO_SP, off + 1);

@@ -74,10 +74,19 @@ static void parse_esc(struct mc_smtp_reply_ev *ev, const uint8_t *s, size_t n, u
         mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_ESC_SYNTAX, off + i + (d > 3 ? 3 : d));
         return;
     }
+    /* RFC 3463 s2: sub-codes carry no leading zero ("2.01.0") */
+    if (d > 1 && s[i] == '0') {
+        mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_ESC_SYNTAX, off + i);
+        return;
+    }
     i += d + 1;
     d = digits13(s + i, n - i);
     if (d == 0 || d > 3) {
         mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_ESC_SYNTAX, off + i + (d > 3 ? 3 : d));
+        return;
+    }
+    if (d > 1 && s[i] == '0') {
+        mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_ESC_SYNTAX, off + i);
         return;
     }
     i += d;
@@ -102,24 +111,6 @@ static void check_text(struct mc_smtp_reply_ev *ev, const uint8_t *s, size_t n, 
             mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_REPLY_TEXT_CHAR, off + i);
             return;
         }
-    }
-}
-
-/* The line layer judged the line by the 512-octet reply limit; a 334
- * challenge has the AUTH limit instead (RFC 4954 s4): drop LINE_TOO_LONG if
- * the line fits it, or move it to the octet that breaks it. */
-static void auth_limit(struct mc_anoms *a, uint64_t start, uint64_t total)
-{
-    for (unsigned i = 0; i < a->n; i++) {
-        if (a->hit[i].code != MC_ANOM_LINE_TOO_LONG)
-            continue;
-        if (total + 2 <= MC_SMTP_AUTH_LINE_MAX) {
-            memmove(&a->hit[i], &a->hit[i + 1], (a->n - i - 1u) * sizeof(a->hit[0]));
-            a->n--;
-        } else {
-            a->hit[i].off = start + MC_SMTP_AUTH_LINE_MAX - 2;
-        }
-        return;
     }
 }
 
@@ -171,7 +162,7 @@ static void build_event(struct mc_smtp_reply *p, struct mc_smtp_reply_ev *ev)
         parse_esc(ev, s + i, n - i, off + i);
         /* RFC 4954 s4: challenges are not bound by the reply line limit */
         if (ev->code == 334)
-            auth_limit(&ev->anoms, off, l->total);
+            mc_line_relimit(&ev->anoms, off, l->total, MC_SMTP_AUTH_LINE_MAX);
     }
 
     if (ev->first) {
@@ -260,7 +251,10 @@ static enum mc_anom check_params(const uint8_t *s, size_t n, size_t kw, size_t *
             }
             for (size_t k = start; k < i; k++) {
                 uint8_t c = s[k];
-                if (!((c >= 'A' && c <= 'Z') || digit(c) || c == '-' || c == '_')) {
+                /* names are upper case (RFC 4422 s3.1) but compared
+                 * case-insensitively (RFC 4954 s8): lower case passes */
+                if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || digit(c) || c == '-' ||
+                      c == '_')) {
                     *bad_out = k;
                     return MC_ANOM_SMTP_EHLO_PARAM_VALUE;
                 }

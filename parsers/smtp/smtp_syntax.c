@@ -81,18 +81,6 @@ bool mc_smtp_domain_valid(const uint8_t *s, size_t n, bool utf8, size_t *bad_out
     return true;
 }
 
-static bool ieq(const uint8_t *s, const char *lit, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c >= 'a' && c <= 'z')
-            c = (uint8_t)(c - 32);
-        if (c != (uint8_t)lit[i])
-            return false;
-    }
-    return true;
-}
-
 /* Snum 3("." Snum), Snum = 1*3DIGIT valued 0-255 */
 static bool ipv4_valid(const uint8_t *s, size_t n, size_t *bad_out)
 {
@@ -157,7 +145,7 @@ bool mc_smtp_addr_literal_valid(const uint8_t *s, size_t n, size_t *bad_out)
         }
         return true;
     }
-    if (m >= 5 && ieq(in, "IPV6:", 5)) {
+    if (m >= 5 && mc_ascii_ieq(in, "IPV6:", 5)) {
         char buf[64];
         uint8_t addr[16];
         if (m - 5 >= sizeof(buf)) {
@@ -337,7 +325,7 @@ enum mc_anom mc_smtp_parse_path(const uint8_t *s, size_t n, struct mc_smtp_path 
     out->local_len = l;
     i += l;
     if (i < n && s[i] == '>' && !out->source_route && l == 10 &&
-        ieq(s + out->local_at, "POSTMASTER", 10)) {
+        mc_ascii_ieq(s + out->local_at, "POSTMASTER", 10)) {
         out->postmaster = true;   /* RFC 5321 s4.1.1.3 "<Postmaster>" */
         out->len = i + 1;
         out->eight_bit = false;

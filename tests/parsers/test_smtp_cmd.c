@@ -438,6 +438,8 @@ static const struct ccase cmd_cases[] = {
      .want = "CMD EHLO off=0 host='[192.0.2.1]' ok anoms=[]\n"
              "CMD EHLO off=18 host='[IPv6:2001:db8::1]' ok anoms=[]\n"
              "CMD HELO off=43 host='a' ok anoms=[]\n"},
+    {.name = "HELO takes a domain only", TH_IN("HELO [192.0.2.1]\r\n"),
+     .want = "CMD HELO off=0 host='[192.0.2.1]' bad anoms=[SMTP_DOMAIN_SYNTAX@5]\n"},
     {.name = "EHLO without a domain", TH_IN("EHLO\r\nEHLO \r\n"),
      .want = "CMD EHLO off=0 bad anoms=[SMTP_ARG_SYNTAX@4]\n"
              "CMD EHLO off=6 bad anoms=[SMTP_ARG_SYNTAX@10]\n"},
@@ -576,7 +578,8 @@ static const struct ccase cmd_cases[] = {
      TH_IN("MAIL FROM:<a@b> -X=1\r\nMAIL FROM:<a@b> =1\r\nMAIL FROM:<a@b> X=\xc3\xa9\r\n"),
      .want = "CMD MAIL off=0 path='<a@b>' local='a' dom='b' bad anoms=[SMTP_PARAM_SYNTAX@16]\n"
              "CMD MAIL off=22 path='<a@b>' local='a' dom='b' bad anoms=[SMTP_PARAM_SYNTAX@38]\n"
-             "CMD MAIL off=42 path='<a@b>' local='a' dom='b' bad anoms=[SMTP_PARAM_SYNTAX@60]\n"},
+             /* RFC 6531 s3.3: esmtp-value =/ UTF8-non-ascii */
+             "CMD MAIL off=42 path='<a@b>' local='a' dom='b' p:X=\\xc3\\xa9 ok anoms=[]\n"},
     {.name = "parameter spacing",
      TH_IN("MAIL FROM:<a@b> \r\nMAIL FROM:<a@b>  SIZE=1\r\nMAIL FROM:<a@b>SIZE=1\r\n"),
      .want = "CMD MAIL off=0 path='<a@b>' local='a' dom='b' bad anoms=[SMTP_PARAM_SYNTAX@15]\n"
@@ -980,10 +983,14 @@ static const struct lcase long_cases[] = {
      "CMD DATA off=0 ok anoms=[]\n"
      "CONTENT off=1008 anoms=[SMTP_BODY_LINE_TOO_LONG@1008]\n"
      "END off=5015 octets=5009 last anoms=[]\n"},
-    {"stuffed line of 999", "DATA\r\n.", '.', 998, "\r\n.\r\n", NULL,
+    /* s4.5.3.1.6: the dot duplicated for transparency is not counted */
+    {"stuffed line of 998 counted", "DATA\r\n.", '.', 998, "\r\n.\r\n", NULL,
      "CMD DATA off=0 ok anoms=[]\n"
-     "CONTENT off=1004 anoms=[SMTP_BODY_LINE_TOO_LONG@1004]\n"
      "END off=1007 octets=1001 last anoms=[]\n"},
+    {"stuffed line of 999 counted", "DATA\r\n.", '.', 999, "\r\n.\r\n", NULL,
+     "CMD DATA off=0 ok anoms=[]\n"
+     "CONTENT off=1005 anoms=[SMTP_BODY_LINE_TOO_LONG@1005]\n"
+     "END off=1008 octets=1002 last anoms=[]\n"},
     {"unstuffed long line", "DATA\r\n.", 'x', 3000, "\r\n.\r\n", NULL,
      "CMD DATA off=0 ok anoms=[]\n"
      "CONTENT off=6 anoms=[SMTP_BODY_UNSTUFFED_DOT@6]\n"
@@ -1212,6 +1219,10 @@ static bool m_octet(struct model *m, uint8_t b, uint64_t o)
         m->dot = false;
         if (b != '.' && m->dot_kind == 1)
             m_anom(m, "SMTP_BODY_UNSTUFFED_DOT", m->dot_off);
+        if (b == '.') {        /* the stuffing dot is not counted */
+            m->col--;
+            m->line_start++;
+        }
     } else if (m->ls && b == '.') {
         m->dot = true;
         m->dot_kind = m->ls;
