@@ -22,6 +22,13 @@ void mc_anoms_clear(struct mc_anoms *a)
     a->dropped = 0;
 }
 
+void mc_anoms_copy(struct mc_anoms *dst, const struct mc_anoms *src)
+{
+    dst->n = src->n;
+    dst->dropped = src->dropped;
+    memcpy(dst->hit, src->hit, src->n * sizeof(src->hit[0]));
+}
+
 void mc_anoms_add(struct mc_anoms *a, enum mc_anom code, uint64_t off)
 {
     if (a->n < MC_ANOMS_MAX) {

@@ -57,6 +57,9 @@ struct mc_anoms {
 };
 
 void mc_anoms_clear(struct mc_anoms *a);
+/* Copies the hits in use only (events are built for every line: the hot
+ * path should not move unused slots). */
+void mc_anoms_copy(struct mc_anoms *dst, const struct mc_anoms *src);
 void mc_anoms_add(struct mc_anoms *a, enum mc_anom code, uint64_t off);
 bool mc_anoms_has(const struct mc_anoms *a, enum mc_anom code);
 

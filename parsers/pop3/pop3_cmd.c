@@ -247,7 +247,7 @@ static void build_event(struct mc_pop3_cmd *p, struct mc_pop3_cmd_ev *ev)
 {
     const struct mc_line *l = &p->line;
     memset(ev, 0, sizeof(*ev));
-    ev->anoms = l->anoms;
+    mc_anoms_copy(&ev->anoms, &l->anoms);
     ev->line.ptr = l->buf;
     ev->line.len = l->kept;
     ev->line.off = l->start;

@@ -171,7 +171,7 @@ static void build_event(struct mc_pop3_resp *p, struct mc_pop3_resp_ev *ev)
     size_t n = l->kept;
 
     memset(ev, 0, sizeof(*ev));
-    ev->anoms = l->anoms;
+    mc_anoms_copy(&ev->anoms, &l->anoms);
     ev->line.ptr = s;
     ev->line.len = n;
     ev->line.off = l->start;

@@ -486,7 +486,7 @@ static void build_line(struct mc_smtp_cmd *p, struct mc_smtp_cmd_ev *ev)
     uint64_t off = l->start;
 
     memset(ev, 0, sizeof(*ev));
-    ev->anoms = l->anoms;
+    mc_anoms_copy(&ev->anoms, &l->anoms);
     ev->line = sub(s, 0, n, off);
     ev->line_len = l->total;
     ev->truncated = l->total > n;

@@ -121,15 +121,18 @@ static void build_event(struct mc_smtp_reply *p, struct mc_smtp_reply_ev *ev)
     size_t n = l->kept, i = 0;
     uint64_t off = l->start;
 
-    memset(ev, 0, sizeof(*ev));
-    ev->anoms = l->anoms;
+    /* every field set, no memset: this runs once per reply line */
+    mc_anoms_copy(&ev->anoms, &l->anoms);
     ev->line.ptr = s;
     ev->line.len = n;
     ev->line.off = off;
     ev->line_len = l->total;
     ev->truncated = l->total > n;
+    ev->code = 0;
     ev->first = !p->in_reply;
     ev->last = true;
+    ev->esc = (struct mc_span){NULL, 0, 0};
+    ev->esc_class = 0;
 
     while (i < n && i < 3 && digit(s[i]))
         i++;
