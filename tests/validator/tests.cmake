@@ -5,3 +5,4 @@ mc_add_cmocka_test(test_transcript ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_tr
 mc_add_cmocka_test(test_pop3_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_pop3_session.c)
 mc_add_cmocka_test(test_rules ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_rules.c)
 mc_add_cmocka_test(test_report ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_report.c)
+mc_add_cmocka_test(test_smtp_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_smtp_session.c)

@@ -11,6 +11,21 @@
  * the oldest one (RFC 2920 s3.2: replies come in order). DATA waits for its
  * 354 and then for the reply after the content; AUTH waits through its 334
  * challenges.
+ *
+ * Message content is the parser's to scan; the session only learns of its
+ * anomalies and of its end. A content end-of-data look-alike ("
+.
+") is
+ * the client's fault; a reply that comes while the content goes on, or
+ * more replies than the client sent commands after such a message, show a
+ * server that ended the message there (SMTP smuggling).
+ *
+ * STARTTLS: what the client sends after STARTTLS and before the handshake,
+ * and what the server sends after its 220, is injection; a TLS marker in
+ * the recording starts the session over (RFC 3207 s4.2). Capture loss: a
+ * gap empties the queue of the side that lost octets' replies, and checks
+ * that depend on what a gap may have held (the client's transaction state,
+ * an EHLO reply) are skipped until that is known again.
  */
 #include "session/session.h"
 #include "smtp/smtp_cmd.h"
@@ -50,6 +65,8 @@ struct pending {
     bool content_done;      /* DATA / BDAT: all content sent */
     bool lookalike;         /* DATA: the content held an end-of-data look-alike */
     bool ends_group;        /* RFC 2920 s3.1: nothing may be pipelined behind it */
+    bool lost_before;       /* sent after client commands were lost (c_lost): what
+                               the server had accepted is unknown, so is its order */
     uint64_t off;
     char excerpt[MC_EXCERPT_MAX];
 };
@@ -76,9 +93,11 @@ struct smtp {
     /* client view */
     bool c_ehlo;             /* EHLO/HELO sent since the greeting or TLS */
     bool c_tx;               /* a transaction is open (MAIL sent) */
-    bool c_tx_data, c_tx_bdat, c_tx_bdat_last;
+    bool c_tx_data, c_tx_bdat;   /* the open transaction sent DATA / BDAT */
+    bool c_tx_bdat_last;         /* BDAT LAST sent: nothing may follow until MAIL */
     bool c_tx_utf8;          /* MAIL carried SMTPUTF8 */
     uint8_t c_tx_body;       /* 0 none/7BIT, 1 8BITMIME, 2 BINARYMIME */
+    bool c_in_bdat;          /* the content being read is a BDAT chunk's */
     unsigned c_rcpt_pending, c_rcpt_ok;
     bool quit_sent;
     bool awaiting_starttls;
@@ -88,16 +107,25 @@ struct smtp {
     /* server view */
     bool s_tx;
     unsigned s_rcpts;
-    bool s_tx_data, s_tx_bdat_last;
+    bool s_tx_data, s_tx_bdat;   /* the open transaction had DATA / BDAT accepted */
+    bool s_tx_bdat_last;         /* BDAT LAST accepted: no BDAT until the next MAIL */
     bool s_closing;          /* 421 sent */
     bool s_authed;
-    bool smuggle_window;     /* replies to smuggled commands may follow */
+    bool smuggle_window;     /* a message with a look-alike was answered: replies to
+                                smuggled commands may follow, for the rest of the session */
+    bool smuggle_said;       /* SMTP.SMUGGLING.ACCEPTED reported for this window */
 
     /* reply being read */
     bool r_first_seen;
     bool r_has_esc_missing;
 
     bool c_resync, s_resync;
+    /* Capture loss. c_lost: client commands were lost, so the client's
+     * transaction state is unknown until EHLO/HELO, RSET, MAIL or the end
+     * of a message; caps_lost: an EHLO reply was lost, so what the server
+     * offers is unknown until the next one. Checks that depend on what is
+     * unknown are skipped meanwhile (nothing is blamed on a gap). */
+    bool c_lost, caps_lost;
     bool said_before_greeting, said_after_quit, said_pipelining, said_not_last,
         said_esc_missing, said_cleartext, said_content_early, said_no_ehlo, said_plain_offered;
 };
@@ -222,7 +250,7 @@ static void check_params(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
         if (span_is(&pm->kw, "SIZE")) {
             ext = "SIZE";
             have = s->caps.size;
-            if (have && s->caps.size_max && pm->has_val) {
+            if (have && s->caps.size_max && pm->has_val && !s->caps_lost) {
                 uint64_t v;
                 if (mc_parse_u64(pm->val.ptr, pm->val.len, UINT64_MAX, &v) &&
                     v > s->caps.size_max) {
@@ -254,7 +282,7 @@ static void check_params(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
             ext = "AUTH";
             have = s->caps.auth;
         }
-        if (ext && !have) {
+        if (ext && !have && !s->caps_lost) {
             char msg[MC_MESSAGE_MAX];
             snprintf(msg, sizeof(msg), "parameter %.*s needs the %s extension, which the "
                      "server did not advertise", (int)pm->kw.len, (const char *)pm->kw.ptr, ext);
@@ -265,12 +293,23 @@ static void check_params(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 
 static void check_utf8_path(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 {
-    if (!ev->path_ok || !ev->path.eight_bit)
+    if (!ev->path_ok || !ev->path.eight_bit || s->caps_lost)
         return;
     if (!s->caps.smtputf8)
         emit_line(s, MC_R_SMTP_UTF8_UNADVERTISED, ev->path_span.off, &ev->line, NULL, NULL);
-    else if (!s->c_tx_utf8)
+    else if (!s->c_tx_utf8 && !s->c_lost)
         emit_line(s, MC_R_SMTP_UTF8_UNDECLARED, ev->path_span.off, &ev->line, NULL, NULL);
+}
+
+/* The client ends (or aborts) its transaction: RSET, EHLO, TLS. */
+static void c_tx_reset(struct smtp *s)
+{
+    s->c_tx = s->c_tx_data = s->c_tx_bdat = s->c_tx_bdat_last = false;
+}
+
+static void s_tx_reset(struct smtp *s)
+{
+    s->s_tx = s->s_tx_data = s->s_tx_bdat = s->s_tx_bdat_last = false;
 }
 
 static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
@@ -280,13 +319,15 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     case MC_SMTP_EHLO:
     case MC_SMTP_HELO:
         s->c_ehlo = true;
-        s->c_tx = false;
+        s->c_lost = false;
+        c_tx_reset(s);
         break;
     case MC_SMTP_MAIL:
         if (!s->c_ehlo && !s->after_tls_first)
             emit_line(s, MC_R_SMTP_MAIL_BEFORE_EHLO, L->off, L, sec, NULL);
-        if (s->c_tx)
+        if (s->c_tx && !s->c_lost)
             emit_line(s, MC_R_SMTP_MAIL_IN_TRANSACTION, L->off, L, sec, NULL);
+        s->c_lost = false;
         s->c_tx = true;
         s->c_tx_data = s->c_tx_bdat = s->c_tx_bdat_last = s->c_tx_utf8 = false;
         s->c_tx_body = 0;
@@ -295,37 +336,46 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
         check_utf8_path(s, ev);
         break;
     case MC_SMTP_RCPT:
-        if (!s->c_tx)
+        if (!s->c_tx && !s->c_lost)
             emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, NULL);
         check_params(s, ev);
         check_utf8_path(s, ev);
         s->c_rcpt_pending++;
         break;
     case MC_SMTP_DATA:
-        if (!s->c_tx)
-            emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, "DATA without MAIL");
-        else if (s->c_rcpt_ok == 0 && s->c_rcpt_pending == 0)
-            emit_line(s, MC_R_SMTP_DATA_WITHOUT_RCPT, L->off, L, sec, NULL);
-        if (s->c_tx_bdat)
-            emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec, "DATA after BDAT in one transaction");
-        if (s->c_tx_body == 2)
-            emit_line(s, MC_R_SMTP_BINARYMIME_WITH_DATA, L->off, L, sec, NULL);
+        if (!s->c_lost) {
+            if (!s->c_tx)
+                emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, "DATA without MAIL");
+            else if (s->c_rcpt_ok == 0 && s->c_rcpt_pending == 0)
+                emit_line(s, MC_R_SMTP_DATA_WITHOUT_RCPT, L->off, L, sec, NULL);
+            if (s->c_tx && s->c_tx_bdat)
+                emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec,
+                          "DATA after BDAT in one transaction");
+            if (s->c_tx_body == 2)
+                emit_line(s, MC_R_SMTP_BINARYMIME_WITH_DATA, L->off, L, sec, NULL);
+        }
         s->c_tx_data = true;
         break;
     case MC_SMTP_BDAT:
-        if (!s->caps.chunking)
+        if (!s->caps.chunking && !s->caps_lost)
             emit_line(s, MC_R_SMTP_BDAT_UNADVERTISED, L->off, L, sec, NULL);
-        if (!s->c_tx)
+        /* RFC 3030 s2: after BDAT LAST the message is complete; that BDAT
+         * rule is the one to name, not "no transaction" */
+        if (s->c_lost)
+            ;   /* the transaction state is unknown */
+        else if (s->c_tx_bdat_last)
+            emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec, "BDAT after BDAT LAST");
+        else if (!s->c_tx)
             emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, "BDAT without MAIL");
-        if (s->c_tx_data || s->c_tx_bdat_last)
-            emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec,
-                      s->c_tx_data ? "BDAT after DATA in one transaction" : "BDAT after BDAT LAST");
+        else if (s->c_tx_data)
+            emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec, "BDAT after DATA in one transaction");
         s->c_tx_bdat = true;
         if (ev->last)
             s->c_tx_bdat_last = true;
         break;
     case MC_SMTP_RSET:
-        s->c_tx = false;
+        c_tx_reset(s);
+        s->c_lost = false;
         break;
     case MC_SMTP_STARTTLS:
         if (s->tls_active)
@@ -335,9 +385,9 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     case MC_SMTP_AUTH:
         if (s->authed)
             emit_line(s, MC_R_SMTP_AUTH_REPEAT, L->off, L, sec, NULL);
-        if (s->c_tx)
+        if (s->c_tx && !s->c_lost)
             emit_line(s, MC_R_SMTP_AUTH_IN_TRANSACTION, L->off, L, sec, NULL);
-        if (ev->mech.len && (!s->caps.auth || !mech_offered(s, &ev->mech)))
+        if (ev->mech.len && !s->caps_lost && (!s->caps.auth || !mech_offered(s, &ev->mech)))
             emit_line(s, MC_R_SMTP_AUTH_UNADVERTISED, ev->mech.off, L, sec,
                       s->caps.auth ? "mechanism not in the server's AUTH list"
                                    : "AUTH without the AUTH extension advertised");
@@ -392,6 +442,7 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     pd.last = ev->last;
     pd.password = ev->verb == MC_SMTP_AUTH && password_mech(&ev->mech);
     pd.ends_group = ends_group(ev);
+    pd.lost_before = s->c_lost;
     pd.off = L->off;
     mc_excerpt(pd.excerpt, L->ptr, L->len, L->off, sec->off, sec->len);
 
@@ -404,7 +455,7 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
                   s->awaiting_starttls
                       ? "command sent behind STARTTLS before its reply and the TLS handshake"
                       : "plaintext command after the 220 to STARTTLS where the TLS handshake must start");
-    } else if (s->q_len > 0 && s->state != ST_GREETING && !s->caps.pipelining) {
+    } else if (s->q_len > 0 && s->state != ST_GREETING && !s->caps.pipelining && !s->caps_lost) {
         if (!s->said_pipelining) {
             s->said_pipelining = true;
             emit_line(s, MC_R_SMTP_PIPELINING_UNADVERTISED, L->off, L, sec, NULL);
@@ -419,15 +470,17 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     }
 
     if (s->after_tls_first) {
-        s->after_tls_first = false;
         if (ev->verb != MC_SMTP_EHLO && ev->verb != MC_SMTP_QUIT && !s->said_no_ehlo) {
             s->said_no_ehlo = true;
             emit_line(s, MC_R_SMTP_STARTTLS_NO_EHLO, L->off, L, sec, NULL);
         }
     }
     if (!pd.injected)
-        client_checks(s, ev);
+        client_checks(s, ev);   /* a MAIL first in TLS is SMTP.STARTTLS.NO_EHLO only */
+    s->after_tls_first = false;
 
+    if (ev->verb == MC_SMTP_BDAT || ev->verb == MC_SMTP_DATA)   /* the parser reads a */
+        s->c_in_bdat = ev->verb == MC_SMTP_BDAT && ev->syntax_ok; /* chunk by itself */
     if (ev->verb == MC_SMTP_DATA && ev->syntax_ok && !pd.injected) {
         /* content follows the 354; if the reply refuses DATA before any
          * content arrived, the parser goes back to commands */
@@ -460,10 +513,29 @@ static struct pending *content_owner(struct smtp *s, enum mc_smtp_verb v)
     return NULL;
 }
 
+/* RFC 3030 s3: BODY=BINARYMIME content sent with BDAT is binary: line ends,
+ * line lengths and NULs mean nothing in it. (Sent with DATA it is judged
+ * as text, next to SMTP.BINARYMIME.WITH_DATA.) */
+static void map_content_anoms(struct smtp *s, const struct mc_anoms *a)
+{
+    struct mc_anoms b = *a;
+    if (s->c_in_bdat && s->c_tx_body == 2) {
+        unsigned k = 0;
+        for (unsigned i = 0; i < b.n; i++) {
+            enum mc_anom code = (enum mc_anom)b.hit[i].code;
+            if (code != MC_ANOM_SMTP_BODY_BARE_LF && code != MC_ANOM_SMTP_BODY_BARE_CR &&
+                code != MC_ANOM_SMTP_BODY_NUL && code != MC_ANOM_SMTP_BODY_LINE_TOO_LONG)
+                b.hit[k++] = b.hit[i];
+        }
+        b.n = (uint8_t)k;
+    }
+    map_anoms(s, &b, MC_SIDE_CLIENT, NULL, NULL);
+}
+
 static void on_content(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 {
     struct pending *pd = content_owner(s, MC_SMTP_DATA);
-    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, NULL, NULL);
+    map_content_anoms(s, &ev->anoms);
     if (pd && mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_BODY_DOT_LOOKALIKE))
         pd->lookalike = true;
 }
@@ -471,12 +543,13 @@ static void on_content(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 static void on_content_end(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 {
     struct pending *pd = content_owner(s, ev->content_bdat ? MC_SMTP_BDAT : MC_SMTP_DATA);
-    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, NULL, NULL);
+    map_content_anoms(s, &ev->anoms);
+    s->c_in_bdat = false;
     if (pd)
         pd->content_done = true;
     if (!ev->last)
         return;   /* a BDAT chunk; the message goes on */
-    if (ev->content_8bit) {
+    if (ev->content_8bit && !s->caps_lost && !s->c_lost) {
         if (!s->caps.eightbit && s->c_tx_body != 2)
             mc__emit(s->c, MC_R_SMTP_BODY_8BIT_UNADVERTISED, ev->line.off, NULL,
                      "8-bit message content, but the server did not advertise 8BITMIME");
@@ -485,6 +558,7 @@ static void on_content_end(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
                      "8-bit message content without BODY=8BITMIME on MAIL");
     }
     s->c_tx = false;   /* RFC 2920 s3.1: the next MAIL may follow at once */
+    s->c_lost = false;
 }
 
 static void on_client_event(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
@@ -541,9 +615,17 @@ static bool code_expected(enum mc_smtp_verb v, unsigned code, bool final_of_data
     }
 }
 
+/* RFC 5321 s4.2: Reply-code = %x32-35 %x30-35 %x30-39. A code outside it
+ * is reported by the parser and then treated as unreadable (0): nothing
+ * else is judged from it. */
+static bool code_valid(unsigned code)
+{
+    return code / 100 >= 2 && code / 100 <= 5 && code / 10 % 10 <= 5;
+}
+
 static void on_greeting(struct smtp *s, unsigned code, const struct mc_span *line)
 {
-    if (code == 220)
+    if (code == 220 || code == 0)   /* 0: unreadable, reported already */
         s->state = ST_READY;
     else if (code == 554)
         s->state = ST_REFUSED;
@@ -560,9 +642,16 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
                   const struct mc_span *line, bool final_of_data)
 {
     bool ok = code >= 200 && code < 300;
+    /* RSET, NOOP and QUIT have rules of their own for their one reply
+     * (421, "service shutting down", may answer any command: s3.8) */
+    bool own_rule = pd->syntax_ok && !final_of_data &&
+                    (pd->verb == MC_SMTP_RSET || pd->verb == MC_SMTP_NOOP || pd->verb == MC_SMTP_QUIT);
+    bool judged = own_rule && code != 0 && code != 421;
+    /* after lost client commands, what the server had accepted is unknown */
+    bool order = !pd->lost_before;
     char msg[MC_MESSAGE_MAX];
 
-    if (!code_expected(pd->verb, code, final_of_data)) {
+    if (code != 0 && !own_rule && !code_expected(pd->verb, code, final_of_data)) {
         snprintf(msg, sizeof(msg), "%u is not a reply %s can get", code,
                  final_of_data ? "the end of message content" : mc_smtp_verb_name(pd->verb));
         emit_line(s, MC_R_SMTP_REPLY_UNEXPECTED_CODE, line->off, line, NULL, msg);
@@ -576,23 +665,24 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
     case MC_SMTP_HELO:
         if (ok) {
             s->state = ST_SESSION;
-            s->s_tx = false;
+            s_tx_reset(s);
             if (pd->verb == MC_SMTP_EHLO)
                 s->caps = s->next_caps;
             else
                 forget_caps(s);
+            s->caps_lost = false;
         }
         break;
     case MC_SMTP_MAIL:
         if (ok) {
-            if (s->s_tx)
+            if (order && s->s_tx)
                 emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
                           "MAIL accepted inside an open transaction");
-            if (s->submission && !s->s_authed)
+            if (order && s->submission && !s->s_authed)
                 emit_line(s, MC_R_SMTP_SUBMISSION_UNAUTH_MAIL, line->off, line, NULL, NULL);
+            s_tx_reset(s);
             s->s_tx = true;
             s->s_rcpts = 0;
-            s->s_tx_data = s->s_tx_bdat_last = false;
         } else {
             s->c_tx = false;   /* the client now knows there is no transaction */
         }
@@ -602,31 +692,40 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
             s->c_rcpt_pending--;
         if (ok) {
             s->c_rcpt_ok++;
-            if (!s->s_tx)
+            if (order && !s->s_tx)
                 emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
                           "RCPT accepted with no transaction open");
             s->s_rcpts++;
         }
         break;
     case MC_SMTP_DATA:   /* the 354 or a refusal */
-        if (code == 354) {
+        if (code == 354 && order) {
             if (!s->s_tx)
                 emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
                           "DATA accepted with no transaction open");
             else if (s->s_rcpts == 0)
                 emit_line(s, MC_R_SMTP_DATA_NO_RCPT_ACCEPTED, line->off, line, NULL, NULL);
-            if (s->s_tx_bdat_last || (s->s_tx && s->s_tx_data))
-                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL, NULL);
-            s->s_tx_data = true;
+            if (s->s_tx && s->s_tx_bdat)
+                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL,
+                          "DATA accepted after BDAT in the same transaction");
         }
+        if (code == 354)
+            s->s_tx_data = true;
         break;
     case MC_SMTP_BDAT:
-        if (ok) {
-            if (!s->s_tx)
+        if (ok && order) {
+            if (s->s_tx_bdat_last)
+                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL,
+                          "BDAT accepted after BDAT LAST");
+            else if (!s->s_tx)
                 emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
                           "BDAT accepted with no transaction open");
-            else if (s->s_tx_data || s->s_tx_bdat_last)
-                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL, NULL);
+            else if (s->s_tx_data)
+                emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL,
+                          "BDAT accepted after DATA in the same transaction");
+        }
+        if (ok) {
+            s->s_tx_bdat = true;
             if (pd->last) {
                 s->s_tx_bdat_last = true;
                 s->s_tx = false;
@@ -634,20 +733,20 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         }
         break;
     case MC_SMTP_RSET:
-        if (pd->syntax_ok && code != 250)
+        if (judged && code != 250)
             emit_line(s, MC_R_SMTP_RSET_REPLY, line->off, line, NULL, NULL);
         if (ok)
-            s->s_tx = false;
+            s_tx_reset(s);
         break;
     case MC_SMTP_NOOP:
-        if (pd->syntax_ok && code != 250)
+        if (judged && code != 250)
             emit_line(s, MC_R_SMTP_NOOP_REPLY, line->off, line, NULL, NULL);
         break;
     case MC_SMTP_QUIT:
-        if (pd->syntax_ok && code != 221)
+        if (judged && code != 221)
             emit_line(s, MC_R_SMTP_QUIT_REPLY, line->off, line, NULL, NULL);
-        if (code == 221)
-            s->state = ST_DONE;
+        /* answered (even wrongly): the server may close now (s4.1.1.10) */
+        s->state = ST_DONE;
         break;
     case MC_SMTP_STARTTLS:
         s->awaiting_starttls = false;
@@ -659,7 +758,7 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         if (code == 235) {
             if (s->s_authed)
                 emit_line(s, MC_R_SMTP_AUTH_REPEAT_ACCEPTED, line->off, line, NULL, NULL);
-            if (s->s_tx)
+            if (order && s->s_tx)
                 emit_line(s, MC_R_SMTP_AUTH_IN_TRANSACTION_ACCEPTED, line->off, line, NULL, NULL);
             if (pd->cancelled)
                 emit_line(s, MC_R_SMTP_AUTH_CANCEL_ACCEPTED, line->off, line, NULL, NULL);
@@ -685,12 +784,45 @@ static void on_injected_reply(struct smtp *s, const struct mc_span *line)
               "plaintext after the 220 to STARTTLS where the TLS handshake must start");
 }
 
+/* Could this reply answer the oldest pending command? Failures fit any
+ * command; positive and intermediate codes only those s4.3.2 lists. */
+static bool reply_fits(const struct pending *h, unsigned code)
+{
+    if (code == 0 || code >= 400)
+        return true;
+    if (h->verb == MC_SMTP_DATA)
+        return h->got_354 ? code == 250 : code == 354;
+    return code_expected(h->verb, code, false);
+}
+
+/* After a message whose content held an end-of-data look-alike was
+ * answered, a server that ended the message at the look-alike also answers
+ * the commands smuggled behind it, which the client never sent as
+ * commands: more replies than commands. Such a reply (one with nothing to
+ * answer, or one that cannot answer the oldest pending command) is
+ * reported once and set aside. */
+static bool smuggled_reply(struct smtp *s, const struct pending *h, unsigned code,
+                           const struct mc_span *line)
+{
+    if (!s->smuggle_window || code == 421 || (h && reply_fits(h, code)))
+        return false;
+    if (!s->smuggle_said) {
+        s->smuggle_said = true;
+        emit_line(s, MC_R_SMTP_SMUGGLING_ACCEPTED, line->off, line, NULL,
+                  "a reply to no command the client sent, after a message with an end-of-data "
+                  "look-alike: the server ran commands smuggled in the message content");
+    }
+    return true;
+}
+
 /* A complete reply (its last line has arrived). */
 static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
 {
     struct pending *h;
     struct pending pd;
 
+    if (!code_valid(code))
+        code = 0;
     if (s->tls == TLS_STARTING) {
         on_injected_reply(s, line);
         return;
@@ -702,6 +834,8 @@ static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
     if (code == 0 && (s->s_resync || s->c_resync))
         return;
     h = head(s);
+    if (smuggled_reply(s, h, code, line))
+        return;
     if (!h) {
         if (code == 421) {
             s->s_closing = true;
@@ -715,8 +849,6 @@ static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
                       "the server answered a command the client sent in plaintext behind STARTTLS");
             return;
         }
-        if (s->smuggle_window)
-            return;   /* answers to smuggled commands, reported once */
         emit_line(s, MC_R_SMTP_UNSOLICITED_REPLY, line->off, line, NULL, NULL);
         return;
     }
@@ -731,7 +863,7 @@ static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
                 emit_line(s, MC_R_SMTP_SMUGGLING_ACCEPTED, line->off, line, NULL,
                           "reply while the content goes on, after an end-of-data look-alike: "
                           "the server ended the message there");
-                s->smuggle_window = true;
+                s->smuggle_window = s->smuggle_said = true;
             } else if (code != 421) {
                 emit_line(s, MC_R_SMTP_REPLY_DURING_DATA, line->off, line, NULL, NULL);
             }
@@ -742,8 +874,12 @@ static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
         pd = pop_pending(s);
         if (pd.verb == MC_SMTP_DATA) {
             judge(s, &pd, code, line, true);
-            if (pd.lookalike)
+            if (pd.lookalike && !s->smuggle_window) {
+                /* the server may have ended the message at the look-alike
+                 * all the same: the replies that follow tell */
                 s->smuggle_window = true;
+                s->smuggle_said = false;
+            }
         } else {
             judge(s, &pd, code, line, false);
         }
@@ -759,13 +895,10 @@ static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
         return;
     }
     pd = pop_pending(s);
-    if (pd.verb == MC_SMTP_DATA && !mc_smtp_cmd_abort_data(&s->cmd)) {
-        /* content was sent before the refusal: it goes on to its end */
-        pd.got_354 = true;
-    }
-    if (pd.verb == MC_SMTP_MAIL || pd.verb == MC_SMTP_RCPT || pd.verb == MC_SMTP_DATA ||
-        pd.verb == MC_SMTP_BDAT || pd.verb == MC_SMTP_RSET || pd.verb == MC_SMTP_EHLO)
-        s->smuggle_window = false;
+    /* DATA refused: back to commands, unless content was sent before the
+     * refusal (SMTP.CONTENT.BEFORE_354); then it is read to its end */
+    if (pd.verb == MC_SMTP_DATA)
+        (void)mc_smtp_cmd_abort_data(&s->cmd);
     judge(s, &pd, code, line, false);
 }
 
@@ -849,7 +982,8 @@ static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
     bool to_ehlo = h && (h->verb == MC_SMTP_EHLO || h->verb == MC_SMTP_HELO) && !h->injected;
 
     if (s->tls == TLS_STARTING) {
-        if (ev->last)
+        /* judged at its first line: where the plaintext starts */
+        if (ev->first)
             on_injected_reply(s, &ev->line);
         return;
     }
@@ -906,7 +1040,8 @@ static void tls_reset(struct smtp *s)
     drop_injected(s);
     forget_caps(s);
     s->c_ehlo = false;
-    s->c_tx = s->s_tx = false;
+    c_tx_reset(s);
+    s_tx_reset(s);
     if (s->state != ST_GREETING) {
         s->state = ST_READY;
         s->after_tls_first = true;
@@ -1033,6 +1168,18 @@ static void smtp_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 static void smtp_tls(void *p, bool decrypted)
 {
     struct smtp *s = p;
+    /* The recording says TLS runs, so a STARTTLS still pending was
+     * answered with 220 even if the replies seen did not say so (a reply
+     * that was lost or misread, e.g. a greeting that never ended): drop it
+     * and what came before it, so that the session inside TLS starts in
+     * step. Commands behind it were injected (drop_injected keeps them). */
+    for (unsigned i = s->q_len; i > 0; i--) {
+        if (s->q[(s->q_head + i - 1) % MC_SMTP_PENDING_MAX].verb == MC_SMTP_STARTTLS) {
+            while (i-- > 0)
+                (void)pop_pending(s);
+            break;
+        }
+    }
     tls_reset(s);
     s->tls = decrypted ? TLS_PLAIN : TLS_OPAQUE;
 }
@@ -1047,9 +1194,14 @@ static void smtp_gap(void *p, enum mc_dir dir, uint64_t n)
     }
     if (dir == MC_DIR_C2S) {
         s->c_resync = true;
+        s->c_lost = true;
+        s->c_ehlo = true;   /* an EHLO may have been lost: not blamed */
         return;
     }
     s->s_resync = true;
+    for (unsigned i = 0; i < s->q_len; i++)
+        if (s->q[(s->q_head + i) % MC_SMTP_PENDING_MAX].verb == MC_SMTP_EHLO)
+            s->caps_lost = true;   /* its reply may be in the gap */
     s->q_len = 0;
     if (s->state == ST_GREETING)
         s->state = ST_READY;
@@ -1064,9 +1216,13 @@ static void smtp_close(void *p, enum mc_dir dir)
         return;
     if (dir == MC_DIR_C2S) {
         struct mc_smtp_cmd_ev ev;
+        /* cut off inside message content (SMTP.BODY.UNTERMINATED): the
+         * missing QUIT is the same fault */
+        bool in_content = mc_smtp_cmd_in_content(&s->cmd);
         while (mc_smtp_cmd_finish(&s->cmd, &ev) == MC_EVENT)
             on_client_event(s, &ev);
-        if (!s->quit_sent && s->state != ST_GREETING && s->state != ST_REFUSED && !s->s_closing)
+        if (!s->quit_sent && !in_content && s->state != ST_GREETING && s->state != ST_REFUSED &&
+            !s->s_closing)
             mc__emit(s->c, MC_R_SMTP_CLOSE_WITHOUT_QUIT, s->c->pos[MC_DIR_C2S], NULL, NULL);
         return;
     }
