@@ -95,7 +95,7 @@ bool mc_smtp_cmd_resyncing(const struct mc_smtp_cmd *p)
 static void content_reset(struct mc_smtp_cmd *p)
 {
     p->ls = LS_CRLF;
-    p->cr = p->dot = p->long_said = p->seen8 = false;
+    p->cr = p->dot = p->long_said = p->seen8 = p->quiet = false;
     p->col = 0;
     p->line_start = p->pos;
     p->octets = 0;
@@ -536,6 +536,7 @@ static void end_line(struct mc_smtp_cmd *p, uint8_t kind, uint64_t next)
     p->ls = kind;
     p->col = 0;
     p->long_said = false;
+    p->quiet = false;
     p->line_start = next;
 }
 
@@ -557,10 +558,12 @@ static bool content_octet(struct mc_smtp_cmd *p, uint8_t b, uint64_t o, struct m
             end_line(p, LS_CRLF, o + 1);
             return false;
         }
-        mc_anoms_add(a, MC_ANOM_SMTP_BODY_BARE_CR, p->cr_off);
+        if (!p->quiet)
+            mc_anoms_add(a, MC_ANOM_SMTP_BODY_BARE_CR, p->cr_off);
         if (p->dot) {               /* "." then a bare CR */
             p->dot = false;
-            mc_anoms_add(a, MC_ANOM_SMTP_BODY_DOT_LOOKALIKE, p->dot_off);
+            if (!p->quiet)
+                mc_anoms_add(a, MC_ANOM_SMTP_BODY_DOT_LOOKALIKE, p->dot_off);
         }
         p->ls = LS_CR;  /* a receiver that ends lines at CR sees a line start */
     }
@@ -568,6 +571,14 @@ static bool content_octet(struct mc_smtp_cmd *p, uint8_t b, uint64_t o, struct m
         p->cr = true;
         p->cr_off = o;
         p->col++;
+        return false;
+    }
+    if (b == '\n' && p->quiet) {
+        /* the first line end after a gap: its CR may be in the gap, so it
+         * ends the line as a CRLF would; nothing on that line is judged */
+        bool after_dot = p->dot;
+        p->dot = false;
+        end_line(p, after_dot ? LS_LF : LS_CRLF, o + 1);
         return false;
     }
     if (b == '\n') {
@@ -581,7 +592,7 @@ static bool content_octet(struct mc_smtp_cmd *p, uint8_t b, uint64_t o, struct m
     }
     if (p->dot) {
         p->dot = false;
-        if (b != '.' && p->dot_kind == LS_CRLF)
+        if (b != '.' && p->dot_kind == LS_CRLF && !p->quiet)
             mc_anoms_add(a, MC_ANOM_SMTP_BODY_UNSTUFFED_DOT, p->dot_off);
         if (b == '.') {
             /* s4.5.3.1.6: the dot duplicated for transparency does not
@@ -600,7 +611,7 @@ static bool content_octet(struct mc_smtp_cmd *p, uint8_t b, uint64_t o, struct m
         p->long_said = true;
         mc_anoms_add(a, MC_ANOM_SMTP_BODY_LINE_TOO_LONG, p->line_start + MC_SMTP_TEXT_LINE_MAX - 2);
     }
-    if (b == 0)
+    if (b == 0 && !p->quiet)
         mc_anoms_add(a, MC_ANOM_SMTP_BODY_NUL, o);
     if (b >= 0x80 && !p->seen8) {
         p->seen8 = true;
@@ -830,10 +841,13 @@ void mc_smtp_cmd_gap(struct mc_smtp_cmd *p, uint64_t n)
     p->pos += n;
     p->octets += n;
     p->body_started += n;
-    /* the damaged line's start and length are unknown: judge from the next */
-    p->ls = LS_NONE;
+    /* The damaged line's start and length are unknown: it is not judged,
+     * and its first LF ends it. The gap may also have ended at a line
+     * start, so a terminator right after it still ends DATA. */
+    p->ls = LS_CRLF;
     p->cr = p->dot = false;
     p->long_said = true;
+    p->quiet = true;
     if (p->mode == MC_SMTP_CONTENT_BDAT) {
         if (n < p->remaining) {
             p->remaining -= n;

@@ -124,6 +124,7 @@ struct mc_smtp_cmd {
     uint8_t dot_kind;
     bool long_said;
     bool seen8;
+    bool quiet;                 /* after a gap: the damaged line is not judged */
     uint64_t cr_off, dot_off, col, line_start, octets;
     uint64_t body_started;      /* content octets since expect_data() */
 };

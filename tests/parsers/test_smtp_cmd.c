@@ -797,9 +797,24 @@ static const struct ccase data_cases[] = {
      .want = "CMD DATA off=0 ok anoms=[]\n"
              "END off=17 octets=11 last anoms=[]\n"
              "CMD QUIT off=20 ok anoms=[]\n"},
-    {.name = "gap eats the line end before the terminator",
+    /* After a gap the damaged line is not judged, its first LF ends it as
+     * a CRLF would (the CR may be lost), and a terminator right after the
+     * gap still ends DATA (the gap may have ended at a line start). */
+    {.name = "terminator right after a gap",
      TH_IN("DATA\r\nab.\r\nQUIT\r\n.\r\n"), .gap_at = 8, .gap = 2,
      .want = "CMD DATA off=0 ok anoms=[]\n"
+             "END off=10 octets=4 last anoms=[]\n"
+             "CMD QUIT off=13 ok anoms=[]\n"
+             "CMD UNKNOWN off=19 kw='.' bad anoms=[SMTP_VERB_SYNTAX@19]\n"},
+    {.name = "LF right after a gap, then the terminator",
+     TH_IN("DATA\r\nab\n.\r\nQUIT\r\n"), .gap_at = 8, .gap = 1,
+     .want = "CMD DATA off=0 ok anoms=[]\n"
+             "END off=10 octets=4 last anoms=[]\n"
+             "CMD QUIT off=13 ok anoms=[]\n"},
+    {.name = "nothing judged on the line damaged by a gap",
+     TH_IN("DATA\r\nab\rc\x00\n.x\r\n.\r\n"), .gap_at = 7, .gap = 3,
+     .want = "CMD DATA off=0 ok anoms=[]\n"
+             "CONTENT off=15 anoms=[SMTP_BODY_UNSTUFFED_DOT@15]\n"
              "END off=19 octets=13 last anoms=[]\n"},
     {.name = "gap right after DATA", TH_IN("DATA\r\n.x\r\n.\r\n"), .gap_at = 6, .gap = 1,
      .want = "CMD DATA off=0 ok anoms=[]\n"

@@ -99,6 +99,7 @@ struct smtp {
     uint8_t c_tx_body;       /* 0 none/7BIT, 1 8BITMIME, 2 BINARYMIME */
     bool c_in_bdat;          /* the content being read is a BDAT chunk's */
     unsigned c_rcpt_pending, c_rcpt_ok;
+    bool c_rcpt_sent;        /* an RCPT was sent in this transaction */
     bool quit_sent;
     bool awaiting_starttls;
     bool after_tls_first;    /* TLS started: the next command should be EHLO */
@@ -263,7 +264,8 @@ static void check_params(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
         } else if (span_is(&pm->kw, "BODY")) {
             if (span_is(&pm->val, "BINARYMIME")) {
                 ext = "BINARYMIME";
-                have = s->caps.binarymime;
+                /* RFC 3030 s3: only together with CHUNKING */
+                have = s->caps.binarymime && s->caps.chunking;
                 s->c_tx_body = 2;
             } else {
                 ext = "8BITMIME";
@@ -332,6 +334,7 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
         s->c_tx_data = s->c_tx_bdat = s->c_tx_bdat_last = s->c_tx_utf8 = false;
         s->c_tx_body = 0;
         s->c_rcpt_pending = s->c_rcpt_ok = 0;
+        s->c_rcpt_sent = false;
         check_params(s, ev);
         check_utf8_path(s, ev);
         break;
@@ -341,12 +344,13 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
         check_params(s, ev);
         check_utf8_path(s, ev);
         s->c_rcpt_pending++;
+        s->c_rcpt_sent = true;
         break;
     case MC_SMTP_DATA:
         if (!s->c_lost) {
             if (!s->c_tx)
                 emit_line(s, MC_R_SMTP_RCPT_BEFORE_MAIL, L->off, L, sec, "DATA without MAIL");
-            else if (s->c_rcpt_ok == 0 && s->c_rcpt_pending == 0)
+            else if (!s->c_rcpt_sent)   /* DATA after rejected RCPTs is allowed (s3.3) */
                 emit_line(s, MC_R_SMTP_DATA_WITHOUT_RCPT, L->off, L, sec, NULL);
             if (s->c_tx && s->c_tx_bdat)
                 emit_line(s, MC_R_SMTP_BDAT_DATA_MIXED, L->off, L, sec,
@@ -406,10 +410,13 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     case MC_SMTP_QUIT:
         s->quit_sent = true;
         break;
+    case MC_SMTP_TURN:
+        if (s->authed)
+            break;   /* Appendix F.1: TURN only with an authenticated client */
+        /* fall through */
     case MC_SMTP_SEND:
     case MC_SMTP_SOML:
     case MC_SMTP_SAML:
-    case MC_SMTP_TURN:
         emit_line(s, MC_R_SMTP_CMD_OBSOLETE, L->off, L, sec, NULL);
         break;
     default:
@@ -423,7 +430,19 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     const struct mc_span *L = &ev->line, *sec = &ev->secret;
     struct pending *t = tail(s);
 
-    map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, L, sec);
+    if (ev->verb == MC_SMTP_MAIL && mc_anoms_has(&ev->anoms, MC_ANOM_LINE_TOO_LONG)) {
+        /* RFC 5321 s4.5.3.1.4: extensions raise the limit of MAIL; by
+         * what their RFCs say (RFC 1870 s3, RFC 3030 s3, RFC 6531 s3.1,
+         * RFC 4954 s3) */
+        struct mc_anoms a = ev->anoms;
+        size_t limit = MC_SMTP_CMD_LINE_MAX + (s->caps.size ? 26 : 0) +
+                       (s->caps.binarymime ? 16 : 0) + (s->caps.smtputf8 ? 10 : 0) +
+                       (s->caps.auth ? 500 : 0);
+        mc_line_relimit(&a, L->off, ev->line_len, limit);
+        map_anoms(s, &a, MC_SIDE_CLIENT, L, sec);
+    } else {
+        map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, L, sec);
+    }
     if (s->state == ST_GREETING && !s->said_before_greeting && !s->s_resync) {
         s->said_before_greeting = true;
         emit_line(s, MC_R_SMTP_CMD_BEFORE_GREETING, L->off, L, sec, NULL);
@@ -675,9 +694,9 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         break;
     case MC_SMTP_MAIL:
         if (ok) {
-            if (order && s->s_tx)
-                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
-                          "MAIL accepted inside an open transaction");
+            /* a MAIL inside a transaction may be accepted: it clears the
+             * buffers (RFC 5321 s4.1.1.2); only RCPT without MAIL MUST get
+             * 503 (s3.3) */
             if (order && s->submission && !s->s_authed)
                 emit_line(s, MC_R_SMTP_SUBMISSION_UNAUTH_MAIL, line->off, line, NULL, NULL);
             s_tx_reset(s);
@@ -700,10 +719,9 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         break;
     case MC_SMTP_DATA:   /* the 354 or a refusal */
         if (code == 354 && order) {
-            if (!s->s_tx)
-                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
-                          "DATA accepted with no transaction open");
-            else if (s->s_rcpts == 0)
+            /* without MAIL or recipients the server MAY refuse (s3.3); with
+             * PIPELINING it SHOULD (RFC 2920 s3.2 (3)) */
+            if (s->s_tx && s->s_rcpts == 0 && s->caps.pipelining)
                 emit_line(s, MC_R_SMTP_DATA_NO_RCPT_ACCEPTED, line->off, line, NULL, NULL);
             if (s->s_tx && s->s_tx_bdat)
                 emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL,
@@ -717,10 +735,7 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
             if (s->s_tx_bdat_last)
                 emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL,
                           "BDAT accepted after BDAT LAST");
-            else if (!s->s_tx)
-                emit_line(s, MC_R_SMTP_OUT_OF_ORDER_ACCEPTED, line->off, line, NULL,
-                          "BDAT accepted with no transaction open");
-            else if (s->s_tx_data)
+            else if (s->s_tx && s->s_tx_data)
                 emit_line(s, MC_R_SMTP_BDAT_MIX_ACCEPTED, line->off, line, NULL,
                           "BDAT accepted after DATA in the same transaction");
         }
@@ -733,13 +748,14 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         }
         break;
     case MC_SMTP_RSET:
-        if (judged && code != 250)
+        if (judged && code != 250 && s->state != ST_REFUSED)
             emit_line(s, MC_R_SMTP_RSET_REPLY, line->off, line, NULL, NULL);
         if (ok)
             s_tx_reset(s);
         break;
     case MC_SMTP_NOOP:
-        if (judged && code != 250)
+        /* in a session refused with 554, 503 answers everything (s3.1) */
+        if (judged && code != 250 && s->state != ST_REFUSED)
             emit_line(s, MC_R_SMTP_NOOP_REPLY, line->off, line, NULL, NULL);
         break;
     case MC_SMTP_QUIT:
@@ -975,6 +991,37 @@ static void ehlo_keyword(struct smtp *s, const struct mc_smtp_reply_ev *ev)
 #undef KW
 }
 
+/* What the reply parser flags that this session allows:
+ * - enhanced status code checks, unless ENHANCEDSTATUSCODES was advertised:
+ *   RFC 2034 binds servers that support it, and other text may start like
+ *   a code ("250 2.5 GB free");
+ * - the first line of an EHLO reply, whose ehlo-greet allows any octet but
+ *   CR and LF (RFC 5321 s4.1.1.1);
+ * - UTF-8 in reply text once SMTPUTF8 is offered (RFC 6531 s3.7.4). */
+static void filter_reply_anoms(const struct smtp *s, const struct mc_smtp_reply_ev *ev,
+                               bool to_ehlo, struct mc_anoms *out)
+{
+    mc_anoms_clear(out);
+    out->dropped = ev->anoms.dropped;
+    for (unsigned i = 0; i < ev->anoms.n; i++) {
+        enum mc_anom code = (enum mc_anom)ev->anoms.hit[i].code;
+        uint64_t off = ev->anoms.hit[i].off;
+        if (!s->caps.enhanced &&
+            (code == MC_ANOM_SMTP_ESC_SYNTAX || code == MC_ANOM_SMTP_ESC_CLASS ||
+             code == MC_ANOM_SMTP_ESC_NO_SP || code == MC_ANOM_SMTP_ESC_LINE_MISMATCH))
+            continue;
+        if (code == MC_ANOM_SMTP_REPLY_TEXT_CHAR) {
+            uint8_t c = off >= ev->line.off && off - ev->line.off < ev->line.len
+                            ? ev->line.ptr[off - ev->line.off] : 0;
+            if ((to_ehlo && ev->first) || (c >= 0x80 && s->caps.smtputf8))
+                continue;
+        }
+        if (code == MC_ANOM_NUL_BYTE && to_ehlo && ev->first)
+            continue;
+        out->hit[out->n++] = ev->anoms.hit[i];
+    }
+}
+
 static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
 {
     struct pending *h = head(s);
@@ -989,7 +1036,11 @@ static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
     }
     if (s->s_resync && ev->code == 0)
         return;   /* part of a reply whose start fell into a gap */
-    map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+    {
+        struct mc_anoms a;
+        filter_reply_anoms(s, ev, to_ehlo, &a);
+        map_anoms(s, &a, MC_SIDE_SERVER, &ev->line, NULL);
+    }
 
     /* RFC 2034 s4: every 2xx/4xx/5xx line but the greeting's and the
      * EHLO/HELO reply's carries an enhanced code */
@@ -999,8 +1050,8 @@ static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
         emit_line(s, MC_R_SMTP_ESC_MISSING, ev->text.off, &ev->line, NULL, NULL);
     }
     if (ev->first) {
-        if (in_greeting && (ev->reply_code == 220 || ev->reply_code == 554) &&
-            !leading_host_ok(&ev->text))
+        /* the Greeting grammar covers 220 only; a 554 is a Reply-line */
+        if (in_greeting && ev->reply_code == 220 && !leading_host_ok(&ev->text))
             emit_line(s, MC_R_SMTP_GREETING_DOMAIN, ev->text.off, &ev->line, NULL, NULL);
         if (to_ehlo && h->verb == MC_SMTP_EHLO) {
             memset(&s->next_caps, 0, sizeof(s->next_caps));
@@ -1231,7 +1282,8 @@ static void smtp_close(void *p, enum mc_dir dir)
         while (mc_smtp_reply_finish(&s->reply, &ev) == MC_EVENT)
             on_reply_line(s, &ev);
     }
-    if (s->state != ST_DONE && !s->s_closing && s->state != ST_REFUSED)
+    /* after a 554 greeting too, the server waits for QUIT (s3.1) */
+    if (s->state != ST_DONE && !s->s_closing)
         mc__emit(s->c, MC_R_SMTP_SERVER_CLOSED, s->c->pos[MC_DIR_S2C], NULL,
                  "the server closed the connection without 221 to QUIT or a 421");
 }
