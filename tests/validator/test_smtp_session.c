@@ -877,7 +877,8 @@ static void test_bdat(void **state)
                   S("250-mx.example.com\r\n250-BINARYMIME\r\n250 CHUNKING\r\n"),
                   C("MAIL FROM:<a@b.example> BODY=BINARYMIME\r\n"), S(OK), C(RCPT), S(OK),
                   C("DATA\r\n"), S("354 go\r\n"), C("a\nb\r\n.\r\n"), S(OK)),
-           WANT(W(SMTP_BINARYMIME_WITH_DATA, 80), W(SMTP_BODY_BARE_LF, 87)));
+           WANT(W(SMTP_BINARYMIME_WITH_DATA, 80), W(SMTP_BINARYMIME_DATA_ACCEPTED, 86),
+                W(SMTP_BODY_BARE_LF, 87)));
 }
 
 /* ---- AUTH ------------------------------------------------------------------ */
@@ -1083,6 +1084,11 @@ static const struct trigger triggers[] = {
     T(SMTP_AUTH_IN_TRANSACTION_ACCEPTED, 48, HELLO, C(MAIL), S(OK), C("AUTH EXTERNAL =\r\n"), S("235 OK\r\n")),
     T(SMTP_PLAINTEXT_AUTH_OFFERED, 49, S(GREET), C(EHLO), S("250-mx.example.com\r\n250 AUTH LOGIN\r\n")),
     T(SMTP_SUBMISSION_UNAUTH_MAIL, 40, SUBMISSION, HELLO, C(MAIL), S(OK)),
+    T(SMTP_INVALID_ARG_ACCEPTED, 40, HELLO, C("MAIL FROM:<a@b_c.example>\r\n"), S(OK)),
+    T(SMTP_HELO_EXTENDED_REPLY, 40, S(GREET), C("HELO client.example.org\r\n"),
+      S("250-mx.example.com\r\n250 8BITMIME\r\n")),
+    T(SMTP_BINARYMIME_DATA_ACCEPTED, 86, S(GREET), C(EHLO), S("250-mx.example.com\r\n250-BINARYMIME\r\n250 CHUNKING\r\n"),
+      C("MAIL FROM:<a@b.example> BODY=BINARYMIME\r\n"), S(OK), C(RCPT), S(OK), C("DATA\r\n"), S("354 go\r\n")),
     /* client */
     T(SMTP_CMD_BARE_LF, 4, S(GREET), C("QUIT\n")),
     T(SMTP_CMD_BARE_CR, 4, S(GREET), C("QUIT\r\r\n")),

@@ -65,6 +65,9 @@ struct pending {
     bool content_done;      /* DATA / BDAT: all content sent */
     bool lookalike;         /* DATA: the content held an end-of-data look-alike */
     bool ends_group;        /* RFC 2920 s3.1: nothing may be pipelined behind it */
+    bool bad_chars;         /* EHLO/HELO/MAIL/RCPT with invalid characters in its
+                               domain or path (RFC 5321 s4.1.2: 501) */
+    bool binarymime;        /* MAIL with BODY=BINARYMIME */
     bool lost_before;       /* sent after client commands were lost (c_lost): what
                                the server had accepted is unknown, so is its order */
     uint64_t off;
@@ -110,6 +113,7 @@ struct smtp {
     unsigned s_rcpts;
     bool s_tx_data, s_tx_bdat;   /* the open transaction had DATA / BDAT accepted */
     bool s_tx_bdat_last;         /* BDAT LAST accepted: no BDAT until the next MAIL */
+    bool s_tx_binary;            /* MAIL with BODY=BINARYMIME accepted */
     bool s_closing;          /* 421 sent */
     bool s_authed;
     bool smuggle_window;     /* a message with a look-alike was answered: replies to
@@ -117,7 +121,7 @@ struct smtp {
     bool smuggle_said;       /* SMTP.SMUGGLING.ACCEPTED reported for this window */
 
     /* reply being read */
-    bool r_first_seen;
+    bool r_multiline;        /* the reply being read has more than one line */
     bool r_has_esc_missing;
 
     bool c_resync, s_resync;
@@ -311,7 +315,7 @@ static void c_tx_reset(struct smtp *s)
 
 static void s_tx_reset(struct smtp *s)
 {
-    s->s_tx = s->s_tx_data = s->s_tx_bdat = s->s_tx_bdat_last = false;
+    s->s_tx = s->s_tx_data = s->s_tx_bdat = s->s_tx_bdat_last = s->s_tx_binary = false;
 }
 
 static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
@@ -461,6 +465,13 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     pd.last = ev->last;
     pd.password = ev->verb == MC_SMTP_AUTH && password_mech(&ev->mech);
     pd.ends_group = ends_group(ev);
+    pd.bad_chars = (ev->verb == MC_SMTP_EHLO || ev->verb == MC_SMTP_HELO ||
+                    ev->verb == MC_SMTP_MAIL || ev->verb == MC_SMTP_RCPT) &&
+                   (mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_DOMAIN_SYNTAX) ||
+                    mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_PATH_SYNTAX));
+    for (unsigned i = 0; ev->verb == MC_SMTP_MAIL && i < ev->nparams && i < MC_SMTP_PARAMS_MAX; i++)
+        if (span_is(&ev->param[i].kw, "BODY") && span_is(&ev->param[i].val, "BINARYMIME"))
+            pd.binarymime = true;
     pd.lost_before = s->c_lost;
     pd.off = L->off;
     mc_excerpt(pd.excerpt, L->ptr, L->len, L->off, sec->off, sec->len);
@@ -679,16 +690,23 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         s->s_tx = false;
         return;
     }
+    /* RFC 5321 s4.1.2: invalid characters in a domain get 501 */
+    if (ok && pd->bad_chars && !final_of_data)
+        emit_line(s, MC_R_SMTP_INVALID_ARG_ACCEPTED, line->off, line, NULL, NULL);
     switch (pd->verb) {
     case MC_SMTP_EHLO:
     case MC_SMTP_HELO:
         if (ok) {
             s->state = ST_SESSION;
             s_tx_reset(s);
-            if (pd->verb == MC_SMTP_EHLO)
+            if (pd->verb == MC_SMTP_EHLO) {
                 s->caps = s->next_caps;
-            else
+            } else {
                 forget_caps(s);
+                /* RFC 5321 s3.2: no EHLO-style list in reply to HELO */
+                if (s->r_multiline)
+                    emit_line(s, MC_R_SMTP_HELO_EXTENDED_REPLY, line->off, line, NULL, NULL);
+            }
             s->caps_lost = false;
         }
         break;
@@ -701,6 +719,7 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
                 emit_line(s, MC_R_SMTP_SUBMISSION_UNAUTH_MAIL, line->off, line, NULL, NULL);
             s_tx_reset(s);
             s->s_tx = true;
+            s->s_tx_binary = pd->binarymime;
             s->s_rcpts = 0;
         } else {
             s->c_tx = false;   /* the client now knows there is no transaction */
@@ -718,6 +737,8 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         }
         break;
     case MC_SMTP_DATA:   /* the 354 or a refusal */
+        if (code == 354 && order && s->s_tx_binary)   /* RFC 3030 s3: 503 */
+            emit_line(s, MC_R_SMTP_BINARYMIME_DATA_ACCEPTED, line->off, line, NULL, NULL);
         if (code == 354 && order) {
             /* without MAIL or recipients the server MAY refuse (s3.3); with
              * PIPELINING it SHOULD (RFC 2920 s3.2 (3)) */
@@ -1036,6 +1057,7 @@ static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
     }
     if (s->s_resync && ev->code == 0)
         return;   /* part of a reply whose start fell into a gap */
+    s->r_multiline = !ev->first;
     {
         struct mc_anoms a;
         filter_reply_anoms(s, ev, to_ehlo, &a);
