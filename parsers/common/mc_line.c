@@ -196,12 +196,19 @@ void mc_line_advance(struct mc_line *l, uint64_t n)
     line_reset(l);
 }
 
-void mc_line_relimit(struct mc_anoms *a, uint64_t start, uint64_t total, size_t limit)
+void mc_line_relimit(const struct mc_line *l, struct mc_anoms *a, size_t limit)
 {
+    mc_line_relimit_span(a, l->start, l->total, l->limit, limit);
+}
+
+void mc_line_relimit_span(struct mc_anoms *a, uint64_t start, uint64_t total, size_t old_limit,
+                          size_t limit)
+{
+    bool fits = limit == 0 || total + 2 <= limit;
     for (unsigned i = 0; i < a->n; i++) {
         if (a->hit[i].code != MC_ANOM_LINE_TOO_LONG)
             continue;
-        if (limit == 0 || total + 2 <= limit) {
+        if (fits) {
             memmove(&a->hit[i], &a->hit[i + 1], (a->n - i - 1u) * sizeof(a->hit[0]));
             a->n--;
         } else {
@@ -209,4 +216,8 @@ void mc_line_relimit(struct mc_anoms *a, uint64_t start, uint64_t total, size_t 
         }
         return;
     }
+    /* not in the list although the line broke its limit: it was dropped
+     * (the list was full); withdrawn, it no longer counts */
+    if (fits && old_limit && total + 2 > old_limit && a->dropped > 0)
+        a->dropped--;
 }

@@ -58,12 +58,17 @@ void mc_line_gap(struct mc_line *l, uint64_t n);
  * lines (not while mc_line_partial()). */
 void mc_line_advance(struct mc_line *l, uint64_t n);
 
-/* Judges a complete line's LINE_TOO_LONG in anoms again by another limit
- * (including CRLF; 0: none), for lines the protocol exempts from its usual
- * limit once it knows what they are (SASL data, RFC 4954 s4, RFC 5034 s4):
- * drops the anomaly if the line fits, or moves it to the octet that breaks
- * the new limit. */
-void mc_line_relimit(struct mc_anoms *anoms, uint64_t start, uint64_t total, size_t limit);
+/* Judges the LINE_TOO_LONG of the line l just completed again, in anoms (a
+ * copy of l's), by another limit (including CRLF; 0: none), for lines the
+ * protocol exempts from its usual limit once it knows what they are (SASL
+ * data, RFC 4954 s4, RFC 5034 s4): drops the anomaly if the line fits, or
+ * moves it to the octet that breaks the new limit. Call it before adding
+ * anomalies of one's own, so a freed slot serves them. */
+void mc_line_relimit(const struct mc_line *l, struct mc_anoms *anoms, size_t limit);
+/* The same for a line known only by its event: start offset, length, and
+ * the limit it was judged by. */
+void mc_line_relimit_span(struct mc_anoms *anoms, uint64_t start, uint64_t total,
+                          size_t old_limit, size_t limit);
 
 /* True while a line has started but is not complete. */
 bool mc_line_partial(const struct mc_line *l);

@@ -148,7 +148,6 @@ static void parse_cont(struct mc_pop3_resp_ev *ev, const uint8_t *s, size_t n, u
     ev->type = MC_POP3_RESP_CONT;
     /* RFC 5034 s4: challenges may be of arbitrary length, independent of
      * line limits; the 512-octet limit is for status lines only. */
-    mc_line_relimit(&ev->anoms, off, ev->line_len, 0);
     if (n == 1) {
         /* a bare "+": curl and others accept it; RFC 5034 s5 wants "+" SP */
         mc_anoms_add(&ev->anoms, MC_ANOM_POP3_CONT_NO_SP, off + 1);
@@ -195,6 +194,9 @@ static void build_event(struct mc_pop3_resp *p, struct mc_pop3_resp_ev *ev)
         return;
     }
     if (n >= 1 && s[0] == '+' && (n == 1 || s[1] == ' ')) {
+        /* RFC 5034 s4: challenges may be of arbitrary length, independent
+         * of line limits; the 512-octet limit is for status lines only */
+        mc_line_relimit(l, &ev->anoms, 0);
         parse_cont(ev, s, n, l->start);
         return;
     }

@@ -521,10 +521,10 @@ static void build_line(struct mc_smtp_cmd *p, struct mc_smtp_cmd_ev *ev)
             bad(ev, MC_ANOM_SMTP_VERB_SYNTAX, off + k);
         return;
     }
-    parse_args(ev, s, n, i, off);
     /* RFC 4954 s4: AUTH lines carry base64 and may exceed 512 octets */
     if (ev->verb == MC_SMTP_AUTH)
-        mc_line_relimit(&ev->anoms, off, l->total, MC_SMTP_AUTH_LINE_MAX);
+        mc_line_relimit(l, &ev->anoms, MC_SMTP_AUTH_LINE_MAX);
+    parse_args(ev, s, n, i, off);
     if (ev->verb == MC_SMTP_RSET)
         p->bdat_open = false;
 }
@@ -817,7 +817,7 @@ int mc_smtp_cmd_finish(struct mc_smtp_cmd *p, struct mc_smtp_cmd_ev *ev_out)
         memset(ev_out, 0, sizeof(*ev_out));
         fill_end(p, ev_out, p->pos);
         mc_anoms_add(&ev_out->anoms, MC_ANOM_SMTP_BODY_UNTERMINATED, p->pos);
-        p->mode = MC_SMTP_CONTENT_NONE;
+        leave_content(p);   /* the line layer moves past the content */
         p->bdat_open = false;
         p->finished_line = true;
         return MC_EVENT;

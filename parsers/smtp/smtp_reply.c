@@ -144,6 +144,9 @@ static void build_event(struct mc_smtp_reply *p, struct mc_smtp_reply_ev *ev)
     } else {
         ev->code = (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 +
                    (unsigned)(s[2] - '0');
+        /* RFC 4954 s4: challenges are not bound by the reply line limit */
+        if (ev->code == 334)
+            mc_line_relimit(l, &ev->anoms, MC_SMTP_AUTH_LINE_MAX);
         if (s[0] < '2' || s[0] > '5')
             mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_REPLY_CODE_RANGE, off);
         else if (s[1] > '5')
@@ -163,9 +166,6 @@ static void build_event(struct mc_smtp_reply *p, struct mc_smtp_reply_ev *ev)
         ev->text.off = off + i;
         check_text(ev, s + i, n - i, off + i);
         parse_esc(ev, s + i, n - i, off + i);
-        /* RFC 4954 s4: challenges are not bound by the reply line limit */
-        if (ev->code == 334)
-            mc_line_relimit(&ev->anoms, off, l->total, MC_SMTP_AUTH_LINE_MAX);
     }
 
     if (ev->first) {

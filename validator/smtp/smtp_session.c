@@ -442,7 +442,7 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
         size_t limit = MC_SMTP_CMD_LINE_MAX + (s->caps.size ? 26 : 0) +
                        (s->caps.binarymime ? 16 : 0) + (s->caps.smtputf8 ? 10 : 0) +
                        (s->caps.auth ? 500 : 0);
-        mc_line_relimit(&a, L->off, ev->line_len, limit);
+        mc_line_relimit_span(&a, L->off, ev->line_len, MC_SMTP_CMD_LINE_MAX, limit);
         map_anoms(s, &a, MC_SIDE_CLIENT, L, sec);
     } else {
         map_anoms(s, &ev->anoms, MC_SIDE_CLIENT, L, sec);
