@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets, deterministically.
 
-    fuzz/make_seeds.py            write corpus/{pop3_resp,pop3_cmd,transcript,pop3_session}/
+    fuzz/make_seeds.py            write corpus/{pop3_resp,pop3_cmd,transcript,pop3_session,
+                                  smtp_reply,smtp_cmd,smtp_session}/
     fuzz/make_seeds.py --prune    also delete top-level files this script no longer makes
     fuzz/make_seeds.py --check    exit 1 if a seed is missing (nothing is written)
 
@@ -9,6 +10,10 @@ Every seed is named by the SHA-256 of its content. corpus/<target>/regress/
 (minimised crashers) is never touched. The conversations below come from the
 examples of RFC 1939, RFC 2449 and RFC 5034, plus realistic sessions (STLS,
 AUTH PLAIN, pipelining, dot-stuffing) and deliberately broken lines. The
+SMTP seeds come from RFC 5321 Appendix D, RFC 3030 s4, RFC 4954 s4.1,
+submission, pipelining, STARTTLS injection, SMTP smuggling look-alikes, BDAT
+chunks and gaps, plus the SMTP recordings under corpus/samples/ (which feed
+the SMTP targets only, as the POP3 recordings feed the POP3 ones). The
 binary layouts mirror the comments at the top of fuzz/fuzz_<target>.c.
 """
 import hashlib
@@ -321,10 +326,25 @@ def read_mct(path):
     return conv
 
 
+def mct_protocol(path):
+    """The '@ protocol' of a transcript (pop3 when it names none)."""
+    for line in open(path, encoding="ascii").read().splitlines():
+        if line.startswith("@ protocol "):
+            return line.split()[2]
+    return "pop3"
+
+
 SAMPLES = os.path.join(ROOT, "corpus", "samples")
+SMTP_SAMPLES = {}   # name -> (conversation, submission?)
 for _f in sorted(os.listdir(SAMPLES)) if os.path.isdir(SAMPLES) else []:
     if _f.endswith(".mct"):
-        CONVERSATIONS["sample_" + _f[:-4].replace("-", "_")] = read_mct(os.path.join(SAMPLES, _f))
+        _p = os.path.join(SAMPLES, _f)
+        _name = "sample_" + _f[:-4].replace("-", "_")
+        _proto = mct_protocol(_p)
+        if _proto in ("smtp", "submission"):
+            SMTP_SAMPLES[_name] = (read_mct(_p), _proto == "submission")
+        else:
+            CONVERSATIONS[_name] = read_mct(_p)
 
 
 def lines_of(data):
@@ -622,11 +642,497 @@ def session_seeds():
     return seeds
 
 
+# ---------------------------------------------------------------------------
+# SMTP (fuzz_smtp_reply, fuzz_smtp_cmd, fuzz_smtp_session). Conversations use
+# the same items as above; the recordings under corpus/samples/ whose
+# protocol is smtp or submission join them (SMTP_SAMPLES).
+
+D_EHLO = (b"250-foo.com greets bar.com\r\n250-8BITMIME\r\n250-SIZE\r\n250-DSN\r\n"
+          b"250 HELP\r\n")
+D_BLAH = b"Blah blah blah...\r\n...etc. etc. etc.\r\n.\r\n"
+D_MEETING = (b"Date: Thu, 21 May 1998 05:33:29 -0700\r\n"
+             b"From: John Q. Public <JQP@bar.com>\r\n"
+             b"Subject: The Next Meeting of the Board\r\nTo: Jones@xyz.com\r\n\r\n"
+             b"Bill:\r\nThe next meeting of the board of directors will be\r\n"
+             b"on Tuesday.\r\n                        John.\r\n.\r\n")
+RFC3030_MSG = (b"To: Susan@random.com\r\nFrom: Sam@random.com\r\n"
+               b"Subject: This is a bodyless test message\r\n")
+SMTP_MSG = (b"From: Alice <alice@example.org>\r\nTo: Bob <bob@example.com>\r\n"
+            b"Subject: hi\r\n\r\nline one\r\n..a stuffed dot line\r\nlast\r\n.\r\n")
+
+
+def smtp_smuggle(lookalike):
+    """A DATA message holding an end-of-data look-alike followed by a
+    smuggled transaction, as in the 2023 SMTP smuggling reports."""
+    return [
+        ("S", b"220 mx.example.com ESMTP\r\n"),
+        ("C", b"EHLO attacker.example\r\n"),
+        ("S", b"250-mx.example.com\r\n250-PIPELINING\r\n250 8BITMIME\r\n"),
+        ("C", b"MAIL FROM:<user@attacker.example>\r\n"),
+        ("S", b"250 2.1.0 Ok\r\n"),
+        ("C", b"RCPT TO:<victim@example.com>\r\n"),
+        ("S", b"250 2.1.5 Ok\r\n"),
+        ("C", b"DATA\r\n"),
+        ("S", b"354 End data with <CR><LF>.<CR><LF>\r\n"),
+        ("C", b"From: user@attacker.example\r\n\r\nfirst message" + lookalike +
+              b"MAIL FROM:<admin@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\n"
+              b"From: admin@example.com\r\n\r\nsmuggled\r\n.\r\n"),
+        ("S", b"250 2.0.0 Ok: queued as 1\r\n"),
+        ("C", b"QUIT\r\n"),
+        ("S", b"221 2.0.0 Bye\r\n"),
+    ]
+
+
+SMTP_CONVERSATIONS = {
+    # RFC 5321 Appendix D.1: a typical transaction
+    "rfc5321_d1": [
+        ("S", b"220 foo.com Simple Mail Transfer Service Ready\r\n"),
+        ("C", b"EHLO bar.com\r\n"), ("S", D_EHLO),
+        ("C", b"MAIL FROM:<Smith@bar.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Jones@foo.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Green@foo.com>\r\n"), ("S", b"550 No such user here\r\n"),
+        ("C", b"RCPT TO:<Brown@foo.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"DATA\r\n"), ("S", b"354 Start mail input; end with <CRLF>.<CRLF>\r\n"),
+        ("C", D_BLAH), ("S", b"250 OK\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 foo.com Service closing transmission channel\r\n"),
+        ("close", "S"), ("close", "C"),
+    ],
+    # RFC 5321 Appendix D.2: an aborted transaction
+    "rfc5321_d2": [
+        ("S", b"220 foo.com Simple Mail Transfer Service Ready\r\n"),
+        ("C", b"EHLO bar.com\r\n"), ("S", D_EHLO),
+        ("C", b"MAIL FROM:<Smith@bar.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Jones@foo.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Green@foo.com>\r\n"), ("S", b"550 No such user here\r\n"),
+        ("C", b"RSET\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 foo.com Service closing transmission channel\r\n"),
+    ],
+    # RFC 5321 Appendix D.3, step 1: source host to relay
+    "rfc5321_d3_relay": [
+        ("S", b"220 foo.com Simple Mail Transfer Service Ready\r\n"),
+        ("C", b"EHLO bar.com\r\n"), ("S", D_EHLO),
+        ("C", b"MAIL FROM:<JQP@bar.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Jones@XYZ.COM>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"DATA\r\n"), ("S", b"354 Start mail input; end with <CRLF>.<CRLF>\r\n"),
+        ("C", D_MEETING), ("S", b"250 OK\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 foo.com Service closing transmission channel\r\n"),
+    ],
+    # RFC 5321 Appendix D.3, step 2: relay to destination (one-line EHLO reply)
+    "rfc5321_d3_destination": [
+        ("S", b"220 xyz.com Simple Mail Transfer Service Ready\r\n"),
+        ("C", b"EHLO foo.com\r\n"), ("S", b"250 xyz.com is on the air\r\n"),
+        ("C", b"MAIL FROM:<JQP@bar.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Jones@XYZ.COM>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"DATA\r\n"), ("S", b"354 Start mail input; end with <CRLF>.<CRLF>\r\n"),
+        ("C", b"Received: from bar.com by foo.com ; Thu, 21 May 1998\r\n"
+              b"    05:33:29 -0700\r\n" + D_MEETING),
+        ("S", b"250 OK\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 foo.com Service closing transmission channel\r\n"),
+    ],
+    # RFC 5321 Appendix D.4: verifying and sending
+    "rfc5321_d4_vrfy": [
+        ("S", b"220 foo.com Simple Mail Transfer Service Ready\r\n"),
+        ("C", b"EHLO bar.com\r\n"),
+        ("S", b"250-foo.com greets bar.com\r\n250-8BITMIME\r\n250-SIZE\r\n250-DSN\r\n"
+              b"250-VRFY\r\n250 HELP\r\n"),
+        ("C", b"VRFY Crispin\r\n"), ("S", b"250 Mark Crispin <Admin.MRC@foo.com>\r\n"),
+        ("C", b"MAIL FROM:<EAK@bar.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"RCPT TO:<Admin.MRC@foo.com>\r\n"), ("S", b"250 OK\r\n"),
+        ("C", b"DATA\r\n"), ("S", b"354 Start mail input; end with <CRLF>.<CRLF>\r\n"),
+        ("C", D_BLAH), ("S", b"250 OK\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 foo.com Service closing transmission channel\r\n"),
+    ],
+    # RFC 3030 section 4.1: simple chunking
+    "rfc3030_chunking": [
+        ("S", b"220 cnri.reston.va.us SMTP service ready\r\n"),
+        ("C", b"EHLO ymir.claremont.edu\r\n"),
+        ("S", b"250-cnri.reston.va.us says hello\r\n250 CHUNKING\r\n"),
+        ("C", b"MAIL FROM:<Sam@Random.com>\r\n"), ("S", b"250 <Sam@Random.com> Sender ok\r\n"),
+        ("C", b"RCPT TO:<Susan@Random.com>\r\n"),
+        ("S", b"250 <Susan@random.com> Recipient ok\r\n"),
+        ("C", b"BDAT %d LAST\r\n" % len(RFC3030_MSG) + RFC3030_MSG),
+        ("S", b"250 Message OK, %d octets received\r\n" % len(RFC3030_MSG)),
+        ("C", b"QUIT\r\n"), ("S", b"221 Goodbye\r\n"),
+    ],
+    # RFC 3030 section 4.2: pipelined BINARYMIME in three chunks (the first
+    # one shortened from 100000 octets)
+    "rfc3030_binarymime": [
+        ("S", b"220 cnri.reston.va.us SMTP service ready\r\n"),
+        ("C", b"EHLO ymir.claremont.edu\r\n"),
+        ("S", b"250-cnri.reston.va.us says hello\r\n250-PIPELINING\r\n250-BINARYMIME\r\n"
+              b"250 CHUNKING\r\n"),
+        ("C", b"MAIL FROM:<ned@ymir.claremont.edu> BODY=BINARYMIME\r\n"
+              b"RCPT TO:<gvaudre@cnri.reston.va.us>\r\nRCPT TO:<jstewart@cnri.reston.va.us>\r\n"),
+        ("S", b"250 <ned@ymir.claremont.edu>... Sender and BINARYMIME ok\r\n"
+              b"250 <gvaudre@cnri.reston.va.us>... Recipient ok\r\n"
+              b"250 <jstewart@cnri.reston.va.us>... Recipient ok\r\n"),
+        ("C", b"BDAT 1000\r\n" + bytes(range(256)) * 3 + b"\r\n.\r\n" + b"\x00" * 227 +
+              b"BDAT 324\r\n" + (b"\r\n.\r\nQUIT\r\n" + b"x" * 324)[:324] +
+              b"BDAT 0 LAST\r\n"),
+        ("S", b"250 1000 octets received\r\n250 324 octets received\r\n"
+              b"250 Message OK, 1324 octets received\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 Goodbye\r\n"),
+    ],
+    # RFC 4954 section 4.1: STARTTLS, then AUTH PLAIN with an initial response
+    "rfc4954_plain_ir": [
+        ("S", b"220-smtp.example.com ESMTP Server\r\n220 smtp.example.com\r\n"),
+        ("C", b"EHLO client.example.com\r\n"),
+        ("S", b"250-smtp.example.com Hello client.example.com\r\n250-AUTH GSSAPI DIGEST-MD5\r\n"
+              b"250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n"),
+        ("C", b"STARTTLS\r\n"), ("S", b"220 Ready to start TLS\r\n"),
+        ("tls-dec",),
+        ("C", b"EHLO client.example.com\r\n"),
+        ("S", b"250-smtp.example.com Hello client.example.com\r\n"
+              b"250 AUTH GSSAPI DIGEST-MD5 PLAIN\r\n"),
+        ("C", b"AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n"),
+        ("S", b"235 2.7.0 Authentication successful\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 2.0.0 Bye\r\n"),
+    ],
+    # RFC 4954 section 4.1: AUTH PLAIN without an initial response ("334 ")
+    "rfc4954_plain_334": [
+        ("S", b"220 smtp.example.com ESMTP Server\r\n"),
+        ("tls-dec",),
+        ("C", b"EHLO client.example.com\r\n"),
+        ("S", b"250-smtp.example.com Hello client.example.com\r\n"
+              b"250 AUTH GSSAPI DIGEST-MD5 PLAIN\r\n"),
+        ("C", b"AUTH PLAIN\r\n"), ("S", b"334 \r\n"),
+        ("C", b"dGVzdAB0ZXN0ADEyMzQ=\r\n"), ("S", b"235 2.7.0 Authentication successful\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 2.0.0 Bye\r\n"),
+    ],
+    # RFC 4954 section 4.1: CRAM-MD5 with a challenge
+    "rfc4954_cram_md5": [
+        ("S", b"220-smtp.example.com ESMTP Server\r\n220 ready\r\n"),
+        ("C", b"EHLO client.example.com\r\n"),
+        ("S", b"250-smtp.example.com Hello client.example.com\r\n250-AUTH DIGEST-MD5 CRAM-MD5\r\n"
+              b"250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n"),
+        ("C", b"AUTH CRAM-MD5\r\n"),
+        ("S", b"334 PDQxOTI5NDIzNDEuMTI4Mjg0NzJAc291cmNlZm91ci5hbmRyZXcuY211LmVkdT4=\r\n"),
+        ("C", b"cmpzMyBlYzNhNTlmZWQzOTVhYmExZWM2MzY3YzRmNGI0MWFjMA==\r\n"),
+        ("S", b"235 2.7.0 Authentication successful\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 2.0.0 Bye\r\n"),
+    ],
+    # RFC 4954 section 4.1: AUTH EXTERNAL with the empty initial response "="
+    "rfc4954_external": [
+        ("S", b"220-smtp.example.com ESMTP Server\r\n220 ready\r\n"),
+        ("C", b"EHLO client.example.com\r\n"),
+        ("S", b"250-smtp.example.com Hello client.example.com\r\n250-AUTH GSSAPI DIGEST-MD5\r\n"
+              b"250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n"),
+        ("C", b"STARTTLS\r\n"), ("S", b"220 Ready to start TLS\r\n"),
+        ("tls-dec",),
+        ("C", b"EHLO client.example.com\r\n"),
+        ("S", b"250-smtp.example.com Hello client.example.com\r\n"
+              b"250 AUTH EXTERNAL GSSAPI DIGEST-MD5 PLAIN\r\n"),
+        ("C", b"AUTH EXTERNAL =\r\n"), ("S", b"235 2.7.0 Authentication successful\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 2.0.0 Bye\r\n"),
+    ],
+    # submission (RFC 6409): AUTH LOGIN, a cancelled AUTH, 8BITMIME, SMTPUTF8
+    "submission_login": [
+        ("S", b"220 smtp.example.com ESMTP submission\r\n"),
+        ("tls-dec",),
+        ("C", b"EHLO [192.0.2.7]\r\n"),
+        ("S", b"250-smtp.example.com\r\n250-PIPELINING\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n"
+              b"250-SMTPUTF8\r\n250-AUTH LOGIN PLAIN\r\n250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n"),
+        ("C", b"AUTH LOGIN\r\n"), ("S", b"334 VXNlcm5hbWU6\r\n"),
+        ("C", b"*\r\n"), ("S", b"501 5.7.0 Authentication cancelled\r\n"),
+        ("C", b"AUTH LOGIN\r\n"), ("S", b"334 VXNlcm5hbWU6\r\n"),
+        ("C", b"YWxpY2U=\r\n"), ("S", b"334 UGFzc3dvcmQ6\r\n"),
+        ("C", b"c2VjcmV0\r\n"), ("S", b"235 2.7.0 Authentication successful\r\n"),
+        ("C", b"MAIL FROM:<\xc3\xa9lise@example.org> BODY=8BITMIME SMTPUTF8 SIZE=120\r\n"
+              b"RCPT TO:<bob@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.com\r\n"
+              b"DATA\r\n"),
+        ("S", b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"),
+        ("C", b"Subject: caf\xc3\xa9\r\n\r\n8-bit body \xe2\x82\xac\r\n.\r\n"),
+        ("S", b"250 2.0.0 Ok: queued as 2\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 2.0.0 Bye\r\n"),
+    ],
+    # RFC 2920 pipelining with DSN parameters, a refused DATA, RSET
+    "pipelining_refused": [
+        ("S", b"220 mx.example.com ESMTP\r\n"),
+        ("C", b"EHLO client.example\r\n"),
+        ("S", b"250-mx.example.com\r\n250-PIPELINING\r\n250-DSN\r\n250 SIZE 1000000\r\n"),
+        ("C", b"MAIL FROM:<> RET=HDRS ENVID=QQ314159\r\nRCPT TO:<nobody@example.com>\r\nDATA\r\n"),
+        ("S", b"250 2.1.0 Ok\r\n550 5.1.1 <nobody@example.com>: unknown\r\n"
+              b"554 5.5.1 Error: no valid recipients\r\n"),
+        ("C", b"RSET\r\nNOOP\r\nHELP DATA\r\n"),
+        ("S", b"250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n214-Commands:\r\n214 DATA\r\n"),
+        ("C", b"QUIT\r\n"), ("S", b"221 2.0.0 Bye\r\n"),
+    ],
+    # STARTTLS then opaque TLS records
+    "starttls_opaque": [
+        ("S", b"220 mx.example.com ESMTP\r\n"),
+        ("C", b"EHLO client.example\r\n"),
+        ("S", b"250-mx.example.com\r\n250 STARTTLS\r\n"),
+        ("C", b"STARTTLS\r\n"), ("S", b"220 2.0.0 Ready to start TLS\r\n"),
+        ("tls",),
+        ("C", b"\x16\x03\x01\x00\x2f\x01\x00\x00\x2b\x03\x03" + bytes(range(32))),
+        ("S", b"\x16\x03\x03\x00\x31\x02\x00\x00\x2d\x03\x03" + bytes(range(32, 64))),
+        ("close", "C"), ("close", "S"),
+    ],
+    # STARTTLS command injection (CVE-2011-0411) and response injection
+    "starttls_injection": [
+        ("S", b"220 mx.example.com ESMTP\r\n"),
+        ("C", b"EHLO client.example\r\n"),
+        ("S", b"250-mx.example.com\r\n250 STARTTLS\r\n"),
+        ("C", b"STARTTLS\r\nRSET\r\n"),
+        ("S", b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n"),
+        ("C", b"\x16\x03\x01\x00\x05hello"),
+        ("S", b"\x16\x03\x03\x00\x02\x02\x00"),
+    ],
+    # SMTP smuggling look-alikes (one conversation each, below)
+    # a session full of server and client violations
+    "violations": [
+        ("C", b"EHLO early.example\r\n"),
+        ("S", b"220-first\r\n221 wrong code\r\n"),
+        ("S", b"2200 four digits\r\n22 short\r\n220\r\n620 out of range\r\n"),
+        ("C", b"HELO\r\nEHLO bad_domain!\r\nMAIL FROM:user@example.com\r\n"
+              b"MAIL FROM : <a@b>\r\nRCPT TO:<@r1,@r2:x@y> FOO=\r\nDATA x\r\n"),
+        ("S", b"250-x\r\n250-y\r\n251 z\r\n250 2.1.0x ok\r\n250 5.1.1 wrong class\r\n"
+              b"250-2.0.0 a\r\n250 2.0.1 b\r\n501\x01ctl\r\n550 8bit \xc3\xa9\r\n"),
+        ("C", b"RCPT TO:<" + b"l" * 70 + b"@example.com> SIZE=x SIZE=1 BODY=9BIT\r\n"
+              b"VRFY\r\nEXPN \x01\r\nBDAT x\r\nBDAT 5 FIRST\r\nAUTH\r\nAUTH PL@IN\r\n"
+              b"AUTH PLAIN not*base64\r\nSEND FROM:<a>\r\nTURN\r\n\r\nX\x00Y\r\n"),
+        ("S", b"250 ok\r\n" * 14),
+        ("C", b"NOOP " + b"n" * 600 + b"\r\nQUIT\r\nNOOP\r\n"),
+        ("S", b"500 too long\r\n221 bye\r\n250 after quit\r\n"),
+    ],
+    # capture loss inside DATA content and inside a BDAT chunk
+    "gaps": [
+        ("S", b"220 mx.example.com ESMTP\r\n"),
+        ("C", b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\n"
+              b"DATA\r\n"),
+        ("S", b"250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        ("C", b"Subject: big\r\n\r\nfirst part"),
+        ("gap", "C", 5000),
+        ("C", b"tail\r\n.\r\n"),
+        ("S", b"250 queued\r\n"),
+        ("C", b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nBDAT 100 LAST\r\nabc"),
+        ("gap", "C", 40),
+        ("C", b"x" * 57 + b"QUIT\r\n"),
+        ("S", b"250 ok\r\n250 ok\r\n25"),
+        ("gap", "S", 9),
+        ("S", b"\r\n221 bye\r\n"),
+    ],
+    # bare LF line ends, unterminated last lines, a long body line
+    "bare_lf": [
+        ("S", b"220 mx ready\n"),
+        ("C", b"HELO client\nMAIL FROM:<a@b>\nRCPT TO:<c@d>\nDATA\n"),
+        ("S", b"250 hi\n250 ok\n250 ok\n354 go\n"),
+        ("C", b"line\n" + b"w" * 1100 + b"\r\nnul\x00 and bare\rCR\r\n.\n.\r\n"),
+        ("S", b"250 ok\n"),
+        ("C", b"QUIT"),
+        ("S", b"221 bye"),
+    ],
+}
+
+for _i, (_name, _la) in enumerate([
+        ("lf_dot_lf", b"\n.\n"), ("lf_dot_crlf", b"\n.\r\n"), ("crlf_dot_lf", b"\r\n.\n"),
+        ("cr_dot_cr", b"\r.\r"), ("cr_dot_crlf", b"\r.\r\n"), ("crlf_dot_cr", b"\r\n.\r"),
+        ("unstuffed", b"\r\n.x\r\n")]):
+    SMTP_CONVERSATIONS["smuggling_" + _name] = smtp_smuggle(_la)
+for _name, (_conv, _sub) in SMTP_SAMPLES.items():
+    SMTP_CONVERSATIONS[_name] = _conv
+SMTP_SUBMISSION = {"submission_login"} | {n for n, (c, sub) in SMTP_SAMPLES.items() if sub}
+
+
+def smtp_reply_codes(data):
+    """The code of each complete reply in a server stream (its last line)."""
+    codes = []
+    for line in lines_of(data):
+        if len(line) >= 4 and line[3:4] == b"-":
+            continue
+        codes.append(line[:3])
+    return codes
+
+
+def smtp_plan(conv):
+    """Walks a conversation the way the SMTP session does and returns the
+    harness masks of fuzz_smtp_cmd: (data_policy, auth_sasl, sasl_exit).
+    Commands and replies pair up in order (RFC 2920 s3.2)."""
+    replies = smtp_reply_codes(stream(conv, "S"))
+    c = stream(conv, "C")
+    ri = 1 if replies else 0          # the greeting
+    data_pol, auth_sasl, sasl_exit = [], [], []
+    sasl = False
+    i = 0
+
+    def reply():
+        nonlocal ri
+        r = replies[ri] if ri < len(replies) else b""
+        ri += 1
+        return r
+
+    while i < len(c):
+        j = c.find(b"\n", i)
+        if j < 0:
+            break
+        line = c[i:j].rstrip(b"\r")
+        i = j + 1
+        if sasl:
+            r = reply()
+            sasl = r == b"334" and line != b"*"
+            sasl_exit.append(not sasl)
+            continue
+        verb = line.split(b" ", 1)[0].upper()
+        if verb == b"BDAT":
+            parts = line.split(b" ")
+            if len(parts) >= 2 and parts[1].isdigit():
+                i += int(parts[1])
+            reply()
+            continue
+        r = reply()
+        if verb == b"AUTH":
+            sasl = r == b"334"
+            auth_sasl.append(sasl)
+        elif verb == b"DATA":
+            data_pol.append(r == b"354")
+            if r == b"354":
+                k = c.find(b"\r\n.\r\n", i - 2)
+                if c[i:i + 3] == b".\r\n":
+                    k = i - 2
+                i = len(c) if k < 0 else k + 5
+                reply()
+    return data_pol, auth_sasl, sasl_exit
+
+
+def smtp_reply_seeds():
+    seeds = []
+    for i, (name, conv) in enumerate(sorted(SMTP_CONVERSATIONS.items())):
+        s = stream(conv, "S")
+        seeds.append(bytes([i % 4, 0, i, 0]) + s)
+        if i % 2 == 0:
+            # the same stream with a gap in the middle
+            seeds.append(bytes([(i % 4) | 0x04 | (i << 4 & 0xf0), 0, i + 1, 0x80]) + s)
+    single = [
+        b"220 mx.example.com ESMTP ready\r\n", b"220-multi\r\n220 line greeting\r\n",
+        b"250 2.0.0 Ok\r\n", b"250\r\n", b"250 \r\n", b"250-\r\n250 \r\n",
+        b"250-a\r\n251 b\r\n", b"250-2.1.0 a\r\n250 2.1.5 b\r\n", b"250 2.0.0\r\n",
+        b"250 2.0.0x\r\n", b"250 2.1000.0 big\r\n", b"250 2..0 x\r\n", b"250 2.0. x\r\n",
+        b"550 2.0.0 class\r\n", b"450 4.7.1 later\r\n", b"354 3.0.0 none\r\n",
+        b"334 VXNlcm5hbWU6\r\n", b"334 \r\n", b"334\r\n", b"334 " + b"Q" * 4000 + b"\r\n",
+        b"250 " + b"x" * 506 + b"\r\n", b"250 " + b"x" * 507 + b"\r\n",
+        b"250 " + b"y" * 2100 + b"\r\n", b"2500 four\r\n", b"25 two\r\n", b"abc\r\n",
+        b"\r\n", b"199 low\r\n", b"600 high\r\n", b"260 second digit\r\n", b"250x sep\r\n",
+        b"250 ctl\x01\r\n", b"250 8bit\xc3\xa9\r\n", b"250 nul\x00\r\n", b"250 bare\rcr\r\n",
+        b"250 bare lf\n", b"250-open reply\r\n", b"250 unterminated", b"250 tab\tok\r\n",
+        b"250 <Sam@Random.com> Sender ok\r\n", b"250 <@a,@b:c@d> route\r\n", b"250 <>\r\n",
+        b"250-mx\r\n250-SIZE 10240000\r\n250-SIZE\r\n250-SIZE x\r\n250-AUTH\r\n"
+        b"250-AUTH PLAIN LOGIN CRAM-MD5\r\n250-AUTH plain\r\n250-AUTH=LOGIN\r\n"
+        b"250-AUTH " + b"M" * 21 + b"\r\n250-8BITMIME\r\n250--bad\r\n250-KW  two\r\n"
+        b"250-KW \x7f\r\n250 \r\n",
+        b"220 [192.0.2.1] literal\r\n220 [IPv6:2001:db8::1] v6\r\n220 [x:y] tag\r\n",
+        b"220 \xc3\xa9xample.com utf8\r\n220 -bad-.example\r\n",
+    ]
+    for i, line in enumerate(single):
+        seeds.append(bytes([i % 4, 0, i, 0]) + line)
+    return seeds
+
+
+def smtp_cmd_seeds():
+    seeds = []
+    for i, (name, conv) in enumerate(sorted(SMTP_CONVERSATIONS.items())):
+        c = stream(conv, "C")
+        data_pol, auth_sasl, sasl_exit = smtp_plan(conv)
+        dmask = 0
+        for k, p in enumerate(data_pol):
+            if p:
+                dmask |= 1 << (2 * (k % 4))
+        smask = bits(auth_sasl, 4) | bits(sasl_exit, 4, 4)
+        seeds.append(bytes([0x08 | (i % 4), dmask, smask, i, 0]) + c)
+        if i % 2 == 1:
+            seeds.append(bytes([0x0c | ((i + 1) % 4) | 0x20, dmask, smask, i + 7, 0x60]) + c)
+
+    single = [
+        b"HELO bar.com", b"EHLO bar.com", b"EHLO [192.0.2.1]", b"EHLO [IPv6:2001:db8::1]",
+        b"EHLO [IPv6:::1]", b"EHLO [tag:x]", b"EHLO", b"EHLO ", b"EHLO a..b", b"EHLO -a.b",
+        b"helo lower.example", b"MAIL FROM:<>", b"MAIL FROM:<a@b.c>", b"MAIL FROM:a@b.c",
+        b"MAIL FROM: <a@b.c>", b"MAIL FROM :<a@b.c>", b"MAIL FROM:<@x,@y:a@b.c>",
+        b"MAIL FROM:<\"q u\"@b.c>", b"MAIL FROM:<\"a\\\"b\"@b.c>", b"MAIL FROM:<a@[192.0.2.1]>",
+        b"MAIL FROM:<\xc3\xa9@b.c> SMTPUTF8", b"MAIL FROM:<a@b.c> SIZE=1000 BODY=8BITMIME",
+        b"MAIL FROM:<a@b.c> BODY=BINARYMIME RET=FULL ENVID=x+2By AUTH=<>",
+        b"MAIL FROM:<a@b.c> SIZE=123456789012345678901", b"MAIL FROM:<a@b.c> SIZE",
+        b"MAIL FROM:<a@b.c> SIZE=1 size=2", b"MAIL FROM:<a@b.c> =x", b"MAIL FROM:<a@b.c>  X",
+        b"MAIL FROM:<a@b.c> X=", b"MAIL FROM:<a@b.c> X=a=b", b"MAIL FROM:<a@b.c> SMTPUTF8=1",
+        b"MAIL FROM:<a@b.c> A B C D E F G H I J", b"MAIL FROM:<a@b.c>x", b"MAIL FROM:<a",
+        b"MAIL FROM:<a b@c>", b"MAIL FROM:", b"MAIL TO:<a@b>", b"MAIL", b"MAIL  FROM:<a@b>",
+        b"MAIL FROM:<" + b"l" * 65 + b"@b.c>", b"MAIL FROM:<a@" + b"d" * 256 + b">",
+        b"MAIL FROM:<" + b"p" * 60 + b"@" + (b"d" * 60 + b".") * 4 + b"c>",
+        b"RCPT TO:<Postmaster>", b"RCPT TO:<postmaster@example.com>", b"RCPT TO:<>",
+        b"RCPT TO:<a@b> NOTIFY=NEVER", b"RCPT TO:<a@b> NOTIFY=NEVER,DELAY",
+        b"RCPT TO:<a@b> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;a+40b",
+        b"RCPT TO:<a@b> ORCPT=rfc822", b"RCPT TO:<a@b> ORCPT=;x", b"rcpt to:<a@b>",
+        b"DATA", b"data", b"DATA x", b"RSET", b"RSET x", b"NOOP", b"NOOP anything", b"QUIT",
+        b"VRFY Crispin", b"VRFY", b"EXPN list", b"EXPN \x01", b"HELP", b"HELP DATA",
+        b"STARTTLS", b"STARTTLS x", b"AUTH PLAIN", b"AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=",
+        b"AUTH PLAIN =", b"AUTH PLAIN ", b"AUTH PLAIN ab$c", b"AUTH PLAIN abc",
+        b"AUTH " + b"M" * 21, b"AUTH", b"AUTH PLAIN " + b"QUFB" * 700, b"BDAT 0 LAST",
+        b"BDAT 0", b"BDAT 18446744073709551615", b"BDAT 4611686018427387905", b"BDAT x",
+        b"BDAT 1 last", b"BDAT 1 LAST x", b"BDAT", b"BDAT ", b"SEND FROM:<a@b>",
+        b"SOML FROM:<a@b>", b"SAML FROM:<a@b>", b"TURN", b"ETRN example.com", b"XCLIENT A=B",
+        b"", b" ", b"MA\x00L FROM:<a@b>", b"NOOP\x00", b"M@IL", b"NOOP " + b"n" * 600,
+        b"NOOP " + b"n" * 2100,
+    ]
+    for i, line in enumerate(single):
+        term = [b"\r\n", b"\r\n", b"\n", b"\r\n"][i % 4]
+        seeds.append(bytes([i % 4, 0, 0, i, 0]) + line + term)
+
+    content = [
+        # (DATA policy, SASL mask, stream)
+        (0x01, 0, b"DATA\r\nhello\r\n.\r\nQUIT\r\n"),
+        (0x01, 0, b"DATA\r\n.\r\nQUIT\r\n"),
+        (0x01, 0, b"DATA\r\n..stuffed\r\n.unstuffed\r\n.\r\n"),
+        (0x01, 0, b"DATA\r\nx\n.\nMAIL FROM:<a@b>\r\n.\r\n"),
+        (0x01, 0, b"DATA\r\nx\r.\rRCPT TO:<a@b>\r\n.\r\n"),
+        (0x01, 0, b"DATA\r\nx\r\n.\nDATA\r\n.\r\n"),
+        (0x01, 0, b"DATA\r\nbare\rcr and bare\nlf nul\x00 8bit\xff\r\n.\r\n"),
+        (0x01, 0, b"DATA\r\n" + b"L" * 1200 + b"\r\n" + b"M" * 999 + b"\r\n.\r\n"),
+        (0x01, 0, b"DATA\r\nnever terminated\r\n"),
+        (0x02, 0, b"DATA\r\nRSET\r\nDATA\r\n"),
+        (0x00, 0, b"DATA\r\n.\r\nQUIT\r\n"),
+        (0x09, 0, b"DATA\r\na\r\n.\r\nDATA\r\nb\r\n.\r\nDATA\r\nQUIT\r\n"),
+        (0, 0, b"BDAT 5\r\n12345BDAT 3 LAST\r\nabcQUIT\r\n"),
+        (0, 0, b"BDAT 0 LAST\r\nQUIT\r\n"),
+        (0, 0, b"BDAT 4\r\nab\r\rBDAT 2 LAST\r\n\nx"),
+        (0, 0, b"BDAT 3\r\n\r\n.BDAT 2 LAST\r\n\r\n"),
+        (0, 0, b"BDAT 10 LAST\r\nshort"),
+        (0, 0, b"BDAT 2\r\nabRSET\r\nBDAT 1 LAST\r\n\xff"),
+        (0x01, 0, b"BDAT 3\r\nabcDATA\r\nx\r\n.\r\nBDAT 1 LAST\r\ny"),
+        (0x01, 0x11, b"AUTH PLAIN\r\ndGVzdAB0ZXN0ADEyMzQ=\r\nDATA\r\nx\r\n.\r\n"),
+        (0, 0x01, b"AUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\n*\r\nQUIT\r\n"),
+        (0, 0x11, b"AUTH X\r\nnot base64!\r\nNOOP\r\n"),
+        (0, 0x11, b"AUTH PLAIN\r\n" + b"QUFB" * 800 + b"\r\nQUIT\r\n"),
+        (0, 0x33, b"AUTH A\r\n=\r\nAUTH B\r\n\r\nQUIT\r\n"),
+    ]
+    for i, (dmask, smask, s) in enumerate(content):
+        seeds.append(bytes([0x08 | (i % 4), dmask, smask, i, 0]) + s)
+        if i % 3 == 0:
+            seeds.append(bytes([0x0c | ((i + 2) % 4) | (i << 4 & 0xf0), dmask, smask, i, 0x90])
+                         + s)
+    return seeds
+
+
+def smtp_session_seeds():
+    seeds = []
+    for i, (name, conv) in enumerate(sorted(SMTP_CONVERSATIONS.items())):
+        body = to_session(conv)
+        sub = 0x08 if name in SMTP_SUBMISSION else 0
+        seeds.append(bytes([(i % 4) | sub | (i << 4 & 0xf0), i]) + body)
+        if i % 3 == 0:
+            # the same conversation with protocol detection
+            seeds.append(bytes([0x04 | sub | (i % 4), i + 1]) + body)
+        if i % 5 == 2:
+            # and as submission (or not)
+            seeds.append(bytes([(sub ^ 0x08) | ((i + 1) % 4), i + 2]) + body)
+    return seeds
+
+
 TARGETS = {
     "pop3_resp": resp_seeds,
     "pop3_cmd": cmd_seeds,
     "transcript": transcript_seeds,
     "pop3_session": session_seeds,
+    "smtp_reply": smtp_reply_seeds,
+    "smtp_cmd": smtp_cmd_seeds,
+    "smtp_session": smtp_session_seeds,
 }
 
 

@@ -24,7 +24,12 @@ fi
 AFL_SECS=${AFL_SECONDS:-$SECS}
 [ "$AFL_SECS" -ge 3 ] || AFL_SECS=3
 
-TARGETS=(pop3_resp pop3_cmd transcript pop3_session)
+# Every target fuzz/fuzz.cmake registers (mc_fuzz_target(fuzz_<stem> ...)).
+mapfile -t TARGETS < <(sed -n 's/^mc_fuzz_target(fuzz_\([A-Za-z0-9_]*\).*/\1/p' fuzz/fuzz.cmake)
+if [ "${#TARGETS[@]}" -eq 0 ]; then
+  echo "fuzz-smoke: no targets found in fuzz/fuzz.cmake" >&2
+  exit 2
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mc-fuzz-smoke.XXXXXX")
 FAILED=0
