@@ -9,6 +9,7 @@
  * multi-line and the command parser when a SASL exchange runs.
  */
 #include "session/session.h"
+#include "session/tls_switch.h"
 #include "pop3/pop3_cmd.h"
 #include "pop3/pop3_resp.h"
 
@@ -19,14 +20,6 @@
 enum pstate { ST_GREETING, ST_AUTHORIZATION, ST_TRANSACTION, ST_DONE };
 static const char *const state_names[] = {"greeting", "AUTHORIZATION", "TRANSACTION", "UPDATE"};
 
-enum tls_state {
-    TLS_NONE,        /* plaintext */
-    TLS_STARTING,    /* +OK to STLS seen: each direction's next octets must be
-                        a handshake; a server line starting '+' or '-' is
-                        plaintext where TLS must be (injection) */
-    TLS_OPAQUE,      /* TLS running, records not decrypted */
-    TLS_PLAIN        /* TLS running, chunks are the decrypted plaintext */
-};
 
 /* bit per state a command is valid in (RFC 1939 s4-s7, RFC 2449 s5,
  * RFC 2595 s4, RFC 5034 s4) */
@@ -60,9 +53,8 @@ struct pop3 {
     struct mc_pop3_cmd cmd;
     struct mc_pop3_resp resp;
     enum pstate state;
-    enum tls_state tls;
+    struct mc_tls tls;        /* +OK to STLS: MC_TLS_STARTING (session/tls_switch.h) */
     bool tls_active;
-    bool opaque[2];           /* TLS_STARTING: this direction turned to TLS */
     bool closed[2];
 
     struct pending q[MC_POP3_PENDING_MAX];
@@ -214,7 +206,7 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
     pd.off = ev->line.off;
     mc_excerpt(pd.excerpt, ev->line.ptr, ev->line.len, ev->line.off, ev->secret.off, ev->secret.len);
 
-    if (s->awaiting_stls || s->tls == TLS_STARTING) {
+    if (s->awaiting_stls || s->tls.state == MC_TLS_STARTING) {
         /* RFC 2595 s4: nothing may follow STLS until the answer and the
          * handshake; a server that reads it is open to CVE-2011-0411 style
          * injection */
@@ -236,7 +228,7 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
         s->said_cleartext = true;
         emit_line(s, MC_R_POP3_CLEARTEXT_PASSWORD, ev->line.off, &ev->line, &ev->secret, NULL);
     }
-    if (s->tls_active && s->tls == TLS_PLAIN) {
+    if (s->tls_active && s->tls.state == MC_TLS_PLAIN) {
         if (ev->verb == MC_POP3_CAPA)
             s->capa_after_tls = true;
         else if (!s->capa_after_tls && !s->said_capa_not_reissued &&
@@ -403,7 +395,7 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
         s->state = ST_DONE;
         break;
     case MC_POP3_STLS:
-        s->tls = TLS_STARTING;
+        s->tls.state = MC_TLS_STARTING;
         break;
     default:
         break;
@@ -439,7 +431,7 @@ static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 {
     struct pending pd;
 
-    if (s->tls == TLS_STARTING) {
+    if (s->tls.state == MC_TLS_STARTING) {
         on_injected_status(s, ev);
         return;
     }
@@ -600,129 +592,69 @@ static void drop_injected(struct pop3 *s)
     }
 }
 
-static void go_opaque(struct pop3 *s, enum mc_dir dir)
+static void skip(void *p, enum mc_dir dir, uint64_t n)
 {
-    s->opaque[dir] = true;
-    s->tls_active = true;
-    if (dir == MC_DIR_S2C)
-        drop_injected(s);
-    if (s->opaque[MC_DIR_C2S] && s->opaque[MC_DIR_S2C])
-        s->tls = TLS_OPAQUE;
-}
-
-static void skip(struct pop3 *s, enum mc_dir dir, uint64_t n)
-{
+    struct pop3 *s = p;
     if (dir == MC_DIR_C2S)
         mc_pop3_cmd_gap(&s->cmd, n);
     else
         mc_pop3_resp_gap(&s->resp, n);
 }
 
-static void pop3_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len);
-
-/* Feeds octets to the parser of one direction, one event at a time. When an
- * event switches the session to TLS, the rest of the chunk is handed back to
- * pop3_data, so the result does not depend on where chunks were cut. */
-static void feed(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+/* One event from the parser of one direction (the TLS switch's feed). */
+static size_t feed_one(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
-    while (len > 0) {
-        enum tls_state before = s->tls;
-        size_t used = 0;
-        if (dir == MC_DIR_C2S) {
-            struct mc_pop3_cmd_ev ev;
-            if (mc_pop3_cmd_feed(&s->cmd, buf, len, &used, &ev) == MC_EVENT) {
-                if (ev.type == MC_POP3_CMD_SASL)
-                    on_sasl(s, &ev);
-                else
-                    on_command(s, &ev);
-            }
-        } else {
-            struct mc_pop3_resp_ev ev;
-            if (mc_pop3_resp_feed(&s->resp, buf, len, &used, &ev) == MC_EVENT)
-                on_resp(s, &ev);
-        }
-        buf += used;
-        len -= used;
-        if (s->tls != before) {
-            pop3_data(s, dir, buf, len);
-            return;
-        }
-    }
-}
-
-/* TLS records start with a content type of 20-24 (RFC 8446 s5.1, RFC 5246
- * s6.2.1); a POP3 line never does. */
-static bool is_tls_record_type(uint8_t c)
-{
-    return c >= 0x14 && c <= 0x18;
-}
-
-/* Octets after the +OK to STLS, before either side is known to run TLS:
- * at each line start the first octet decides between a TLS record and a
- * plaintext line (injection). */
-static void after_goahead(struct pop3 *s, enum mc_dir dir, const uint8_t *buf, size_t len)
-{
+    struct pop3 *s = p;
+    size_t used = 0;
     if (dir == MC_DIR_C2S) {
-        /* The client's handshake; a plaintext command here is injection
-         * after the go-ahead (parsed, and flagged in on_command). */
-        while (len > 0 && s->tls == TLS_STARTING && !s->opaque[dir]) {
-            size_t used = 0;
-            struct mc_pop3_cmd_ev ev;
-            if (mc_pop3_cmd_resyncing(&s->cmd) ||
-                (!mc_pop3_cmd_partial(&s->cmd) && is_tls_record_type(buf[0]))) {
-                go_opaque(s, dir);
-                break;
-            }
-            if (mc_pop3_cmd_feed(&s->cmd, buf, len, &used, &ev) == MC_EVENT)
+        struct mc_pop3_cmd_ev ev;
+        if (mc_pop3_cmd_feed(&s->cmd, buf, len, &used, &ev) == MC_EVENT) {
+            if (ev.type == MC_POP3_CMD_SASL)
+                on_sasl(s, &ev);
+            else
                 on_command(s, &ev);
-            buf += used;
-            len -= used;
         }
-        if (len > 0)
-            pop3_data(s, dir, buf, len);
-        return;
-    }
-    while (len > 0 && s->tls == TLS_STARTING) {
-        size_t used = 0;
+    } else {
         struct mc_pop3_resp_ev ev;
-        /* a line damaged by a gap cannot be told from TLS: assume TLS */
-        if (mc_pop3_resp_resyncing(&s->resp) ||
-            (!mc_pop3_resp_partial(&s->resp) && !mc_pop3_resp_in_multiline(&s->resp) &&
-             is_tls_record_type(buf[0]))) {
-            go_opaque(s, dir);
-            skip(s, dir, len);
-            return;
-        }
         if (mc_pop3_resp_feed(&s->resp, buf, len, &used, &ev) == MC_EVENT)
             on_resp(s, &ev);
-        buf += used;
-        len -= used;
     }
-    if (len > 0)
-        pop3_data(s, dir, buf, len);
+    return used;
 }
+
+static bool at_line_start(const void *p, enum mc_dir dir)
+{
+    const struct pop3 *s = p;
+    return dir == MC_DIR_C2S ? !mc_pop3_cmd_partial(&s->cmd)
+                             : !mc_pop3_resp_partial(&s->resp) && !mc_pop3_resp_in_multiline(&s->resp);
+}
+
+static bool resyncing(const void *p, enum mc_dir dir)
+{
+    const struct pop3 *s = p;
+    return dir == MC_DIR_C2S ? mc_pop3_cmd_resyncing(&s->cmd) : mc_pop3_resp_resyncing(&s->resp);
+}
+
+static void went_opaque(void *p, enum mc_dir dir)
+{
+    struct pop3 *s = p;
+    s->tls_active = true;
+    if (dir == MC_DIR_S2C)
+        drop_injected(s);
+}
+
+static const struct mc_tls_ops tls_ops = {
+    .feed_one = feed_one,
+    .at_line_start = at_line_start,
+    .resyncing = resyncing,
+    .skip = skip,
+    .went_opaque = went_opaque,
+};
 
 static void pop3_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
     struct pop3 *s = p;
-    if (len == 0)
-        return;
-    switch (s->tls) {
-    case TLS_NONE:
-    case TLS_PLAIN:
-        feed(s, dir, buf, len);
-        return;
-    case TLS_STARTING:
-        if (s->opaque[dir])
-            skip(s, dir, len);
-        else
-            after_goahead(s, dir, buf, len);
-        return;
-    case TLS_OPAQUE:
-        /* TLS records: keep offsets right, look no further */
-        skip(s, dir, len);
-        return;
-    }
+    mc_tls_data(&s->tls, &tls_ops, s, dir, buf, len);
 }
 
 static void pop3_tls(void *p, bool decrypted)
@@ -735,17 +667,17 @@ static void pop3_tls(void *p, bool decrypted)
     s->cap_stls = false;
     s->cap_pipelining = false;
     s->capa_after_tls = s->state == ST_GREETING; /* implicit TLS: no plaintext capabilities to re-check */
-    s->tls = decrypted ? TLS_PLAIN : TLS_OPAQUE;
+    s->tls.state = decrypted ? MC_TLS_PLAIN : MC_TLS_OPAQUE;
 }
 
 static void pop3_gap(void *p, enum mc_dir dir, uint64_t n)
 {
     struct pop3 *s = p;
     skip(s, dir, n);
-    if (s->tls == TLS_STARTING && !s->opaque[dir]) {
+    if (s->tls.state == MC_TLS_STARTING && !s->tls.opaque[dir]) {
         /* octets lost where the handshake should start: plaintext and TLS
          * can no longer be told apart in this direction; assume TLS */
-        go_opaque(s, dir);
+        mc_tls_go_opaque(&s->tls, &tls_ops, s, dir);
         return;
     }
     if (dir == MC_DIR_C2S) {
@@ -766,7 +698,7 @@ static void pop3_close(void *p, enum mc_dir dir)
     struct pop3 *s = p;
     enum mc_dir other = dir == MC_DIR_C2S ? MC_DIR_S2C : MC_DIR_C2S;
     s->closed[dir] = true;
-    if (s->tls == TLS_OPAQUE)
+    if (s->tls.state == MC_TLS_OPAQUE)
         return;
     /* A line or multi-line answer cut off is the closing side's fault only
      * if it closed first, while its peer was still there: not when the
@@ -791,7 +723,7 @@ static void pop3_close(void *p, enum mc_dir dir)
 static bool pop3_in_tls(const void *p)
 {
     const struct pop3 *s = p;
-    return s->tls != TLS_NONE;
+    return s->tls.state != MC_TLS_NONE;
 }
 
 const struct mc_proto_ops mc_pop3_ops = {

@@ -28,6 +28,7 @@
  * an EHLO reply) are skipped until that is known again.
  */
 #include "session/session.h"
+#include "session/tls_switch.h"
 #include "smtp/smtp_cmd.h"
 #include "smtp/smtp_reply.h"
 
@@ -42,8 +43,6 @@ enum sstate {
     ST_REFUSED,    /* 554 greeting: only QUIT makes sense */
     ST_DONE        /* 221 to QUIT */
 };
-
-enum tls_state { TLS_NONE, TLS_STARTING, TLS_OPAQUE, TLS_PLAIN };
 
 /* what the server advertised in its last positive EHLO reply */
 struct caps {
@@ -79,9 +78,8 @@ struct smtp {
     struct mc_smtp_cmd cmd;
     struct mc_smtp_reply reply;
     enum sstate state;
-    enum tls_state tls;
+    struct mc_tls tls;        /* 220 to STARTTLS: MC_TLS_STARTING (session/tls_switch.h) */
     bool tls_active;
-    bool opaque[2];
     bool closed[2];
     bool submission;
 
@@ -476,7 +474,7 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     pd.off = L->off;
     mc_excerpt(pd.excerpt, L->ptr, L->len, L->off, sec->off, sec->len);
 
-    if (s->awaiting_starttls || s->tls == TLS_STARTING) {
+    if (s->awaiting_starttls || s->tls.state == MC_TLS_STARTING) {
         /* RFC 3207 s4: STARTTLS ends the group; after its 220 the TLS
          * handshake comes first. A server that reads what follows in
          * plaintext is open to CVE-2011-0411 style injection. */
@@ -788,7 +786,7 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
     case MC_SMTP_STARTTLS:
         s->awaiting_starttls = false;
         if (code == 220)
-            s->tls = TLS_STARTING;
+            s->tls.state = MC_TLS_STARTING;
         break;
     case MC_SMTP_AUTH:
         mc_smtp_cmd_expect_sasl(&s->cmd, false);
@@ -860,7 +858,7 @@ static void on_reply(struct smtp *s, unsigned code, const struct mc_span *line)
 
     if (!code_valid(code))
         code = 0;
-    if (s->tls == TLS_STARTING) {
+    if (s->tls.state == MC_TLS_STARTING) {
         on_injected_reply(s, line);
         return;
     }
@@ -1049,7 +1047,7 @@ static void on_reply_line(struct smtp *s, const struct mc_smtp_reply_ev *ev)
     bool in_greeting = s->state == ST_GREETING;
     bool to_ehlo = h && (h->verb == MC_SMTP_EHLO || h->verb == MC_SMTP_HELO) && !h->injected;
 
-    if (s->tls == TLS_STARTING) {
+    if (s->tls.state == MC_TLS_STARTING) {
         /* judged at its first line: where the plaintext starts */
         if (ev->first)
             on_injected_reply(s, &ev->line);
@@ -1121,26 +1119,23 @@ static void tls_reset(struct smtp *s)
     }
 }
 
-static void go_opaque(struct smtp *s, enum mc_dir dir)
+static void went_opaque(void *p, enum mc_dir dir)
 {
-    s->opaque[dir] = true;
+    struct smtp *s = p;
     if (!s->tls_active)
         tls_reset(s);
     if (dir == MC_DIR_S2C)
         drop_injected(s);
-    if (s->opaque[MC_DIR_C2S] && s->opaque[MC_DIR_S2C])
-        s->tls = TLS_OPAQUE;
 }
 
-static void skip(struct smtp *s, enum mc_dir dir, uint64_t n)
+static void skip(void *p, enum mc_dir dir, uint64_t n)
 {
+    struct smtp *s = p;
     if (dir == MC_DIR_C2S)
         mc_smtp_cmd_gap(&s->cmd, n);
     else
         mc_smtp_reply_gap(&s->reply, n);
 }
-
-static void smtp_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len);
 
 static void content_early_check(struct smtp *s)
 {
@@ -1155,8 +1150,9 @@ static void content_early_check(struct smtp *s)
 }
 
 /* One event from the parser of one direction; returns octets used. */
-static size_t feed_one(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+static size_t feed_one(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
+    struct smtp *s = p;
     size_t used = 0;
     if (dir == MC_DIR_C2S) {
         struct mc_smtp_cmd_ev ev;
@@ -1172,70 +1168,39 @@ static size_t feed_one(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size
     return used;
 }
 
-/* Feeds octets one event at a time; when an event switches the session to
- * TLS, the rest goes back to smtp_data, so chunk cuts do not matter. */
-static void feed(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+static bool event_due(const void *p, enum mc_dir dir)
 {
-    while (len > 0 || (dir == MC_DIR_C2S && mc_smtp_cmd_has_event(&s->cmd))) {
-        enum tls_state before = s->tls;
-        size_t used = feed_one(s, dir, buf, len);
-        buf += used;
-        len -= used;
-        if (s->tls != before) {
-            smtp_data(s, dir, buf, len);
-            return;
-        }
-    }
+    const struct smtp *s = p;
+    return dir == MC_DIR_C2S && mc_smtp_cmd_has_event(&s->cmd);
 }
 
-static bool is_tls_record_type(uint8_t c)
+static bool at_line_start(const void *p, enum mc_dir dir)
 {
-    return c >= 0x14 && c <= 0x18;
+    const struct smtp *s = p;
+    return dir == MC_DIR_C2S
+               ? !mc_smtp_cmd_partial(&s->cmd) && !mc_smtp_cmd_in_content(&s->cmd)
+               : !mc_smtp_reply_partial(&s->reply) && !mc_smtp_reply_in_reply(&s->reply);
 }
 
-/* After the 220 to STARTTLS: at each line start the first octet tells a TLS
- * record from a plaintext line (injection). */
-static void after_goahead(struct smtp *s, enum mc_dir dir, const uint8_t *buf, size_t len)
+static bool resyncing(const void *p, enum mc_dir dir)
 {
-    while (len > 0 && s->tls == TLS_STARTING && !s->opaque[dir]) {
-        bool at_line = dir == MC_DIR_C2S
-                           ? !mc_smtp_cmd_partial(&s->cmd) && !mc_smtp_cmd_in_content(&s->cmd)
-                           : !mc_smtp_reply_partial(&s->reply) && !mc_smtp_reply_in_reply(&s->reply);
-        bool resyncing = dir == MC_DIR_C2S ? mc_smtp_cmd_resyncing(&s->cmd)
-                                           : mc_smtp_reply_resyncing(&s->reply);
-        size_t used;
-        if (resyncing || (at_line && is_tls_record_type(buf[0]))) {
-            go_opaque(s, dir);
-            break;
-        }
-        used = feed_one(s, dir, buf, len);
-        buf += used;
-        len -= used;
-    }
-    if (len > 0)
-        smtp_data(s, dir, buf, len);
+    const struct smtp *s = p;
+    return dir == MC_DIR_C2S ? mc_smtp_cmd_resyncing(&s->cmd) : mc_smtp_reply_resyncing(&s->reply);
 }
+
+static const struct mc_tls_ops tls_ops = {
+    .feed_one = feed_one,
+    .event_due = event_due,
+    .at_line_start = at_line_start,
+    .resyncing = resyncing,
+    .skip = skip,
+    .went_opaque = went_opaque,
+};
 
 static void smtp_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
     struct smtp *s = p;
-    if (len == 0)
-        return;
-    switch (s->tls) {
-    case TLS_NONE:
-    case TLS_PLAIN:
-        feed(s, dir, buf, len);
-        return;
-    case TLS_STARTING:
-        if (s->opaque[dir])
-            skip(s, dir, len);
-        else
-            after_goahead(s, dir, buf, len);
-        return;
-    case TLS_OPAQUE:
-        skip(s, dir, len);
-        return;
-    }
+    mc_tls_data(&s->tls, &tls_ops, s, dir, buf, len);
 }
 
 static void smtp_tls(void *p, bool decrypted)
@@ -1254,15 +1219,15 @@ static void smtp_tls(void *p, bool decrypted)
         }
     }
     tls_reset(s);
-    s->tls = decrypted ? TLS_PLAIN : TLS_OPAQUE;
+    s->tls.state = decrypted ? MC_TLS_PLAIN : MC_TLS_OPAQUE;
 }
 
 static void smtp_gap(void *p, enum mc_dir dir, uint64_t n)
 {
     struct smtp *s = p;
     skip(s, dir, n);
-    if (s->tls == TLS_STARTING && !s->opaque[dir]) {
-        go_opaque(s, dir);
+    if (s->tls.state == MC_TLS_STARTING && !s->tls.opaque[dir]) {
+        mc_tls_go_opaque(&s->tls, &tls_ops, s, dir);
         return;
     }
     if (dir == MC_DIR_C2S) {
@@ -1285,7 +1250,7 @@ static void smtp_close(void *p, enum mc_dir dir)
     struct smtp *s = p;
     enum mc_dir other = dir == MC_DIR_C2S ? MC_DIR_S2C : MC_DIR_C2S;
     s->closed[dir] = true;
-    if (s->tls == TLS_OPAQUE || s->closed[other] || s->c->finishing)
+    if (s->tls.state == MC_TLS_OPAQUE || s->closed[other] || s->c->finishing)
         return;
     if (dir == MC_DIR_C2S) {
         struct mc_smtp_cmd_ev ev;
@@ -1313,7 +1278,7 @@ static void smtp_close(void *p, enum mc_dir dir)
 static bool smtp_in_tls(const void *p)
 {
     const struct smtp *s = p;
-    return s->tls != TLS_NONE;
+    return s->tls.state != MC_TLS_NONE;
 }
 
 static void smtp_set_submission(void *p, bool on)
