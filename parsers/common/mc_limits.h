@@ -42,4 +42,18 @@
 /* AUTH mechanisms remembered from the EHLO reply. */
 #define MC_SMTP_MECHS_MAX 16
 
+/* RFC 7162 s4: IMAP lines should stay within 8192 octets including CRLF;
+ * longer response lines (literal data excluded) are flagged, not refused. */
+#define MC_IMAP_LINE_MAX 8192
+/* Nesting of IMAP lists and brackets the response parser tracks (an explicit
+ * stack, never recursion); deeper nesting is an anomaly. BODYSTRUCTURE of
+ * real messages rarely goes past 10. */
+#define MC_IMAP_NEST_MAX 32
+/* RFC 9051 s9: literal counts are number64 (at most 2^63-1); a larger count
+ * or one of more than 20 digits cannot be honoured. */
+#define MC_IMAP_LITERAL_MAX 0x7fffffffffffffffULL
+/* Octets of the start of an IMAP response ("* " number keyword) kept while
+ * literals stream, for the event's tag and keyword spans. */
+#define MC_IMAP_HEAD_KEEP 64
+
 #endif
