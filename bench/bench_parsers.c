@@ -12,11 +12,16 @@
  *                dot-stuffed, one CRLF.CRLF per message
  *   smtp-reply   server replies: multi-line EHLO replies and short
  *                "250 2.1.0 Ok" lines with enhanced status codes
+ *   imap-fetch   IMAP FETCH responses with ENVELOPE, BODYSTRUCTURE and a
+ *                ~20 KB BODY[] literal each (literal-heavy)
+ *   imap-small   small untagged IMAP responses (EXISTS, RECENT, FETCH
+ *                FLAGS, EXPUNGE) and tagged completions
  *
  * usage: bench_parsers [--mb N] [--runs N] [--min-ratio WORKLOAD=R ...]
  * Exit 0, or 1 when a ratio is below its --min-ratio (for CI gates).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "imap/imap_resp.h"
 #include "smtp/smtp_cmd.h"
 #include "smtp/smtp_reply.h"
 
@@ -96,6 +101,48 @@ static void make_replies(struct buf *b, size_t target)
     }
 }
 
+static void make_imap_fetch(struct buf *b, size_t target)
+{
+    char head[1024], line[160];
+    unsigned m = 0;
+    while (b->len < target) {
+        size_t body_len = 0;
+        char body[24000];
+        m++;
+        for (unsigned i = 0; body_len + 80 < sizeof(body) - 100 && i < 280; i++)
+            body_len += (size_t)snprintf(body + body_len, sizeof(body) - body_len,
+                                         "Line %u of message %u: the quick brown fox jumps.\r\n", i, m);
+        snprintf(head, sizeof(head),
+                 "* %u FETCH (UID %u FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" "
+                 "RFC822.SIZE %zu ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" "
+                 "\"IMAP4rev1 WG mtg summary\" ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) "
+                 "((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) NIL "
+                 "((NIL NIL \"imap\" \"cac.washington.edu\")) NIL NIL NIL \"<B27397-0100000@cac.washington.edu>\") "
+                 "BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1152 23)"
+                 "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\" \"NAME\" \"cc.diff\") "
+                 "\"<960723163407.20117h@cac.washington.edu>\" \"Compiler diff\" \"BASE64\" 4554 73) \"MIXED\") "
+                 "BODY[] {%zu}\r\n", m, m, body_len, body_len);
+        puts_(b, head);
+        put(b, body, body_len);
+        puts_(b, ")\r\n");
+        snprintf(line, sizeof(line), "a%u OK FETCH completed\r\n", m);
+        puts_(b, line);
+    }
+}
+
+static void make_imap_small(struct buf *b, size_t target)
+{
+    char line[160];
+    unsigned m = 0;
+    while (b->len < target) {
+        m++;
+        snprintf(line, sizeof(line),
+                 "* %u EXISTS\r\n* 1 RECENT\r\n* %u FETCH (FLAGS (\\Seen \\Answered))\r\n"
+                 "* %u EXPUNGE\r\na%u OK [READ-WRITE] done\r\n", m, m, m, m);
+        puts_(b, line);
+    }
+}
+
 /* ---- runners (each returns a checksum so nothing is optimised away) --- */
 
 static uint64_t run_memchr(const struct buf *b)
@@ -156,6 +203,26 @@ static uint64_t run_smtp_reply(const struct buf *b)
     return events;
 }
 
+static uint64_t run_imap_resp(const struct buf *b)
+{
+    static struct mc_imap_resp p;
+    uint64_t events = 0;
+    mc_imap_resp_init(&p);
+    for (size_t off = 0; off < b->len; off += CHUNK) {
+        const uint8_t *s = b->p + off;
+        size_t len = b->len - off < CHUNK ? b->len - off : CHUNK;
+        while (len > 0) {
+            struct mc_imap_resp_ev ev;
+            size_t used = 0;
+            if (mc_imap_resp_feed(&p, s, len, &used, &ev) == MC_EVENT)
+                events += ev.type == MC_IMAP_RESP_RESPONSE ? ev.anoms.n + 1u : 1u;
+            s += used;
+            len -= used;
+        }
+    }
+    return events;
+}
+
 struct workload {
     const char *name;
     void (*make)(struct buf *, size_t);
@@ -180,6 +247,8 @@ int main(int argc, char **argv)
     struct workload w[] = {
         {"smtp-data", make_data, run_smtp_data, 0},
         {"smtp-reply", make_replies, run_smtp_reply, 0},
+        {"imap-fetch", make_imap_fetch, run_imap_resp, 0},
+        {"imap-small", make_imap_small, run_imap_resp, 0},
     };
     const int nw = (int)(sizeof(w) / sizeof(w[0]));
     size_t mb = 64;

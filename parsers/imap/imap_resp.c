@@ -94,12 +94,32 @@ static bool digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
+/* s (n octets) is the upper-case keyword name, ignoring case; stops at
+ * name's end, so no strlen per table row on this per-response path */
+static bool name_is(const char *name, const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    for (; i < n; i++) {
+        uint8_t c = s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - 32);
+        if (name[i] == '\0' || c != (uint8_t)name[i])
+            return false;
+    }
+    return name[i] == '\0';
+}
+
 /* ATOM-CHAR: CHAR except atom-specials */
 static bool atom_char(uint8_t c)
 {
     if (c <= 0x20 || c >= 0x7f)
         return false;
-    return strchr("(){%*\"\\]", c) == NULL;
+    switch (c) {   /* atom-specials besides CTL and SP (a switch: this runs per octet) */
+    case '(': case ')': case '{': case '%': case '*': case '"': case '\\': case ']':
+        return false;
+    default:
+        return true;
+    }
 }
 
 /* ASTRING-CHAR = ATOM-CHAR / resp-specials */
@@ -310,7 +330,7 @@ static const struct {
 static uint8_t code_kind(const uint8_t *s, size_t n)
 {
     for (size_t k = 0; k < sizeof(codes) / sizeof(codes[0]); k++)
-        if (strlen(codes[k].name) == n && mc_ascii_ieq(s, codes[k].name, n))
+        if (name_is(codes[k].name, s, n))
             return codes[k].arg;
     return ARG_ANY;
 }
@@ -648,7 +668,7 @@ static uint8_t fetch_att_of(const uint8_t *s, size_t n, bool sect)
         {"BINARY", FA_OTHER, FA_BINARY},    {"BINARY.SIZE", FA_OTHER, FA_SIZE},
     };
     for (size_t k = 0; k < sizeof(atts) / sizeof(atts[0]); k++)
-        if (strlen(atts[k].name) == n && mc_ascii_ieq(s, atts[k].name, n))
+        if (name_is(atts[k].name, s, n))
             return sect ? atts[k].with_section : atts[k].plain;
     return FA_OTHER;
 }
@@ -1256,7 +1276,7 @@ static uint8_t status_of(const uint8_t *s, size_t n)
 static uint8_t kind_of(const uint8_t *s, size_t n)
 {
     for (size_t k = 0; k < sizeof(untagged) / sizeof(untagged[0]); k++)
-        if (strlen(untagged[k].name) == n && mc_ascii_ieq(s, untagged[k].name, n))
+        if (name_is(untagged[k].name, s, n))
             return untagged[k].kind;
     return MC_IMAP_KIND_OTHER;
 }
