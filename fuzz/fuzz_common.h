@@ -10,6 +10,13 @@
  *   the input, which max_len bounds.
  * - fz_rng: xorshift32 seeded from the input's option bytes, so chunk sizes
  *   and split points are chosen by the fuzzer but cost no input bytes.
+ * - Parser targets: fz_feed_opts() (chunk sizes from option bits 0-1),
+ *   fz_gap_plan() (where and how long the gap is), fz_check_anoms(),
+ *   fz_check_sub(), fz_log_span(), fz_log_anoms(), and FZ_LOGS_AGREE() for
+ *   the split-invariance comparison of two logs.
+ * - Session targets: struct fz_sess (the state of one run), the record
+ *   reader fz_sess_records(), fz_sess_finding() (the checks of every
+ *   finding) and fz_sess_print_diff().
  */
 #ifndef MC_FUZZ_COMMON_H
 #define MC_FUZZ_COMMON_H
@@ -21,6 +28,7 @@
 #include <string.h>
 
 #include "rules/rules.h"
+#include "session/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -163,30 +171,315 @@ FZ_ORACLE static inline int fz_span_in(const uint8_t *p, size_t n, const uint8_t
 }
 
 
-/* True if anomaly code maps to a POP3 rule of that side, with the rule's
- * metadata agreeing; mc_rule_for_anom() runs once per code, not per hit. */
-FZ_ORACLE static inline bool fz_pop3_anom_maps(unsigned code, enum mc_side side)
+/* True if anomaly code maps to a rule of that protocol and side, with the
+ * rule's metadata agreeing; mc_rule_for_anom() runs once per code and
+ * protocol, not per hit. */
+FZ_ORACLE static inline bool fz_anom_maps(enum mc_proto proto, unsigned code, enum mc_side side)
 {
-    static signed char map[2][MC_ANOM_COUNT];
-    static bool done;
-    if (code >= MC_ANOM_COUNT || (side != MC_SIDE_CLIENT && side != MC_SIDE_SERVER))
+    static signed char map[MC_PROTO_TLS + 1][2][MC_ANOM_COUNT];
+    static bool done[MC_PROTO_TLS + 1];
+    if (code >= MC_ANOM_COUNT || (side != MC_SIDE_CLIENT && side != MC_SIDE_SERVER) ||
+        (unsigned)proto > MC_PROTO_TLS)
         return false;
-    if (!done) {
+    if (!done[proto]) {
         for (unsigned sd = 0; sd < 2; sd++) {
             for (unsigned c = 1; c < MC_ANOM_COUNT; c++) {
                 enum mc_rule r;
                 const struct mc_rule_info *ri;
-                map[sd][c] = 0;
-                if (!mc_rule_for_anom((enum mc_anom)c, MC_PROTO_POP3, (enum mc_side)sd, &r))
+                map[proto][sd][c] = 0;
+                if (!mc_rule_for_anom((enum mc_anom)c, proto, (enum mc_side)sd, &r))
                     continue;
                 ri = mc_rule_info(r);
-                map[sd][c] = (unsigned)r < MC_RULE_COUNT && ri != NULL &&
-                             ri->proto == MC_PROTO_POP3 && ri->side == (enum mc_side)sd;
+                map[proto][sd][c] = (unsigned)r < MC_RULE_COUNT && ri != NULL &&
+                                    ri->proto == proto && ri->side == (enum mc_side)sd;
             }
         }
-        done = true;
+        done[proto] = true;
     }
-    return map[side][code] != 0;
+    return map[proto][side][code] != 0;
+}
+
+/* ---- parser targets ------------------------------------------------------ */
+
+/* Feeds buf to feed(ctx, ...) whole (rng NULL) or in chunks whose largest
+ * size option bits 0-1 choose: 8, 64, 1 (one octet at a time) or 700. */
+static inline void fz_feed_opts(void *ctx, void (*feed)(void *ctx, const uint8_t *buf, size_t len),
+                                const uint8_t *buf, size_t len, struct fz_rng *rng, uint8_t opts)
+{
+    static const size_t max_chunk[4] = {8, 64, 1, 700};
+    fz_feed_cut(ctx, feed, buf, len, rng, max_chunk[opts & 3]);
+}
+
+/* The gap of a stream of n octets: none unless option bit 2 is set; else at
+ * the fraction frac/255 of the stream, of a length that option bits 4-7
+ * choose (15: 2^40 octets). No gap: *at = n, *len = 0. */
+static inline void fz_gap_plan(uint8_t opts, uint8_t frac, size_t n, size_t *at, uint64_t *len)
+{
+    *at = n;
+    *len = 0;
+    if (opts & 4) {
+        unsigned cls = opts >> 4;
+        *at = (size_t)((uint64_t)n * frac / 255);
+        *len = cls == 15 ? (uint64_t)1 << 40 : 1 + (uint64_t)cls * 37;
+    }
+}
+
+/* An event's anomalies: at most MC_ANOMS_MAX, dropped only when full, every
+ * code a real one that maps to a rule of proto and side (unless exempt()
+ * says the session judges it itself), every offset in [lo, hi]. */
+FZ_ORACLE static inline void fz_check_anoms(const struct mc_anoms *a, uint64_t lo, uint64_t hi,
+                                            enum mc_proto proto, enum mc_side side,
+                                            bool (*exempt)(unsigned code))
+{
+    FZ_CHECK(a->n <= MC_ANOMS_MAX);
+    FZ_CHECK(a->dropped == 0 || a->n == MC_ANOMS_MAX);
+    for (unsigned i = 0; i < a->n; i++) {
+        unsigned code = a->hit[i].code;
+        FZ_CHECK(code > MC_ANOM_NONE && code < MC_ANOM_COUNT);
+        if (exempt == NULL || !exempt(code))
+            FZ_CHECK(fz_anom_maps(proto, code, side));
+        FZ_CHECK(a->hit[i].off >= lo && a->hit[i].off <= hi);
+    }
+}
+
+/* A sub-span lies inside the outer span, ptr and off in step. */
+FZ_ORACLE static inline void fz_check_sub(const struct mc_span *outer, const struct mc_span *s)
+{
+    if (s->ptr == NULL) {
+        FZ_CHECK(s->len == 0);
+        return;
+    }
+    FZ_CHECK(fz_span_in(s->ptr, s->len, outer->ptr, outer->len));
+    FZ_CHECK(s->off >= outer->off);
+    FZ_CHECK(s->off - outer->off == (uint64_t)(s->ptr - outer->ptr));
+}
+
+FZ_ORACLE static inline void fz_log_span(struct fz_log *l, const struct mc_span *s)
+{
+    fz_log_u64(l, s->off);
+    fz_log_blob(l, s->ptr, s->len);
+}
+
+FZ_ORACLE static inline void fz_log_anoms(struct fz_log *l, const struct mc_anoms *a)
+{
+    fz_log_u64(l, (uint64_t)a->n | (uint64_t)a->dropped << 8);
+    for (unsigned i = 0; i < a->n; i++) {
+        fz_log_u64(l, a->hit[i].code);
+        fz_log_u64(l, a->hit[i].off);
+    }
+}
+
+/* Two logs that must agree; on a difference prints "<what>: <noun> logs
+ * differ at byte ..." and fails the oracle FZ_CHECK(!claim), claim being a
+ * string literal (a macro, so the failure names the caller's file). */
+#define FZ_LOGS_AGREE(a, b, what, noun, claim)                                           \
+    do {                                                                                 \
+        if (!fz_log_same((a), (b))) {                                                    \
+            fprintf(stderr, "%s: %s logs differ at byte %zu (%zu vs %zu bytes)\n", what, \
+                    noun, fz_log_diff_at((a), (b)), (a)->n, (b)->n);                     \
+            FZ_CHECK(!claim);                                                            \
+        }                                                                                \
+    } while (0)
+
+/* ---- session targets ----------------------------------------------------- */
+
+/* One run of a session target over its records. */
+struct fz_sess {
+    struct fz_log log;       /* rule, direction, offset per finding */
+    uint64_t seen[2];        /* octets given to the session per direction */
+    uint64_t calls;
+    struct mc_session *s;
+    uint8_t *block;          /* scratch for the pieces of data records */
+    size_t block_len;
+};
+
+/* The checks of every finding, and its log entry (rule, direction, offset).
+ * name: the session's name; per_rule (NULL: not checked) counts the
+ * findings of each rule, which must stay within MC_FINDINGS_PER_RULE. */
+FZ_ORACLE static inline void fz_sess_finding(struct fz_sess *r, const struct mc_finding *f,
+                                             const char *name, uint32_t *per_rule)
+{
+    const struct mc_rule_info *ri;
+
+    FZ_CHECK((unsigned)f->rule < MC_RULE_COUNT);
+    ri = mc_rule_info(f->rule);
+    FZ_CHECK(ri != NULL);
+    FZ_CHECK(f->side == ri->side);
+    FZ_CHECK(f->proto == ri->proto && f->proto == mc_session_proto(r->s));
+    FZ_CHECK(f->severity == ri->severity);
+    FZ_CHECK(f->dir == (ri->side == MC_SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C));
+    FZ_CHECK(f->offset <= r->seen[f->dir]);
+    FZ_CHECK(f->session != NULL && strcmp(f->session, name) == 0);
+    FZ_CHECK(memchr(f->excerpt, 0, sizeof(f->excerpt)) != NULL);
+    FZ_CHECK(memchr(f->message, 0, sizeof(f->message)) != NULL && f->message[0] != '\0');
+    if (per_rule)
+        FZ_CHECK(++per_rule[f->rule] <= MC_FINDINGS_PER_RULE);
+    r->calls++;
+
+    fz_log_u64(&r->log, f->rule);
+    fz_log_u64(&r->log, f->dir);
+    fz_log_u64(&r->log, f->offset);
+}
+
+struct fz_reader {
+    const uint8_t *p;
+    size_t n;
+};
+
+static inline size_t fz_take(struct fz_reader *rd, size_t want)
+{
+    return want < rd->n ? want : rd->n;
+}
+
+static inline uint64_t fz_read_le(struct fz_reader *rd, unsigned bytes)
+{
+    uint64_t v = 0;
+    unsigned k = (unsigned)fz_take(rd, bytes);
+    for (unsigned i = 0; i < k; i++)
+        v |= (uint64_t)rd->p[i] << (8 * i);
+    rd->p += k;
+    rd->n -= k;
+    return v;
+}
+
+/* Starts a run over an input of size octets (2 option bytes, then records):
+ * seeds rng from the option bytes, creates the session and the scratch
+ * block. The caller has zeroed r. */
+static inline void fz_sess_start(struct fz_sess *r, const uint8_t *data, size_t size,
+                                 const char *name, enum mc_proto proto, mc_finding_fn fn,
+                                 void *fn_ctx, struct fz_rng *rng)
+{
+    fz_rng_seed(rng, (uint32_t)data[1] << 8 | data[0]);
+    r->s = mc_session_new(name, proto, fn, fn_ctx);
+    FZ_CHECK(r->s != NULL);
+    r->block_len = size;
+    r->block = malloc(size);
+    FZ_CHECK(r->block != NULL);
+}
+
+/* Each piece is copied to the end of a heap block as large as the input, so
+ * a read past the piece is caught by ASan. */
+static inline void fz_sess_give(struct fz_sess *r, enum mc_dir dir, const uint8_t *buf,
+                                size_t len, const struct mc_origin *o)
+{
+    uint8_t *piece;
+    if (len == 0)
+        return;
+    FZ_CHECK(len <= r->block_len);
+    piece = r->block + r->block_len - len;
+    memcpy(piece, buf, len);
+    r->seen[dir] += len;
+    mc_session_data(r->s, dir, piece, len, o);
+}
+
+/* Gives the records of data[2..size) to the session (the layout is in
+ * fuzz_pop3_session.c); cut: re-cut every data record as option bits 0-1
+ * say. Returns whether a TLS record was seen. */
+static inline bool fz_sess_records(struct fz_sess *r, const uint8_t *data, size_t size,
+                                   struct fz_rng *rng, bool cut)
+{
+    struct fz_reader rd = {data + 2, size - 2};
+    uint64_t rec_no = 0;
+    const uint8_t opts = data[0];
+    bool saw_tls = false;
+
+    while (rd.n > 0) {
+        const uint8_t h = (uint8_t)fz_read_le(&rd, 1);
+        const enum mc_dir dir = (h & 0x80) ? MC_DIR_S2C : MC_DIR_C2S;
+        const unsigned kind = (h >> 4) & 7, l = h & 15;
+        struct mc_origin o = {0, ++rec_no};
+
+        if (kind < 4) {
+            size_t len = l;
+            if (l == 14)
+                len = 14 + (size_t)fz_read_le(&rd, 1);
+            else if (l == 15)
+                len = 270 + (size_t)fz_read_le(&rd, 2);
+            len = fz_take(&rd, len);
+            if (!cut) {
+                fz_sess_give(r, dir, rd.p, len, &o);
+            } else if ((opts & 3) == 0) {
+                size_t at = len ? fz_rng_range(rng, 0, len) : 0;
+                fz_sess_give(r, dir, rd.p, at, &o);
+                fz_sess_give(r, dir, rd.p + at, len - at, &o);
+            } else {
+                static const size_t max_chunk[4] = {0, 8, 1, 64};
+                size_t i = 0;
+                while (i < len) {
+                    size_t c = fz_rng_range(rng, 1, max_chunk[opts & 3]);
+                    if (c > len - i)
+                        c = len - i;
+                    fz_sess_give(r, dir, rd.p + i, c, &o);
+                    i += c;
+                }
+            }
+            rd.p += len;
+            rd.n -= len;
+        } else if (kind == 4 || kind == 5) {
+            mc_session_tls(r->s, kind == 5, &o);
+            saw_tls = true;
+        } else if (kind == 6) {
+            uint64_t n = l < 15 ? (uint64_t)l + 1 : 16 + fz_read_le(&rd, 4);
+            r->seen[dir] += n;
+            mc_session_gap(r->s, dir, n, &o);
+        } else {
+            mc_session_close(r->s, dir, &o);
+        }
+    }
+    return saw_tls;
+}
+
+/* Ends the records: mc_session_finish() twice (it is idempotent), then the
+ * findings counted must be the callbacks and the name the one given. */
+static inline void fz_sess_finish(struct fz_sess *r, const char *name)
+{
+    mc_session_finish(r->s);
+    mc_session_finish(r->s); /* idempotent */
+    FZ_CHECK(mc_session_findings(r->s) == r->calls);
+    FZ_CHECK(strcmp(mc_session_name(r->s), name) == 0);
+}
+
+static inline void fz_sess_free(struct fz_sess *r)
+{
+    mc_session_free(r->s);
+    r->s = NULL;
+    free(r->block);
+    r->block = NULL;
+}
+
+/* Prints how the finding logs of the whole and the re-cut run differ: the
+ * findings around the first difference, 24 log bytes each. A 24-byte row
+ * whose first word is no rule (a target's trailer, e.g. the suppressed
+ * count) is printed as "suppressed=<second word>". */
+static inline void fz_sess_print_diff(const struct fz_sess *whole, const struct fz_sess *cut)
+{
+    fprintf(stderr, "split invariance: %llu findings whole, %llu re-cut; logs differ at byte %zu\n",
+            (unsigned long long)whole->calls, (unsigned long long)cut->calls,
+            fz_log_diff_at(&whole->log, &cut->log));
+    size_t first = fz_log_diff_at(&whole->log, &cut->log) / 24;
+    first = first > 2 ? first - 2 : 0;
+    for (size_t i = first * 24; i < (first + 8) * 24 && (i + 24 <= whole->log.n ||
+                                                         i + 24 <= cut->log.n); i += 24) {
+        const struct fz_log *L[2] = {&whole->log, &cut->log};
+        for (int k = 0; k < 2; k++) {
+            if (i + 24 > L[k]->n) {
+                fprintf(stderr, "  %-5s -\n", k ? "cut" : "whole");
+                continue;
+            }
+            uint64_t v[3] = {0, 0, 0};
+            for (int j = 0; j < 3; j++)
+                for (int b = 0; b < 8; b++)
+                    v[j] |= (uint64_t)L[k]->b[i + 8 * (size_t)j + (size_t)b] << (8 * b);
+            if (v[0] >= MC_RULE_COUNT) { /* the suppressed count at the end */
+                fprintf(stderr, "  %-5s suppressed=%llu\n", k ? "cut" : "whole",
+                        (unsigned long long)v[1]);
+                continue;
+            }
+            fprintf(stderr, "  %-5s %s dir=%s off=%llu\n", k ? "cut" : "whole",
+                    mc_rule_info((enum mc_rule)v[0])->id, v[1] ? "S2C" : "C2S",
+                    (unsigned long long)v[2]);
+        }
+    }
 }
 
 #endif

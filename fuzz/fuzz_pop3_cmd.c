@@ -64,38 +64,6 @@ static bool syntax_anom(unsigned code)
 }
 
 FZ_ORACLE
-static void check_anoms(const struct mc_anoms *a, uint64_t lo, uint64_t hi)
-{
-    FZ_CHECK(a->n <= MC_ANOMS_MAX);
-    FZ_CHECK(a->dropped == 0 || a->n == MC_ANOMS_MAX);
-    for (unsigned i = 0; i < a->n; i++) {
-        unsigned code = a->hit[i].code;
-        FZ_CHECK(code > MC_ANOM_NONE && code < MC_ANOM_COUNT);
-        FZ_CHECK(fz_pop3_anom_maps(code, MC_SIDE_CLIENT));
-        FZ_CHECK(a->hit[i].off >= lo && a->hit[i].off <= hi);
-    }
-}
-
-FZ_ORACLE
-static void check_sub(const struct mc_span *line, const struct mc_span *s)
-{
-    if (s->ptr == NULL) {
-        FZ_CHECK(s->len == 0);
-        return;
-    }
-    FZ_CHECK(fz_span_in(s->ptr, s->len, line->ptr, line->len));
-    FZ_CHECK(s->off >= line->off);
-    FZ_CHECK(s->off - line->off == (uint64_t)(s->ptr - line->ptr));
-}
-
-FZ_ORACLE
-static void log_span(struct fz_log *l, const struct mc_span *s)
-{
-    fz_log_u64(l, s->off);
-    fz_log_blob(l, s->ptr, s->len);
-}
-
-FZ_ORACLE
 static void check_command(const struct mc_pop3_cmd_ev *ev)
 {
     unsigned nargs = ev->argc < MC_POP3_ARGS_MAX ? ev->argc : MC_POP3_ARGS_MAX;
@@ -103,7 +71,7 @@ static void check_command(const struct mc_pop3_cmd_ev *ev)
 
     FZ_CHECK((unsigned)ev->verb < MC_POP3_VERB_COUNT);
     FZ_CHECK(!ev->cancel);
-    check_sub(&ev->line, &ev->keyword);
+    fz_check_sub(&ev->line, &ev->keyword);
     if (ev->line.len > 0)
         FZ_CHECK(ev->keyword.ptr == ev->line.ptr && ev->keyword.off == ev->line.off);
     if (ev->verb != MC_POP3_UNKNOWN) {
@@ -118,7 +86,7 @@ static void check_command(const struct mc_pop3_cmd_ev *ev)
     }
     for (unsigned i = 0; i < nargs; i++) {
         FZ_CHECK(ev->arg[i].len > 0);
-        check_sub(&ev->line, &ev->arg[i]);
+        fz_check_sub(&ev->line, &ev->arg[i]);
         FZ_CHECK(ev->arg[i].off > ev->keyword.off + ev->keyword.len);
     }
     for (unsigned i = nargs; i < MC_POP3_ARGS_MAX; i++)
@@ -185,12 +153,12 @@ static void on_event(struct run *r, const struct mc_pop3_cmd_ev *ev, bool at_fin
     FZ_CHECK(start + ev->line_len <= after);
     if (!at_finish)
         FZ_CHECK(start + ev->line_len < after);
-    check_anoms(&ev->anoms, start, after);
+    fz_check_anoms(&ev->anoms, start, after, MC_PROTO_POP3, MC_SIDE_CLIENT, NULL);
 
     FZ_CHECK(fz_span_in(ev->line.ptr, ev->line.len, buf, MC_LINE_KEEP));
     FZ_CHECK(ev->line.len <= ev->line_len);
     FZ_CHECK(ev->truncated == (ev->line_len > ev->line.len));
-    check_sub(&ev->line, &ev->secret);
+    fz_check_sub(&ev->line, &ev->secret);
 
     if (ev->type == MC_POP3_CMD_LINE) {
         FZ_CHECK(!r->sasl);
@@ -210,16 +178,12 @@ static void on_event(struct run *r, const struct mc_pop3_cmd_ev *ev, bool at_fin
     fz_log_u64(&r->log, ev->argc);
     fz_log_u64(&r->log, ev->num_ok[0] ? ev->num[0] : 0);
     fz_log_u64(&r->log, ev->num_ok[1] ? ev->num[1] : 0);
-    log_span(&r->log, &ev->line);
-    log_span(&r->log, &ev->keyword);
+    fz_log_span(&r->log, &ev->line);
+    fz_log_span(&r->log, &ev->keyword);
     for (unsigned i = 0; i < MC_POP3_ARGS_MAX; i++)
-        log_span(&r->log, &ev->arg[i]);
-    log_span(&r->log, &ev->secret);
-    fz_log_u64(&r->log, (uint64_t)ev->anoms.n | (uint64_t)ev->anoms.dropped << 8);
-    for (unsigned i = 0; i < ev->anoms.n; i++) {
-        fz_log_u64(&r->log, ev->anoms.hit[i].code);
-        fz_log_u64(&r->log, ev->anoms.hit[i].off);
-    }
+        fz_log_span(&r->log, &ev->arg[i]);
+    fz_log_span(&r->log, &ev->secret);
+    fz_log_anoms(&r->log, &ev->anoms);
 
     /* the session's part: switch SASL mode on the exchange's edges */
     if (r->opts & 8) {
@@ -267,19 +231,11 @@ static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
     feed_chunk(r, buf, len);
 }
 
-/* Feeds buf whole (rng NULL) or in chunks whose largest size the options
- * choose (1 octet at a time included). */
-static void feed_part(struct run *r, const uint8_t *buf, size_t len, struct fz_rng *rng)
-{
-    static const size_t max_chunk[4] = {8, 64, 1, 700};
-    fz_feed_cut(r, feed_chunk_cb, buf, len, rng, max_chunk[r->opts & 3]);
-}
-
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
 {
     struct fz_rng rng;
-    size_t gap_at = n;
-    uint64_t gap_len = 0;
+    size_t gap_at;
+    uint64_t gap_len;
 
     memset(r, 0, sizeof(*r));
     r->opts = hdr[0];
@@ -289,12 +245,8 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
     FZ_CHECK(mc_pop3_cmd_offset(&r->p) == 0 && !mc_pop3_cmd_in_sasl(&r->p));
     FZ_CHECK(!mc_pop3_cmd_partial(&r->p));
 
-    if (hdr[0] & 4) {
-        unsigned cls = hdr[0] >> 4;
-        gap_at = (size_t)((uint64_t)n * hdr[3] / 255);
-        gap_len = cls == 15 ? (uint64_t)1 << 40 : 1 + (uint64_t)cls * 37;
-    }
-    feed_part(r, s, gap_at, cut ? &rng : NULL);
+    fz_gap_plan(hdr[0], hdr[3], n, &gap_at, &gap_len);
+    fz_feed_opts(r, feed_chunk_cb, s, gap_at, cut ? &rng : NULL, r->opts);
     if (gap_len) {
         mc_pop3_cmd_gap(&r->p, gap_len);
         r->pos += gap_len;
@@ -304,7 +256,7 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
         fz_log_u64(&r->log, 0xfeedu);
         fz_log_u64(&r->log, r->pos);
     }
-    feed_part(r, s + gap_at, n - gap_at, cut ? &rng : NULL);
+    fz_feed_opts(r, feed_chunk_cb, s + gap_at, n - gap_at, cut ? &rng : NULL, r->opts);
 
     for (int k = 0;; k++) {
         struct mc_pop3_cmd_ev ev;
@@ -323,11 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     run_once(&whole, data, data + 4, size - 4, false);
     run_once(&cut, data, data + 4, size - 4, true);
-    if (!fz_log_same(&whole.log, &cut.log)) {
-        fprintf(stderr, "split invariance: event logs differ at byte %zu (%zu vs %zu bytes)\n",
-                fz_log_diff_at(&whole.log, &cut.log), whole.log.n, cut.log.n);
-        FZ_CHECK(!"the same stream cut differently gave different events");
-    }
+    FZ_LOGS_AGREE(&whole.log, &cut.log, "split invariance", "event",
+                  "the same stream cut differently gave different events");
     fz_log_free(&whole.log);
     fz_log_free(&cut.log);
     return 0;

@@ -46,39 +46,6 @@ struct run {
 };
 
 FZ_ORACLE
-static void check_anoms(const struct mc_anoms *a, uint64_t lo, uint64_t hi)
-{
-    FZ_CHECK(a->n <= MC_ANOMS_MAX);
-    FZ_CHECK(a->dropped == 0 || a->n == MC_ANOMS_MAX);
-    for (unsigned i = 0; i < a->n; i++) {
-        unsigned code = a->hit[i].code;
-        FZ_CHECK(code > MC_ANOM_NONE && code < MC_ANOM_COUNT);
-        FZ_CHECK(fz_pop3_anom_maps(code, MC_SIDE_SERVER));
-        FZ_CHECK(a->hit[i].off >= lo && a->hit[i].off <= hi);
-    }
-}
-
-/* A sub-span (code, text) lies inside the line span, ptr and off in step. */
-FZ_ORACLE
-static void check_sub(const struct mc_span *line, const struct mc_span *s)
-{
-    if (s->ptr == NULL) {
-        FZ_CHECK(s->len == 0);
-        return;
-    }
-    FZ_CHECK(fz_span_in(s->ptr, s->len, line->ptr, line->len));
-    FZ_CHECK(s->off >= line->off);
-    FZ_CHECK(s->off - line->off == (uint64_t)(s->ptr - line->ptr));
-}
-
-FZ_ORACLE
-static void log_span(struct fz_log *l, const struct mc_span *s)
-{
-    fz_log_u64(l, s->off);
-    fz_log_blob(l, s->ptr, s->len);
-}
-
-FZ_ORACLE
 static bool ieq_prefix(const uint8_t *s, size_t n, const char *lit)
 {
     size_t k = strlen(lit);
@@ -104,14 +71,14 @@ static void check_helpers(const uint8_t *s, size_t n)
     an = mc_pop3_parse_listing(s, n, &a, &b, &bad);
     FZ_CHECK(an == MC_ANOM_NONE || an == MC_ANOM_POP3_LISTING_SYNTAX);
     if (an != MC_ANOM_NONE)
-        FZ_CHECK(bad <= n && fz_pop3_anom_maps(an, MC_SIDE_SERVER));
+        FZ_CHECK(bad <= n && fz_anom_maps(MC_PROTO_POP3, an, MC_SIDE_SERVER));
 
     bad = SIZE_MAX;
     an = mc_pop3_parse_uidl(s, n, &a, &at, &len, &bad);
     FZ_CHECK(an == MC_ANOM_NONE || an == MC_ANOM_POP3_UIDL_SYNTAX ||
              an == MC_ANOM_POP3_UID_INVALID);
     if (an != MC_ANOM_NONE)
-        FZ_CHECK(bad <= n && fz_pop3_anom_maps(an, MC_SIDE_SERVER));
+        FZ_CHECK(bad <= n && fz_anom_maps(MC_PROTO_POP3, an, MC_SIDE_SERVER));
     if (an == MC_ANOM_NONE)
         FZ_CHECK(at <= n && len <= n - at && len >= 1 && len <= MC_POP3_UID_MAX);
 
@@ -119,7 +86,7 @@ static void check_helpers(const uint8_t *s, size_t n)
     an = mc_pop3_parse_capa(s, n, &len, &bad);
     FZ_CHECK(an == MC_ANOM_NONE || an == MC_ANOM_POP3_CAPA_SYNTAX);
     if (an != MC_ANOM_NONE)
-        FZ_CHECK(bad <= n && fz_pop3_anom_maps(an, MC_SIDE_SERVER));
+        FZ_CHECK(bad <= n && fz_anom_maps(MC_PROTO_POP3, an, MC_SIDE_SERVER));
     else
         FZ_CHECK(len >= 1 && len <= n);
 
@@ -145,15 +112,15 @@ static void on_event(struct run *r, const struct mc_pop3_resp_ev *ev, bool at_fi
     FZ_CHECK(start + ev->line_len <= after);
     if (!at_finish)
         FZ_CHECK(start + ev->line_len < after); /* the terminator was consumed */
-    check_anoms(&ev->anoms, start, after);
+    fz_check_anoms(&ev->anoms, start, after, MC_PROTO_POP3, MC_SIDE_SERVER, NULL);
 
     /* what the spans hold */
     FZ_CHECK(fz_span_in(ev->line.ptr, ev->line.len, buf, MC_LINE_KEEP));
     FZ_CHECK(ev->line.len <= MC_LINE_KEEP);
     FZ_CHECK(ev->line.len + (ev->stuffed ? 1 : 0) <= ev->line_len);
     FZ_CHECK(ev->truncated == (ev->line_len > ev->line.len + (ev->stuffed ? 1 : 0)));
-    check_sub(&ev->line, &ev->code);
-    check_sub(&ev->line, &ev->text);
+    fz_check_sub(&ev->line, &ev->code);
+    fz_check_sub(&ev->line, &ev->text);
     FZ_CHECK(ev->stuffed == false || ev->type == MC_POP3_RESP_BODY);
 
     switch (ev->type) {
@@ -201,14 +168,10 @@ static void on_event(struct run *r, const struct mc_pop3_resp_ev *ev, bool at_fi
                             (uint64_t)at_finish << 18);
     fz_log_u64(&r->log, after);
     fz_log_u64(&r->log, ev->line_len);
-    log_span(&r->log, &ev->line);
-    log_span(&r->log, &ev->code);
-    log_span(&r->log, &ev->text);
-    fz_log_u64(&r->log, (uint64_t)ev->anoms.n | (uint64_t)ev->anoms.dropped << 8);
-    for (unsigned i = 0; i < ev->anoms.n; i++) {
-        fz_log_u64(&r->log, ev->anoms.hit[i].code);
-        fz_log_u64(&r->log, ev->anoms.hit[i].off);
-    }
+    fz_log_span(&r->log, &ev->line);
+    fz_log_span(&r->log, &ev->code);
+    fz_log_span(&r->log, &ev->text);
+    fz_log_anoms(&r->log, &ev->anoms);
 
     /* the session's part: say which +OK opens a multi-line response */
     if (ev->type == MC_POP3_RESP_STATUS && ev->status == MC_POP3_STATUS_OK && !at_finish) {
@@ -248,19 +211,11 @@ static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
     feed_chunk(r, buf, len);
 }
 
-/* Feeds buf whole (rng NULL) or in chunks whose largest size the options
- * choose (1 octet at a time included). */
-static void feed_part(struct run *r, const uint8_t *buf, size_t len, struct fz_rng *rng)
-{
-    static const size_t max_chunk[4] = {8, 64, 1, 700};
-    fz_feed_cut(r, feed_chunk_cb, buf, len, rng, max_chunk[r->opts & 3]);
-}
-
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
 {
     struct fz_rng rng;
-    size_t gap_at = n;
-    uint64_t gap_len = 0;
+    size_t gap_at;
+    uint64_t gap_len;
 
     memset(r, 0, sizeof(*r));
     r->opts = hdr[0];
@@ -269,12 +224,8 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
     mc_pop3_resp_init(&r->p);
     FZ_CHECK(mc_pop3_resp_offset(&r->p) == 0 && !mc_pop3_resp_in_multiline(&r->p));
 
-    if (hdr[0] & 4) {
-        unsigned cls = hdr[0] >> 4;
-        gap_at = (size_t)((uint64_t)n * hdr[3] / 255);
-        gap_len = cls == 15 ? (uint64_t)1 << 40 : 1 + (uint64_t)cls * 37;
-    }
-    feed_part(r, s, gap_at, cut ? &rng : NULL);
+    fz_gap_plan(hdr[0], hdr[3], n, &gap_at, &gap_len);
+    fz_feed_opts(r, feed_chunk_cb, s, gap_at, cut ? &rng : NULL, r->opts);
     if (gap_len) {
         mc_pop3_resp_gap(&r->p, gap_len);
         r->pos += gap_len;
@@ -283,7 +234,7 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
         fz_log_u64(&r->log, 0xfeedu);
         fz_log_u64(&r->log, r->pos);
     }
-    feed_part(r, s + gap_at, n - gap_at, cut ? &rng : NULL);
+    fz_feed_opts(r, feed_chunk_cb, s + gap_at, n - gap_at, cut ? &rng : NULL, r->opts);
 
     for (int k = 0;; k++) {
         struct mc_pop3_resp_ev ev;
@@ -303,11 +254,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     run_once(&whole, data, data + 4, size - 4, false);
     run_once(&cut, data, data + 4, size - 4, true);
-    if (!fz_log_same(&whole.log, &cut.log)) {
-        fprintf(stderr, "split invariance: event logs differ at byte %zu (%zu vs %zu bytes)\n",
-                fz_log_diff_at(&whole.log, &cut.log), whole.log.n, cut.log.n);
-        FZ_CHECK(!"the same stream cut differently gave different events");
-    }
+    FZ_LOGS_AGREE(&whole.log, &cut.log, "split invariance", "event",
+                  "the same stream cut differently gave different events");
     fz_log_free(&whole.log);
     fz_log_free(&cut.log);
     return 0;

@@ -94,79 +94,18 @@ struct run {
     uint64_t floor;           /* offset after the previous event or gap */
 };
 
+/* The session decides these from the negotiated extensions (SMTPUTF8,
+ * 8BITMIME): they map to no client rule of their own. */
 FZ_ORACLE
-static bool smtp_anom_maps(unsigned code, enum mc_side side)
+static bool session_judged(unsigned code)
 {
-    static signed char map[2][MC_ANOM_COUNT];
-    static bool done;
-    if (code >= MC_ANOM_COUNT)
-        return false;
-    if (!done) {
-        for (unsigned sd = 0; sd < 2; sd++) {
-            for (unsigned c = 1; c < MC_ANOM_COUNT; c++) {
-                enum mc_rule r;
-                const struct mc_rule_info *ri;
-                map[sd][c] = 0;
-                if (!mc_rule_for_anom((enum mc_anom)c, MC_PROTO_SMTP, (enum mc_side)sd, &r))
-                    continue;
-                ri = mc_rule_info(r);
-                map[sd][c] = (unsigned)r < MC_RULE_COUNT && ri != NULL &&
-                             ri->proto == MC_PROTO_SMTP && ri->side == (enum mc_side)sd;
-            }
-        }
-        done = true;
-    }
-    return map[side][code] != 0;
-}
-
-FZ_ORACLE
-static void check_anoms(const struct mc_anoms *a, uint64_t lo, uint64_t hi)
-{
-    FZ_CHECK(a->n <= MC_ANOMS_MAX);
-    FZ_CHECK(a->dropped == 0 || a->n == MC_ANOMS_MAX);
-    for (unsigned i = 0; i < a->n; i++) {
-        unsigned code = a->hit[i].code;
-        FZ_CHECK(code > MC_ANOM_NONE && code < MC_ANOM_COUNT);
-        /* the session decides these from the negotiated extensions */
-        if (code != MC_ANOM_SMTP_PATH_8BIT && code != MC_ANOM_SMTP_BODY_8BIT)
-            FZ_CHECK(smtp_anom_maps(code, MC_SIDE_CLIENT));
-        FZ_CHECK(a->hit[i].off >= lo && a->hit[i].off <= hi);
-    }
-}
-
-FZ_ORACLE
-static void check_sub(const struct mc_span *outer, const struct mc_span *s)
-{
-    if (s->ptr == NULL) {
-        FZ_CHECK(s->len == 0);
-        return;
-    }
-    FZ_CHECK(fz_span_in(s->ptr, s->len, outer->ptr, outer->len));
-    FZ_CHECK(s->off >= outer->off);
-    FZ_CHECK(s->off - outer->off == (uint64_t)(s->ptr - outer->ptr));
+    return code == MC_ANOM_SMTP_PATH_8BIT || code == MC_ANOM_SMTP_BODY_8BIT;
 }
 
 FZ_ORACLE
 static bool span_eq(const struct mc_span *a, const struct mc_span *b)
 {
     return a->len == b->len && (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);
-}
-
-FZ_ORACLE
-static void log_span(struct fz_log *l, const struct mc_span *s)
-{
-    fz_log_u64(l, s->off);
-    fz_log_blob(l, s->ptr, s->len);
-}
-
-FZ_ORACLE
-static void log_anoms(struct fz_log *l, const struct mc_anoms *a)
-{
-    fz_log_u64(l, (uint64_t)a->n | (uint64_t)a->dropped << 8);
-    for (unsigned i = 0; i < a->n; i++) {
-        fz_log_u64(l, a->hit[i].code);
-        fz_log_u64(l, a->hit[i].off);
-    }
 }
 
 FZ_ORACLE
@@ -368,7 +307,7 @@ static void check_command(const struct mc_smtp_cmd_ev *ev)
 
     FZ_CHECK((unsigned)ev->verb < MC_SMTP_VERB_COUNT);
     FZ_CHECK(!ev->cancel);
-    check_sub(line, &ev->keyword);
+    fz_check_sub(line, &ev->keyword);
     if (ev->line_len > 0) {
         FZ_CHECK(ev->keyword.ptr == line->ptr && ev->keyword.off == line->off);
         FZ_CHECK(memchr(ev->keyword.ptr, ' ', ev->keyword.len) == NULL);
@@ -382,12 +321,12 @@ static void check_command(const struct mc_smtp_cmd_ev *ev)
         for (size_t i = 0; i < ev->keyword.len; i++)
             FZ_CHECK(upper(ev->keyword.ptr[i]) == (uint8_t)name[i]);
     }
-    check_sub(line, &ev->arg);
+    fz_check_sub(line, &ev->arg);
     if (ev->arg.ptr)
         FZ_CHECK(ev->arg.ptr == line->ptr + ev->keyword.len + 1 &&
                  ev->arg.len == line->len - ev->keyword.len - 1);
 
-    check_sub(line, &ev->path_span);
+    fz_check_sub(line, &ev->path_span);
     if (ev->path_ok) {
         const struct mc_smtp_path *pa = &ev->path;
         FZ_CHECK(ev->path_present && pa->len == ev->path_span.len && pa->len >= 2);
@@ -404,8 +343,8 @@ static void check_command(const struct mc_smtp_cmd_ev *ev)
     for (unsigned i = 0; i < ev->nparams && i < MC_SMTP_PARAMS_MAX; i++) {
         const struct mc_smtp_param *pm = &ev->param[i];
         FZ_CHECK(pm->kw.len >= 1);
-        check_sub(line, &pm->kw);
-        check_sub(line, &pm->val);
+        fz_check_sub(line, &pm->kw);
+        fz_check_sub(line, &pm->val);
         if (!pm->has_val)
             FZ_CHECK(pm->val.len == 0);
         else
@@ -414,9 +353,9 @@ static void check_command(const struct mc_smtp_cmd_ev *ev)
     }
     if (ev->nparams)
         FZ_CHECK(ev->path_present);
-    check_sub(line, &ev->host);
-    check_sub(line, &ev->mech);
-    check_sub(line, &ev->secret);
+    fz_check_sub(line, &ev->host);
+    fz_check_sub(line, &ev->mech);
+    fz_check_sub(line, &ev->secret);
     if (ev->host.len)
         FZ_CHECK(ev->verb == MC_SMTP_HELO || ev->verb == MC_SMTP_EHLO);
     if (ev->initial_response || ev->mech.len)
@@ -485,10 +424,10 @@ static void log_line(struct fz_log *l, const struct mc_smtp_cmd_ev *ev, uint64_t
     fz_log_u64(l, ev->line_len);
     fz_log_u64(l, ev->chunk_size);
     fz_log_u64(l, ev->nparams);
-    log_span(l, &ev->line);
-    log_span(l, &ev->keyword);
-    log_span(l, &ev->arg);
-    log_span(l, &ev->path_span);
+    fz_log_span(l, &ev->line);
+    fz_log_span(l, &ev->keyword);
+    fz_log_span(l, &ev->arg);
+    fz_log_span(l, &ev->path_span);
     if (ev->path_ok) {
         fz_log_u64(l, (uint64_t)pa->null_path | (uint64_t)pa->source_route << 1 |
                           (uint64_t)pa->eight_bit << 2 | (uint64_t)pa->postmaster << 3);
@@ -500,13 +439,13 @@ static void log_line(struct fz_log *l, const struct mc_smtp_cmd_ev *ev, uint64_t
     }
     for (unsigned i = 0; i < ev->nparams && i < MC_SMTP_PARAMS_MAX; i++) {
         fz_log_u64(l, ev->param[i].has_val);
-        log_span(l, &ev->param[i].kw);
-        log_span(l, &ev->param[i].val);
+        fz_log_span(l, &ev->param[i].kw);
+        fz_log_span(l, &ev->param[i].val);
     }
-    log_span(l, &ev->host);
-    log_span(l, &ev->mech);
-    log_span(l, &ev->secret);
-    log_anoms(l, &ev->anoms);
+    fz_log_span(l, &ev->host);
+    fz_log_span(l, &ev->mech);
+    fz_log_span(l, &ev->secret);
+    fz_log_anoms(l, &ev->anoms);
 }
 
 FZ_ORACLE
@@ -525,7 +464,7 @@ static void on_event(struct run *r, const struct mc_smtp_cmd_ev *ev, bool at_fin
         FZ_CHECK(start + ev->line_len <= after);
         if (!at_finish)
             FZ_CHECK(start + ev->line_len < after);
-        check_anoms(&ev->anoms, start, after);
+        fz_check_anoms(&ev->anoms, start, after, MC_PROTO_SMTP, MC_SIDE_CLIENT, session_judged);
         FZ_CHECK(fz_span_in(ev->line.ptr, ev->line.len, r->p.line.buf, MC_LINE_KEEP));
         FZ_CHECK(ev->line.len <= ev->line_len && ev->line.len <= MC_LINE_KEEP);
         FZ_CHECK(ev->truncated == (ev->line_len > ev->line.len));
@@ -544,7 +483,8 @@ static void on_event(struct run *r, const struct mc_smtp_cmd_ev *ev, bool at_fin
         FZ_CHECK(ev->line.ptr == NULL && ev->line.len == 0 && ev->line_len == 0);
         FZ_CHECK(ev->verb == MC_SMTP_UNKNOWN && ev->keyword.len == 0 && ev->nparams == 0);
         FZ_CHECK(ev->secret.len == 0 && ev->arg.len == 0);
-        check_anoms(&ev->anoms, r->msg_off, after);
+        fz_check_anoms(&ev->anoms, r->msg_off, after, MC_PROTO_SMTP, MC_SIDE_CLIENT,
+                       session_judged);
         for (unsigned i = 0; i < ev->anoms.n; i++) {
             unsigned code = ev->anoms.hit[i].code;
             FZ_CHECK(code >= MC_ANOM_SMTP_BODY_BARE_LF && code <= MC_ANOM_SMTP_BODY_UNTERMINATED);
@@ -598,7 +538,7 @@ static void on_event(struct run *r, const struct mc_smtp_cmd_ev *ev, bool at_fin
                                 (uint64_t)ev->content_bdat << 10 | (uint64_t)at_finish << 11);
         fz_log_u64(&r->log, ev->line.off);
         fz_log_u64(&r->log, ev->content_octets);
-        log_anoms(&r->log, &ev->anoms);
+        fz_log_anoms(&r->log, &ev->anoms);
         r->mode = M_NONE;
     }
 
@@ -690,12 +630,6 @@ static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
     feed_chunk(r, buf, len);
 }
 
-static void feed_part(struct run *r, const uint8_t *buf, size_t len, struct fz_rng *rng)
-{
-    static const size_t max_chunk[4] = {8, 64, 1, 700};
-    fz_feed_cut(r, feed_chunk_cb, buf, len, rng, max_chunk[r->opts & 3]);
-}
-
 static void gap(struct run *r, uint64_t n)
 {
     mc_smtp_cmd_gap(&r->p, n);
@@ -723,8 +657,8 @@ static void gap(struct run *r, uint64_t n)
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
 {
     struct fz_rng rng;
-    size_t gap_at = n;
-    uint64_t gap_len = 0;
+    size_t gap_at;
+    uint64_t gap_len;
 
     memset(r, 0, sizeof(*r));
     r->opts = hdr[0];
@@ -736,15 +670,11 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
     FZ_CHECK(!mc_smtp_cmd_partial(&r->p) && !mc_smtp_cmd_resyncing(&r->p));
     FZ_CHECK(!mc_smtp_cmd_abort_data(&r->p));
 
-    if (hdr[0] & 4) {
-        unsigned cls = hdr[0] >> 4;
-        gap_at = (size_t)((uint64_t)n * hdr[4] / 255);
-        gap_len = cls == 15 ? (uint64_t)1 << 40 : 1 + (uint64_t)cls * 37;
-    }
-    feed_part(r, s, gap_at, cut ? &rng : NULL);
+    fz_gap_plan(hdr[0], hdr[4], n, &gap_at, &gap_len);
+    fz_feed_opts(r, feed_chunk_cb, s, gap_at, cut ? &rng : NULL, r->opts);
     if (gap_len)
         gap(r, gap_len);
-    feed_part(r, s + gap_at, n - gap_at, cut ? &rng : NULL);
+    fz_feed_opts(r, feed_chunk_cb, s + gap_at, n - gap_at, cut ? &rng : NULL, r->opts);
 
     for (int k = 0;; k++) {
         struct mc_smtp_cmd_ev ev;
@@ -764,11 +694,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     run_once(&whole, data, data + 5, size - 5, false);
     run_once(&cut, data, data + 5, size - 5, true);
-    if (!fz_log_same(&whole.log, &cut.log)) {
-        fprintf(stderr, "split invariance: event logs differ at byte %zu (%zu vs %zu bytes)\n",
-                fz_log_diff_at(&whole.log, &cut.log), whole.log.n, cut.log.n);
-        FZ_CHECK(!"the same stream cut differently gave different events");
-    }
+    FZ_LOGS_AGREE(&whole.log, &cut.log, "split invariance", "event",
+                  "the same stream cut differently gave different events");
     fz_log_free(&whole.log);
     fz_log_free(&cut.log);
     return 0;

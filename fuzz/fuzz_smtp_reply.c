@@ -56,66 +56,6 @@ struct run {
     uint64_t floor;      /* offset after the previous event or gap */
 };
 
-/* True if the anomaly maps to an SMTP rule of that side whose metadata
- * agrees (computed once per code). */
-FZ_ORACLE
-static bool smtp_anom_maps(unsigned code, enum mc_side side)
-{
-    static signed char map[2][MC_ANOM_COUNT];
-    static bool done;
-    if (code >= MC_ANOM_COUNT)
-        return false;
-    if (!done) {
-        for (unsigned sd = 0; sd < 2; sd++) {
-            for (unsigned c = 1; c < MC_ANOM_COUNT; c++) {
-                enum mc_rule r;
-                const struct mc_rule_info *ri;
-                map[sd][c] = 0;
-                if (!mc_rule_for_anom((enum mc_anom)c, MC_PROTO_SMTP, (enum mc_side)sd, &r))
-                    continue;
-                ri = mc_rule_info(r);
-                map[sd][c] = (unsigned)r < MC_RULE_COUNT && ri != NULL &&
-                             ri->proto == MC_PROTO_SMTP && ri->side == (enum mc_side)sd;
-            }
-        }
-        done = true;
-    }
-    return map[side][code] != 0;
-}
-
-FZ_ORACLE
-static void check_anoms(const struct mc_anoms *a, uint64_t lo, uint64_t hi)
-{
-    FZ_CHECK(a->n <= MC_ANOMS_MAX);
-    FZ_CHECK(a->dropped == 0 || a->n == MC_ANOMS_MAX);
-    for (unsigned i = 0; i < a->n; i++) {
-        unsigned code = a->hit[i].code;
-        FZ_CHECK(code > MC_ANOM_NONE && code < MC_ANOM_COUNT);
-        FZ_CHECK(smtp_anom_maps(code, MC_SIDE_SERVER));
-        FZ_CHECK(a->hit[i].off >= lo && a->hit[i].off <= hi);
-    }
-}
-
-/* A sub-span lies inside the outer span, ptr and off in step. */
-FZ_ORACLE
-static void check_sub(const struct mc_span *outer, const struct mc_span *s)
-{
-    if (s->ptr == NULL) {
-        FZ_CHECK(s->len == 0);
-        return;
-    }
-    FZ_CHECK(fz_span_in(s->ptr, s->len, outer->ptr, outer->len));
-    FZ_CHECK(s->off >= outer->off);
-    FZ_CHECK(s->off - outer->off == (uint64_t)(s->ptr - outer->ptr));
-}
-
-FZ_ORACLE
-static void log_span(struct fz_log *l, const struct mc_span *s)
-{
-    fz_log_u64(l, s->off);
-    fz_log_blob(l, s->ptr, s->len);
-}
-
 FZ_ORACLE
 static bool is_digit(uint8_t c)
 {
@@ -145,7 +85,7 @@ static void check_helpers(const uint8_t *s, size_t n)
     FZ_CHECK(an == MC_ANOM_NONE || an == MC_ANOM_SMTP_EHLO_LINE_SYNTAX ||
              an == MC_ANOM_SMTP_EHLO_PARAM_VALUE);
     if (an == MC_ANOM_SMTP_EHLO_LINE_SYNTAX)
-        FZ_CHECK(smtp_anom_maps(an, MC_SIDE_SERVER));
+        FZ_CHECK(fz_anom_maps(MC_PROTO_SMTP, an, MC_SIDE_SERVER));
     if (an != MC_ANOM_NONE)
         FZ_CHECK(bad <= n);
     else
@@ -244,7 +184,7 @@ static void on_event(struct run *r, const struct mc_smtp_reply_ev *ev, bool at_f
     FZ_CHECK(start + ev->line_len <= after);
     if (!at_finish)
         FZ_CHECK(start + ev->line_len < after); /* the terminator was consumed */
-    check_anoms(&ev->anoms, start, after);
+    fz_check_anoms(&ev->anoms, start, after, MC_PROTO_SMTP, MC_SIDE_SERVER, NULL);
 
     /* spans */
     FZ_CHECK(ev->line.len <= MC_LINE_KEEP && ev->line.len <= ev->line_len);
@@ -259,8 +199,8 @@ static void on_event(struct run *r, const struct mc_smtp_reply_ev *ev, bool at_f
         FZ_CHECK(fz_span_in(ev->line.ptr, ev->line.len, buf, MC_LINE_KEEP));
         FZ_CHECK(!mc_anoms_has(&ev->anoms, MC_ANOM_SMTP_REPLY_MULTI_UNTERMINATED));
     }
-    check_sub(&ev->line, &ev->text);
-    check_sub(&ev->text, &ev->esc);
+    fz_check_sub(&ev->line, &ev->text);
+    fz_check_sub(&ev->text, &ev->esc);
     if (ev->esc.len) {
         FZ_CHECK(ev->esc.ptr == ev->text.ptr);
         FZ_CHECK(ev->esc.len >= 5 && ev->esc.ptr[1] == '.');
@@ -303,14 +243,10 @@ static void on_event(struct run *r, const struct mc_smtp_reply_ev *ev, bool at_f
                             (uint64_t)ev->reply_code << 32);
     fz_log_u64(&r->log, after);
     fz_log_u64(&r->log, ev->line_len);
-    log_span(&r->log, &ev->line);
-    log_span(&r->log, &ev->text);
-    log_span(&r->log, &ev->esc);
-    fz_log_u64(&r->log, (uint64_t)ev->anoms.n | (uint64_t)ev->anoms.dropped << 8);
-    for (unsigned i = 0; i < ev->anoms.n; i++) {
-        fz_log_u64(&r->log, ev->anoms.hit[i].code);
-        fz_log_u64(&r->log, ev->anoms.hit[i].off);
-    }
+    fz_log_span(&r->log, &ev->line);
+    fz_log_span(&r->log, &ev->text);
+    fz_log_span(&r->log, &ev->esc);
+    fz_log_anoms(&r->log, &ev->anoms);
     r->floor = after;
 }
 
@@ -340,17 +276,11 @@ static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
     feed_chunk(r, buf, len);
 }
 
-static void feed_part(struct run *r, const uint8_t *buf, size_t len, struct fz_rng *rng)
-{
-    static const size_t max_chunk[4] = {8, 64, 1, 700};
-    fz_feed_cut(r, feed_chunk_cb, buf, len, rng, max_chunk[r->opts & 3]);
-}
-
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
 {
     struct fz_rng rng;
-    size_t gap_at = n;
-    uint64_t gap_len = 0;
+    size_t gap_at;
+    uint64_t gap_len;
 
     memset(r, 0, sizeof(*r));
     r->opts = hdr[0];
@@ -359,12 +289,8 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
     FZ_CHECK(mc_smtp_reply_offset(&r->p) == 0 && !mc_smtp_reply_in_reply(&r->p));
     FZ_CHECK(!mc_smtp_reply_partial(&r->p) && !mc_smtp_reply_resyncing(&r->p));
 
-    if (hdr[0] & 4) {
-        unsigned cls = hdr[0] >> 4;
-        gap_at = (size_t)((uint64_t)n * hdr[3] / 255);
-        gap_len = cls == 15 ? (uint64_t)1 << 40 : 1 + (uint64_t)cls * 37;
-    }
-    feed_part(r, s, gap_at, cut ? &rng : NULL);
+    fz_gap_plan(hdr[0], hdr[3], n, &gap_at, &gap_len);
+    fz_feed_opts(r, feed_chunk_cb, s, gap_at, cut ? &rng : NULL, r->opts);
     if (gap_len) {
         mc_smtp_reply_gap(&r->p, gap_len);
         r->pos += gap_len;
@@ -375,7 +301,7 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
         fz_log_u64(&r->log, 0xfeedu);
         fz_log_u64(&r->log, r->pos);
     }
-    feed_part(r, s + gap_at, n - gap_at, cut ? &rng : NULL);
+    fz_feed_opts(r, feed_chunk_cb, s + gap_at, n - gap_at, cut ? &rng : NULL, r->opts);
 
     for (int k = 0;; k++) {
         struct mc_smtp_reply_ev ev;
@@ -395,11 +321,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     run_once(&whole, data, data + 4, size - 4, false);
     run_once(&cut, data, data + 4, size - 4, true);
-    if (!fz_log_same(&whole.log, &cut.log)) {
-        fprintf(stderr, "split invariance: event logs differ at byte %zu (%zu vs %zu bytes)\n",
-                fz_log_diff_at(&whole.log, &cut.log), whole.log.n, cut.log.n);
-        FZ_CHECK(!"the same stream cut differently gave different events");
-    }
+    FZ_LOGS_AGREE(&whole.log, &cut.log, "split invariance", "event",
+                  "the same stream cut differently gave different events");
     fz_log_free(&whole.log);
     fz_log_free(&cut.log);
     return 0;

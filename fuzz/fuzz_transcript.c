@@ -185,11 +185,7 @@ static void pass_free(struct pass *p)
 FZ_ORACLE
 static void compare(const struct fz_log *a, const struct fz_log *b, const char *what)
 {
-    if (fz_log_same(a, b))
-        return;
-    fprintf(stderr, "%s: record logs differ at byte %zu (%zu vs %zu bytes)\n", what,
-            fz_log_diff_at(a, b), a->n, b->n);
-    FZ_CHECK(!"records differ");
+    FZ_LOGS_AGREE(a, b, what, "record", "records differ");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
