@@ -1506,6 +1506,8 @@ static size_t literal_header(struct mc_imap_resp *p, uint64_t *count, bool *lit8
     return j - k + 2 + (*lit8 ? 1u : 0u);
 }
 
+_Static_assert(MC_IMAP_HEAD_KEEP <= MC_LINE_KEEP, "the head is copied from the line buffer");
+
 static void begin_response(struct mc_imap_resp *p)
 {
     const struct mc_line *l = &p->line;
@@ -1519,7 +1521,9 @@ static void begin_response(struct mc_imap_resp *p)
     p->literals = 0;
     mc_anoms_clear(&p->anoms);
     p->head_len = l->kept < MC_IMAP_HEAD_KEEP ? l->kept : MC_IMAP_HEAD_KEEP;
-    memcpy(p->head, l->buf, p->head_len);
+    /* a fixed-size copy (the line buffer is larger and initialised): gcc
+     * makes a bounded variable-length memcpy 'rep movs', slow per line */
+    memcpy(p->head, l->buf, MC_IMAP_HEAD_KEEP);
     p->tag_len = p->name_at = p->name_len = 0;
     p->code_at = p->code_len = p->arg_at = p->arg_len = p->text_at = p->text_len = 0;
     p->depth = 0;
