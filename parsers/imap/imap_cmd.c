@@ -155,6 +155,16 @@ uint64_t mc_imap_cmd_offset(const struct mc_imap_cmd *p)
     return p->pos;
 }
 
+bool mc_imap_cmd_partial(const struct mc_imap_cmd *p)
+{
+    return p->in_cmd || mc_line_partial(&p->line);
+}
+
+bool mc_imap_cmd_resyncing(const struct mc_imap_cmd *p)
+{
+    return mc_line_resyncing(&p->line);
+}
+
 bool mc_imap_cmd_has_event(const struct mc_imap_cmd *p)
 {
     return p->refused_pending;

@@ -252,6 +252,11 @@ int mc_imap_cmd_feed(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size
  * literal; UNTERMINATED_LINE inside a line). Call until MC_NEED_MORE. */
 int mc_imap_cmd_finish(struct mc_imap_cmd *p, struct mc_imap_cmd_ev *ev_out);
 uint64_t mc_imap_cmd_offset(const struct mc_imap_cmd *p);
+/* True while a command has started and is not complete (inside a line, or
+ * between the segments of a command with literals). */
+bool mc_imap_cmd_partial(const struct mc_imap_cmd *p);
+/* True while the rest of a line damaged by a gap is being skipped. */
+bool mc_imap_cmd_resyncing(const struct mc_imap_cmd *p);
 /* n octets of the stream are missing (capture loss). Inside a literal the
  * count goes on (the command is still reported when the gap ends inside the
  * literal or at its end); a gap that hits a line drops that line and the

@@ -77,6 +77,11 @@ bool mc_imap_resp_partial(const struct mc_imap_resp *p)
     return p->in_resp || p->in_lit || mc_line_partial(&p->line);
 }
 
+bool mc_imap_resp_resyncing(const struct mc_imap_resp *p)
+{
+    return mc_line_resyncing(&p->line);
+}
+
 bool mc_imap_resp_in_literal(const struct mc_imap_resp *p)
 {
     return p->in_lit;

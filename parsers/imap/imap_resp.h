@@ -153,6 +153,8 @@ void mc_imap_resp_gap(struct mc_imap_resp *p, uint64_t n);
 
 /* True while a response has started but is not complete. */
 bool mc_imap_resp_partial(const struct mc_imap_resp *p);
+/* True while the rest of a line damaged by a gap is being skipped. */
+bool mc_imap_resp_resyncing(const struct mc_imap_resp *p);
 /* True while literal data is streaming. */
 bool mc_imap_resp_in_literal(const struct mc_imap_resp *p);
 uint64_t mc_imap_resp_offset(const struct mc_imap_resp *p);

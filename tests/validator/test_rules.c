@@ -181,7 +181,7 @@ static void test_anom_mappings(void **state)
     (void)state;
     enum mc_rule r;
     for (unsigned a = 0; a < MC_ANOM_COUNT; a++) {
-        unsigned pop3_sides = 0, smtp_sides = 0;
+        unsigned pop3_sides = 0, smtp_sides = 0, imap_sides = 0;
         for (size_t p = 0; p < sizeof(protos) / sizeof(protos[0]); p++) {
             for (size_t s = 0; s < 2; s++) {
                 if (!mc_rule_for_anom((enum mc_anom)a, protos[p], sides[s], &r))
@@ -199,6 +199,8 @@ static void test_anom_mappings(void **state)
                     pop3_sides++;
                 if (protos[p] == MC_PROTO_SMTP)
                     smtp_sides++;
+                if (protos[p] == MC_PROTO_IMAP)
+                    imap_sides++;
             }
         }
         /* no anomaly is lost: every POP3 anomaly maps for POP3, and the
@@ -221,6 +223,14 @@ static void test_anom_mappings(void **state)
             print_error("SMTP anomaly %s maps to no rule\n", mc_anom_name((enum mc_anom)a));
             fail();
         }
+        /* every IMAP anomaly maps for IMAP, the line layer's for both
+         * directions */
+        if (is_line_anom((enum mc_anom)a))
+            assert_int_equal(imap_sides, 2);
+        else if (strncmp(mc_anom_name((enum mc_anom)a), "IMAP_", 5) == 0 && imap_sides == 0) {
+            print_error("IMAP anomaly %s maps to no rule\n", mc_anom_name((enum mc_anom)a));
+            fail();
+        }
     }
     /* spot checks */
     assert_true(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_POP3, MC_SIDE_SERVER, &r));
@@ -233,9 +243,14 @@ static void test_anom_mappings(void **state)
     assert_int_equal(r, MC_R_SMTP_CMD_BARE_LF);
     assert_true(mc_rule_for_anom(MC_ANOM_SMTP_BODY_BARE_LF, MC_PROTO_SMTP, MC_SIDE_CLIENT, &r));
     assert_int_equal(r, MC_R_SMTP_BODY_BARE_LF);
+    assert_true(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_IMAP, MC_SIDE_SERVER, &r));
+    assert_int_equal(r, MC_R_IMAP_RESP_BARE_LF);
+    assert_true(mc_rule_for_anom(MC_ANOM_IMAP_CMD_LITERAL_EARLY, MC_PROTO_IMAP, MC_SIDE_CLIENT, &r));
+    assert_int_equal(r, MC_R_IMAP_LITERAL_EARLY);
     r = MC_RULE_COUNT;
     assert_false(mc_rule_for_anom(MC_ANOM_POP3_STATUS_CASE, MC_PROTO_POP3, MC_SIDE_CLIENT, &r));
-    assert_false(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_IMAP, MC_SIDE_SERVER, &r));
+    assert_false(mc_rule_for_anom(MC_ANOM_IMAP_CMD_LITERAL_EARLY, MC_PROTO_IMAP, MC_SIDE_SERVER, &r));
+    assert_false(mc_rule_for_anom(MC_ANOM_BARE_LF, MC_PROTO_TLS, MC_SIDE_SERVER, &r));
     assert_false(mc_rule_for_anom(MC_ANOM_COUNT, MC_PROTO_POP3, MC_SIDE_SERVER, &r));
     assert_int_equal(r, MC_RULE_COUNT);
 }

@@ -30,7 +30,7 @@
 static const char usage_main[] =
     "usage: mailconform <command> [options]\n"
     "\n"
-    "Tells whether POP3 and SMTP servers and clients speak their protocol as the RFCs say.\n"
+    "Tells whether POP3, IMAP and SMTP servers and clients speak their protocol as the RFCs say.\n"
     "\n"
     "commands:\n"
     "  check FILE...     validate recorded sessions (transcripts; '-' reads stdin)\n"
@@ -51,7 +51,7 @@ static const char usage_check[] =
     "  --format F       text (default), json (one document) or jsonl (one finding per line)\n"
     "  --fail-on S      lowest severity that makes the exit status 1: error (default),\n"
     "                   warning or note\n"
-    "  --protocol P     pop3, smtp or submission (SMTP with RFC 6409 rules);\n"
+    "  --protocol P     pop3, imap, smtp or submission (SMTP with RFC 6409 rules);\n"
     "                   default: detected from the server's first line\n"
     "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n"
     "                   always, never\n"
@@ -72,7 +72,7 @@ static const char usage_relay[] =
     "  --check              validate sessions and print findings (default when no --record)\n"
     "  --max-sessions N     stop after N connections have ended (default: run until signalled)\n"
     "  --idle-timeout SECS  close connections idle this long (default 300, 0: never)\n"
-    "  --protocol P         pop3, smtp or submission; default: detected per connection\n"
+    "  --protocol P         pop3, imap, smtp or submission; default: detected per connection\n"
     "  --format F           text (default) or jsonl\n"
     "  --fail-on S          as for check\n"
     "  -h, --help           this help\n";
@@ -94,13 +94,17 @@ static int usage_error(const char *msg, const char *arg, const char *usage)
 
 /* Protocol names for --protocol and '@ protocol'. "submission" is SMTP with
  * the message submission rules of RFC 6409 (port 587). */
-#define MC_CLI_PROTOCOLS "pop3, smtp, submission"
+#define MC_CLI_PROTOCOLS "pop3, imap, smtp, submission"
 
 static bool parse_proto(const char *s, enum mc_proto *out, bool *submission)
 {
     *submission = false;
     if (strcmp(s, "pop3") == 0) {
         *out = MC_PROTO_POP3;
+        return true;
+    }
+    if (strcmp(s, "imap") == 0) {
+        *out = MC_PROTO_IMAP;
         return true;
     }
     if (strcmp(s, "smtp") == 0 || strcmp(s, "submission") == 0) {

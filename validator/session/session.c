@@ -118,8 +118,10 @@ static const struct mc_proto_ops *ops_for(enum mc_proto p)
         return &mc_pop3_ops;
     case MC_PROTO_SMTP:
         return &mc_smtp_ops;
+    case MC_PROTO_IMAP:
+        return &mc_imap_ops;
     default:
-        return NULL; /* the IMAP validator lands in its own issue */
+        return NULL;
     }
 }
 

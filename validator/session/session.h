@@ -93,5 +93,6 @@ struct mc_proto_ops {
 
 extern const struct mc_proto_ops mc_pop3_ops;
 extern const struct mc_proto_ops mc_smtp_ops;
+extern const struct mc_proto_ops mc_imap_ops;
 
 #endif
