@@ -111,6 +111,41 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
         c->fn(c->fn_ctx, &f);
 }
 
+void mc__emit_line(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
+                   const struct mc_span *line, const struct mc_span *secret, const char *msg)
+{
+    char ex[MC_EXCERPT_MAX];
+    ex[0] = '\0';
+    if (line && line->ptr)
+        mc_excerpt(ex, line->ptr, line->len, line->off, secret ? secret->off : 0,
+                   secret ? secret->len : 0);
+    if (msg)
+        mc__emit(c, r, off, ex[0] ? ex : NULL, "%s", msg);
+    else
+        mc__emit(c, r, off, ex[0] ? ex : NULL, NULL);
+}
+
+void mc__emit_anom(struct mc_session_ctx *c, enum mc_proto proto, enum mc_side side,
+                   const struct mc_anom_hit *h, const struct mc_span *line,
+                   const struct mc_span *secret)
+{
+    enum mc_rule r;
+    enum mc_anom code = (enum mc_anom)h->code;
+    char msg[MC_MESSAGE_MAX];
+    if (!mc_rule_for_anom(code, proto, side, &r))
+        return;
+    snprintf(msg, sizeof(msg), "%s: %s", mc_rule_info(r)->summary, mc_anom_desc(code));
+    mc__emit_line(c, r, h->off, line, secret, msg);
+}
+
+void mc__emit_anoms(struct mc_session_ctx *c, enum mc_proto proto, enum mc_side side,
+                    const struct mc_anoms *a, const struct mc_span *line,
+                    const struct mc_span *secret)
+{
+    for (unsigned i = 0; i < a->n; i++)
+        mc__emit_anom(c, proto, side, &a->hit[i], line, secret);
+}
+
 static const struct mc_proto_ops *ops_for(enum mc_proto p)
 {
     switch (p) {

@@ -44,6 +44,20 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
 #endif
     ;
 
+/* Reports rule r with an excerpt of line (the secret range redacted;
+ * either may be NULL). msg NULL: the rule's summary. */
+void mc__emit_line(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
+                   const struct mc_span *line, const struct mc_span *secret, const char *msg);
+/* Reports the rule a parser anomaly breaks for proto and side (none: it is
+ * skipped), with the anomaly's description appended to the summary. */
+void mc__emit_anom(struct mc_session_ctx *c, enum mc_proto proto, enum mc_side side,
+                   const struct mc_anom_hit *h, const struct mc_span *line,
+                   const struct mc_span *secret);
+/* The same for every anomaly of a. */
+void mc__emit_anoms(struct mc_session_ctx *c, enum mc_proto proto, enum mc_side side,
+                    const struct mc_anoms *a, const struct mc_span *line,
+                    const struct mc_span *secret);
+
 struct mc_session;
 
 /* name is copied. proto MC_PROTO_UNKNOWN: detect from the first server bytes

@@ -138,29 +138,13 @@ struct smtp {
 static void emit_line(struct smtp *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
                       const struct mc_span *secret, const char *msg)
 {
-    char ex[MC_EXCERPT_MAX];
-    ex[0] = '\0';
-    if (line && line->ptr)
-        mc_excerpt(ex, line->ptr, line->len, line->off, secret ? secret->off : 0,
-                   secret ? secret->len : 0);
-    if (msg)
-        mc__emit(s->c, r, off, ex[0] ? ex : NULL, "%s", msg);
-    else
-        mc__emit(s->c, r, off, ex[0] ? ex : NULL, NULL);
+    mc__emit_line(s->c, r, off, line, secret, msg);
 }
 
 static void map_anoms(struct smtp *s, const struct mc_anoms *a, enum mc_side side,
                       const struct mc_span *line, const struct mc_span *secret)
 {
-    for (unsigned i = 0; i < a->n; i++) {
-        enum mc_rule r;
-        enum mc_anom code = (enum mc_anom)a->hit[i].code;
-        if (mc_rule_for_anom(code, MC_PROTO_SMTP, side, &r)) {
-            char msg[MC_MESSAGE_MAX];
-            snprintf(msg, sizeof(msg), "%s: %s", mc_rule_info(r)->summary, mc_anom_desc(code));
-            emit_line(s, r, a->hit[i].off, line, secret, msg);
-        }
-    }
+    mc__emit_anoms(s->c, MC_PROTO_SMTP, side, a, line, secret);
 }
 
 static struct pending *head(struct smtp *s)
