@@ -89,7 +89,6 @@ struct smtp {
     unsigned n_injected;
 
     struct caps caps, next_caps;          /* next_caps: the EHLO reply being read */
-    bool ehlo_reply_bad_first;
 
     /* client view */
     bool c_ehlo;             /* EHLO/HELO sent since the greeting or TLS */
@@ -120,7 +119,6 @@ struct smtp {
 
     /* reply being read */
     bool r_multiline;        /* the reply being read has more than one line */
-    bool r_has_esc_missing;
 
     bool c_resync, s_resync;
     /* Capture loss. c_lost: client commands were lost, so the client's
