@@ -56,4 +56,20 @@
  * literals stream, for the event's tag and keyword spans. */
 #define MC_IMAP_HEAD_KEEP 64
 
+/* IMAP commands (parsers/imap/imap_cmd.c). */
+/* RFC 7162 s4: command lines (literal data excluded) should stay within
+ * 8192 octets; longer ones are flagged. Also the octets of command text
+ * kept for judging. */
+#define MC_IMAP_CMD_LINE_MAX 8192
+#define MC_IMAP_CMD_KEEP MC_IMAP_CMD_LINE_MAX
+/* Line segments (literals + 1) of one command kept for judging. */
+#define MC_IMAP_CMD_SEGS_MAX 64
+/* Nesting of SEARCH keys (parentheses, NOT, OR) judged with an explicit
+ * stack; deeper nesting is an anomaly. */
+#define MC_IMAP_CMD_NEST_MAX 32
+/* RFC 7888 s4: LITERAL- allows non-synchronizing literals up to 4096. */
+#define MC_IMAP_CMD_LITERAL_MINUS_MAX 4096
+/* RFC 9051 s9: number64 is at most 2^63-1. */
+#define MC_IMAP_CMD_LITERAL_MAX 0x7fffffffffffffffULL
+
 #endif

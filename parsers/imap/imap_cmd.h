@@ -56,23 +56,6 @@
 
 #include "../common/mc_line.h"
 
-/* Named limits of this parser (kept here, not in mc_limits.h, while the
- * response parser's author owns that file's IMAP part). */
-/* RFC 7162 s4: command lines (literal data excluded) should stay within
- * 8192 octets; longer ones are flagged. Also the octets of command text
- * kept for judging. */
-#define MC_IMAP_CMD_LINE_MAX 8192
-#define MC_IMAP_CMD_KEEP MC_IMAP_CMD_LINE_MAX
-/* Line segments (literals + 1) of one command kept for judging. */
-#define MC_IMAP_CMD_SEGS_MAX 64
-/* Nesting of SEARCH keys (parentheses, NOT, OR) judged with an explicit
- * stack; deeper nesting is an anomaly. */
-#define MC_IMAP_CMD_NEST_MAX 32
-/* RFC 7888 s4: LITERAL- allows non-synchronizing literals up to 4096. */
-#define MC_IMAP_CMD_LITERAL_MINUS_MAX 4096
-/* RFC 9051 s9: number64 is at most 2^63-1. */
-#define MC_IMAP_CMD_LITERAL_MAX 0x7fffffffffffffffULL
-
 /* States a command is valid in (RFC 3501 s3, s6). */
 #define MC_IMAP_ST_NOTAUTH 1u
 #define MC_IMAP_ST_AUTH 2u
