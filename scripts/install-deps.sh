@@ -13,6 +13,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev llvm-14 lld-14 afl++
   # integration tests: a real POP3/IMAP server and real clients
   dovecot-core dovecot-pop3d dovecot-imapd openssl curl python3 procps iproute2
+  # IMAP integration test: a full sync client (mbsync)
+  isync
   # SMTP integration tests: Postfix (its SASL goes through Dovecot), swaks with
   # TLS (Net::SSLeay), and the libraries the extracted Exim needs (see below)
   postfix swaks libnet-ssleay-perl libgnutls-dane0 libidn12

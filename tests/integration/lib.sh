@@ -395,3 +395,95 @@ mc_protocol_opts() {
     if "$MC" check --protocol "$p" /dev/null >/dev/null 2>&1; then echo "--protocol $p"; return 0; fi
   done
 }
+
+# ---------------------------------------------------------------------------
+# IMAP (imap_dovecot.sh): a private Dovecot serving IMAP. Recipes: SERVERS.md
+# sections 1 and 5 (mbsync). Ports (override in the environment):
+MC_IMAP_PORT=${MC_IMAP_PORT:-24143}             # Dovecot IMAP, plain + STARTTLS
+MC_IMAPS_PORT=${MC_IMAPS_PORT:-24993}           # Dovecot IMAP, implicit TLS
+MC_IMAP_RELAY_PORT=${MC_IMAP_RELAY_PORT:-24144} # the relay in front of Dovecot IMAP
+
+# make_imap_maildir: alice's Maildir with three messages (LF line ends, as
+# Dovecot stores them), each also copied to $TMP/msgs/N.eml (N = 1..3, the
+# sequence number): 1 a multipart/mixed MIME message (text/plain + nested
+# multipart/alternative + a base64 attachment), 2 an 8-bit UTF-8 text body
+# (Content-Transfer-Encoding: 8bit), 3 a ~200 KB text message.
+make_imap_maildir() {
+  local md=$TMP/mail/alice/Maildir
+  mkdir -p "$md/cur" "$md/new" "$md/tmp" "$TMP/mail/bob" "$TMP/msgs"
+  printf '%s\n' 'From: Bob <bob@test.example>' 'To: Alice <alice@test.example>' \
+    'Subject: multipart test' 'Date: Mon, 1 Jan 2024 10:00:00 +0000' \
+    'Message-ID: <mime1@test.example>' 'MIME-Version: 1.0' \
+    'Content-Type: multipart/mixed; boundary="outer-boundary"' '' \
+    'This is a multi-part message in MIME format.' '' \
+    '--outer-boundary' 'Content-Type: multipart/alternative; boundary="inner-boundary"' '' \
+    '--inner-boundary' 'Content-Type: text/plain; charset=us-ascii' '' \
+    'Hello Alice, the plain part.' '' \
+    '--inner-boundary' 'Content-Type: text/html; charset=us-ascii' '' \
+    '<p>Hello Alice, the <b>HTML</b> part.</p>' '' \
+    '--inner-boundary--' '' \
+    '--outer-boundary' 'Content-Type: application/octet-stream; name="data.bin"' \
+    'Content-Disposition: attachment; filename="data.bin"' 'Content-Transfer-Encoding: base64' '' \
+    "$(head -c 600 /dev/urandom | base64 -w 76)" '' \
+    '--outer-boundary--' > "$TMP/msgs/1.eml"
+  printf '%s\n' 'From: =?UTF-8?Q?J=C3=BCrgen?= <juergen@test.example>' 'To: alice@test.example' \
+    'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_8bit?=' 'Date: Mon, 1 Jan 2024 11:00:00 +0000' \
+    'Message-ID: <eight2@test.example>' 'MIME-Version: 1.0' \
+    'Content-Type: text/plain; charset=utf-8' 'Content-Transfer-Encoding: 8bit' '' \
+    'Grüße aus Köln, schöne Grüße!' 'Ελληνικά, русский, 日本語 — and a € sign.' \
+    '.a line that starts with a dot' > "$TMP/msgs/2.eml"
+  { printf '%s\n' 'From: carol@test.example' 'To: alice@test.example' 'Subject: big' \
+      'Date: Mon, 1 Jan 2024 12:00:00 +0000' 'Message-ID: <big3@test.example>' \
+      'MIME-Version: 1.0' 'Content-Type: text/plain; charset=us-ascii' ''
+    local n
+    for n in $(seq 1 2700); do printf 'line %05d abcdefghijklmnopqrstuvwxyz0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ\n' "$n"; done
+  } > "$TMP/msgs/3.eml"
+  cp "$TMP/msgs/1.eml" "$md/cur/1704103200.M1P1.mailconform:2,"
+  cp "$TMP/msgs/2.eml" "$md/cur/1704106800.M2P1.mailconform:2,"
+  cp "$TMP/msgs/3.eml" "$md/cur/1704110400.M3P1.mailconform:2,"
+  chown -R 5000:5000 "$TMP/mail"
+}
+
+# start_dovecot_imap: private config (as start_dovecot), IMAP only, on
+# $MC_IMAP_PORT (STARTTLS offered) and $MC_IMAPS_PORT (implicit TLS); sets
+# DOVECOT_PID; waits until both answer.
+start_dovecot_imap() {
+  mkdir -p "$TMP/dovecot"
+  cat > "$TMP/dovecot/users" <<EOF
+alice:{PLAIN}alicepw:5000:5000::$TMP/mail/alice::
+bob:{PLAIN}bobpw:5000:5000::$TMP/mail/bob::
+EOF
+  cat > "$TMP/dovecot/dovecot.conf" <<EOF
+base_dir = $TMP/dovecot/run
+state_dir = $TMP/dovecot/state
+log_path = $TMP/dovecot/dovecot.log
+instance_name = mailconform-imap-$$
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$TMP/cert.pem
+ssl_key = <$TMP/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $TMP/dovecot/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $TMP/dovecot/users
+}
+service imap-login {
+  inet_listener imap {
+    port = $MC_IMAP_PORT
+  }
+  inet_listener imaps {
+    port = $MC_IMAPS_PORT
+    ssl = yes
+  }
+}
+EOF
+  dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
+  wait_banner "$MC_IMAP_PORT" '* OK' && wait_tls "$MC_IMAPS_PORT"
+}

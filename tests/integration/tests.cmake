@@ -40,3 +40,19 @@ foreach(mta postfix exim)
     SKIP_RETURN_CODE 77
     RESOURCE_LOCK mailconform_smtp_mta)
 endforeach()
+
+# integration_imap_dovecot (issue 3): real Dovecot IMAP, real clients (curl
+# plain/STARTTLS/imaps, imaplib plain/starttls(), a full mbsync sync plain and
+# STARTTLS) through `mailconform relay --protocol imap`; a multipart MIME, an
+# 8-bit and a ~200 KB message must arrive byte for byte. Exit 77 (skipped)
+# when Dovecot's IMAP is not installed. Needs root, curl, python3, openssl,
+# mbsync (isync); ports 24143, 24993, 24144 (tests/integration/lib.sh). It
+# holds the POP3 Dovecot test's lock: different ports and private base_dirs,
+# but both start Dovecot master processes, so they run one after the other.
+add_test(NAME integration_imap_dovecot
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/imap_dovecot.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_imap_dovecot PROPERTIES
+  LABELS integration
+  TIMEOUT 120
+  SKIP_RETURN_CODE 77
+  RESOURCE_LOCK mailconform_dovecot_ports)
