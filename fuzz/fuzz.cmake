@@ -67,3 +67,6 @@ mc_fuzz_target(fuzz_pop3_session ${MC_FUZZ_DIR}/fuzz_pop3_session.c mc_validator
 mc_fuzz_target(fuzz_smtp_reply   ${MC_FUZZ_DIR}/fuzz_smtp_reply.c   mc_validator mc_parsers)
 mc_fuzz_target(fuzz_smtp_cmd     ${MC_FUZZ_DIR}/fuzz_smtp_cmd.c     mc_validator mc_parsers)
 mc_fuzz_target(fuzz_smtp_session ${MC_FUZZ_DIR}/fuzz_smtp_session.c mc_validator)
+mc_fuzz_target(fuzz_imap_resp    ${MC_FUZZ_DIR}/fuzz_imap_resp.c    mc_validator mc_parsers)
+mc_fuzz_target(fuzz_imap_cmd     ${MC_FUZZ_DIR}/fuzz_imap_cmd.c     mc_validator mc_parsers)
+mc_fuzz_target(fuzz_imap_session ${MC_FUZZ_DIR}/fuzz_imap_session.c mc_validator)

@@ -2,7 +2,8 @@
 """Writes the seed corpora of the fuzz targets, deterministically.
 
     fuzz/make_seeds.py            write corpus/{pop3_resp,pop3_cmd,transcript,pop3_session,
-                                  smtp_reply,smtp_cmd,smtp_session}/
+                                  smtp_reply,smtp_cmd,smtp_session,
+                                  imap_resp,imap_cmd,imap_session}/
     fuzz/make_seeds.py --prune    also delete top-level files this script no longer makes
     fuzz/make_seeds.py --check    exit 1 if a seed is missing (nothing is written)
 
@@ -14,10 +15,14 @@ SMTP seeds come from RFC 5321 Appendix D, RFC 3030 s4, RFC 4954 s4.1,
 submission, pipelining, STARTTLS injection, SMTP smuggling look-alikes, BDAT
 chunks and gaps, plus the SMTP recordings under corpus/samples/ (which feed
 the SMTP targets only, as the POP3 recordings feed the POP3 ones). The
+IMAP seeds come from the examples of RFC 3501 and RFC 9051 (one
+conversation per section), the passing transcripts tests/data/imap/ok-*.mct,
+a session of violations, and single responses and commands. The
 binary layouts mirror the comments at the top of fuzz/fuzz_<target>.c.
 """
 import hashlib
 import os
+import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -336,6 +341,7 @@ def mct_protocol(path):
 
 SAMPLES = os.path.join(ROOT, "corpus", "samples")
 SMTP_SAMPLES = {}   # name -> (conversation, submission?)
+IMAP_SAMPLES = {}   # name -> conversation (the IMAP targets only)
 for _f in sorted(os.listdir(SAMPLES)) if os.path.isdir(SAMPLES) else []:
     if _f.endswith(".mct"):
         _p = os.path.join(SAMPLES, _f)
@@ -343,6 +349,8 @@ for _f in sorted(os.listdir(SAMPLES)) if os.path.isdir(SAMPLES) else []:
         _proto = mct_protocol(_p)
         if _proto in ("smtp", "submission"):
             SMTP_SAMPLES[_name] = (read_mct(_p), _proto == "submission")
+        elif _proto == "imap":
+            IMAP_SAMPLES[_name] = read_mct(_p)
         else:
             CONVERSATIONS[_name] = read_mct(_p)
 
@@ -1125,6 +1133,237 @@ def smtp_session_seeds():
     return seeds
 
 
+# ---------------------------------------------------------------------------
+# IMAP (fuzz_imap_resp, fuzz_imap_cmd, fuzz_imap_session). Conversations come
+# from the passing transcripts tests/data/imap/ok-*.mct (read_mct), the IMAP
+# recordings under corpus/samples/ (IMAP_SAMPLES) and from the examples of RFC 3501 and RFC 9051 (/work/shared/rfc/, or ../shared/rfc
+# next to the checkout), one conversation per section with C:/S: lines.
+
+RFC_DIRS = [os.path.join(os.path.dirname(ROOT), "shared", "rfc"), "/work/shared/rfc"]
+
+
+def rfc_examples(rfc):
+    """{section: conversation} of the "C: " / "S: " example lines of an RFC.
+    A line without prefix inside an example continues the previous one (a
+    literal's data or a wrapped response); page breaks are skipped."""
+    path = next((os.path.join(d, "rfc%d.txt" % rfc) for d in RFC_DIRS
+                 if os.path.exists(os.path.join(d, "rfc%d.txt" % rfc))), None)
+    out = {}
+    if path is None:
+        return out
+    section, conv, last = None, None, None
+    for raw in open(path, encoding="latin-1").read().splitlines():
+        line = raw.replace("\f", "")
+        m = re.match(r"^(\d+(?:\.\d+)*)\.\s+\S", line)
+        if m:
+            if conv:
+                out[section] = conv
+            section, conv, last = m.group(1), [], None
+            continue
+        if conv is None or re.match(r"^(RFC \d+|Crispin|Melnikov)\s", line):
+            continue
+        m = re.match(r"^\s{3,}([CS]):\s(.*)$", line)
+        if m:
+            conv.append([m.group(1), m.group(2).encode("latin-1")])
+            last = conv[-1]
+        elif line.strip() == "":
+            last = None
+        elif last is not None and line.startswith("     "):
+            last[1] += b"\r\n" + line.strip().encode("latin-1")
+    if conv:
+        out[section] = conv
+    res = {}
+    for sec, c in out.items():
+        if c:
+            res[sec] = [(side, data + b"\r\n") for side, data in c]
+    return res
+
+
+IMAP_CONVERSATIONS = {}
+_IMAP_TESTS = os.path.join(ROOT, "tests", "data", "imap")
+for _f in sorted(os.listdir(_IMAP_TESTS)) if os.path.isdir(_IMAP_TESTS) else []:
+    if _f.startswith("ok-") and _f.endswith(".mct"):
+        IMAP_CONVERSATIONS["test_" + _f[3:-4].replace("-", "_")] = \
+            read_mct(os.path.join(_IMAP_TESTS, _f))
+for _rfc in (3501, 9051):
+    for _sec, _conv in rfc_examples(_rfc).items():
+        IMAP_CONVERSATIONS["rfc%d_s%s" % (_rfc, _sec)] = _conv
+IMAP_CONVERSATIONS.update(IMAP_SAMPLES)
+IMAP_CONVERSATIONS["violations"] = [
+    ("S", b"* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] ready\r\n"),
+    ("C", b"a1 LOGIN {5+}\r\nalice {6}\r\n"), ("S", b"+ go\r\n"), ("C", b"secret\r\n"),
+    ("S", b"a1 OK done\r\n"), ("C", b"a1 SELECT INBOX\r\n"),
+    ("S", b"* 3 EXISTS\r\n* FLAGS (\\Seen \\Bogus\r\na1 OK [READ-WRITE]\r\n"),
+    ("C", b"a2 FETCH 1 (BODY[]\r\n"), ("S", b"* 1 FETCH (BODY[] {4}\r\nabc"),
+    ("gap", "S", 3), ("S", b"\r\n)\r\na2 OK\r\n"), ("C", b"a3 IDLE\r\n"), ("S", b"+ idling\r\n"),
+    ("C", b"DONE\r\n"), ("S", b"a3 OK\r\n"), ("C", b"a4 APPEND x {3}\r\nabc\r\n"),
+    ("S", b"+ ready\r\na4 NO too late\r\n"), ("C", b"a5 LOGOUT\r\n"),
+    ("S", b"* BYE\r\na5 OK\r\n"), ("close", "S"), ("close", "C"),
+]
+
+
+def imap_plan(conv):
+    """Walks a conversation the way the IMAP session does and returns the
+    harness masks of fuzz_imap_cmd: (auth_sasl, sasl_exit, idle). Literal
+    policy is always "go"."""
+    auth_sasl, sasl_exit, idle = [], [], []
+    pending = None          # "auth" / "idle": a command waiting for "+"
+    sasl = False
+    for item in conv:
+        if item[0] == "tls":
+            break
+        if item[0] not in ("C", "S"):
+            continue
+        for line in lines_of(item[1]):
+            if item[0] == "C":
+                if sasl:
+                    sasl_exit.append(line == b"*")
+                    if line == b"*":
+                        sasl = False
+                    continue
+                words = line.split(b" ")
+                v = words[1].upper() if len(words) > 1 else b""
+                if v == b"AUTHENTICATE":
+                    auth_sasl.append(False)
+                    pending = "auth"
+                elif v == b"IDLE":
+                    idle.append(False)
+                    pending = "idle"
+                continue
+            if line == b"+" or line.startswith(b"+ "):
+                if pending == "auth" and auth_sasl:
+                    auth_sasl[-1] = sasl = True
+                elif pending == "idle" and idle:
+                    idle[-1] = True
+                pending = None if pending == "idle" else pending
+            elif not line.startswith(b"*"):
+                if sasl and sasl_exit:
+                    sasl_exit[-1] = True
+                sasl = False
+                pending = None
+    return auth_sasl, sasl_exit, idle
+
+
+def imap_resp_seeds():
+    seeds = []
+    for i, (name, conv) in enumerate(sorted(IMAP_CONVERSATIONS.items())):
+        s = stream(conv, "S")
+        if s:
+            seeds.append(bytes([i % 4, 0, i & 0xff, 0]) + s)
+        if i % 10 == 0 and s:
+            seeds.append(bytes([(i % 4) | 0x04 | (i << 4 & 0xf0), 0, (i + 1) & 0xff, 0x80]) + s)
+    single = [
+        b"* OK IMAP4rev1 Service Ready\r\n", b"* PREAUTH ready\r\n", b"* BYE bye\r\n",
+        b"+ \r\n", b"+\r\n", b"+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n",
+        b"a1 OK [READ-WRITE] SELECT completed\r\n", b"a1 NO [TRYCREATE] x\r\n", b"a1 BAD\r\n",
+        b"* OK [UIDVALIDITY 3857529045] UIDs valid\r\n", b"* OK [UIDNEXT 4392] x\r\n",
+        b"* OK [PERMANENTFLAGS (\\Deleted \\Seen \\*)] Limited\r\n",
+        b"* OK [ALERT] System shutdown in 10 minutes\r\n",
+        b"a1 OK [APPENDUID 38505 3955] APPEND completed\r\n",
+        b"a1 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n",
+        b"* CAPABILITY IMAP4rev1 STARTTLS AUTH=GSSAPI LOGINDISABLED\r\n",
+        b"* ENABLED CONDSTORE\r\n", b"* ID (\"name\" \"Cyrus\" \"version\" \"1.5\")\r\n", b"* ID NIL\r\n",
+        b"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n", b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n",
+        b"* LIST (\\Noselect) \"/\" ~/Mail/foo\r\n", b"* LIST () NIL INBOX\r\n", b"* LSUB () \".\" #news.comp.mail.misc\r\n",
+        b"* SEARCH 2 84 882\r\n", b"* SEARCH\r\n", b"* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)\r\n",
+        b"* 172 EXISTS\r\n", b"* 1 RECENT\r\n", b"* 44 EXPUNGE\r\n", b"* 0 EXPUNGE\r\n",
+        b"* 12 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286)\r\n",
+        b"* 12 FETCH (BODY[HEADER] {342}\r\n" + b"h" * 340 + b"\r\n)\r\n",
+        b"* 1 FETCH (BODY[] {0}\r\n)\r\n", b"* 1 FETCH (BINARY[1] ~{3}\r\n\x00\x01\x02)\r\n",
+        b"* 1 FETCH (BODY[1] {3}\r\nabc BODY[2] {2}\r\nde)\r\n",
+        b"* 1 FETCH (BODY[] {10}\r\nshort", b"* 1 FETCH (BODY[] {5}\r\nabcde",
+        b"* 12 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3028 92))\r\n",
+        b"* 12 FETCH (ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" \"Subject\" ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) NIL NIL NIL NIL NIL NIL \"<B27397-0100000@cac.washington.edu>\"))\r\n",
+        b"* 1 FETCH (UID 5 MODSEQ (12345))\r\n", b"* XUNKNOWN stuff\r\n", b"* 5 WHAT\r\n",
+        b"* OK {5}\r\n", b"* LIST (((((((((((((((((((((((((((((((((((x)))))))))))))))))))))))))))))))))))\r\n",
+        b"* SEARCH 1 2\n", b"* OK bare\rcr\r\n", b"* OK nul\x00\r\n", b"* OK 8bit \xc3\xa9\r\n",
+        b"\r\n", b"*\r\n", b"* \r\n", b"a1\r\n", b"* 99999999999999999999 EXISTS\r\n",
+        b"* 1 FETCH (BODY[] {99999999999999999999}\r\n)\r\n", b"* OK " + b"x" * 9000 + b"\r\n",
+        b"* 1 FETCH (X {1}\r\n\r)\r\n* 2 FETCH (Y \"q\\\"u\")\r\n", b"* OK unterminated",
+    ]
+    # two lines per seed (the corpus stays small)
+    for i in range(0, len(single), 2):
+        seeds.append(bytes([i % 4, 0, i, 0]) + b"".join(single[i:i + 2]))
+    return seeds
+
+
+def imap_cmd_seeds():
+    seeds = []
+    for i, (name, conv) in enumerate(sorted(IMAP_CONVERSATIONS.items())):
+        c = stream(conv, "C")
+        if not c:
+            continue
+        auth_sasl, sasl_exit, idle = imap_plan(conv)
+        smask = bits(auth_sasl, 4) | bits(sasl_exit, 4, 4)
+        seeds.append(bytes([0x08 | (i % 4), 0, smask, bits(idle, 8), i & 0xff, 0]) + c)
+        if i % 10 == 1:
+            seeds.append(bytes([0x0c | ((i + 1) % 4) | 0x20, 0x88, smask, bits(idle, 8),
+                                (i + 7) & 0xff, 0x60]) + c)
+    single = [
+        b"a1 CAPABILITY", b"a1 NOOP", b"a1 LOGOUT", b"a1 STARTTLS", b"a1 ID (\"name\" \"x\")",
+        b"a1 ID NIL", b"a1 LOGIN alice secret", b"a1 LOGIN \"al ice\" \"se\\\"cret\"",
+        b"a1 AUTHENTICATE PLAIN", b"a1 AUTHENTICATE PLAIN dGVzdAB0ZXN0ADEyMzQ=",
+        b"a1 AUTHENTICATE PLAIN =", b"a1 SELECT INBOX", b"a1 SELECT inbox (CONDSTORE)",
+        b"a1 EXAMINE \"Sent Items\"", b"a1 CREATE owatagusiam/", b"a1 DELETE blurdybloop",
+        b"a1 RENAME a b", b"a1 SUBSCRIBE #news.comp.mail.mime", b"a1 UNSUBSCRIBE x",
+        b"a1 LIST \"\" \"*\"", b"a1 LIST \"\" %", b"a1 LIST (SUBSCRIBED) \"\" \"*\" RETURN (CHILDREN)",
+        b"a1 LSUB \"#news.\" \"comp.mail.*\"", b"a1 STATUS blurdybloop (UIDNEXT MESSAGES)",
+        b"a1 APPEND saved (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {0}",
+        b"a1 ENABLE CONDSTORE UTF8=ACCEPT", b"a1 NAMESPACE", b"a1 IDLE", b"a1 CHECK",
+        b"a1 CLOSE", b"a1 UNSELECT", b"a1 EXPUNGE", b"a1 UID EXPUNGE 3000:3002",
+        b"a1 SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"",
+        b"a1 SEARCH CHARSET UTF-8 TEXT \"x\"", b"a1 UID SEARCH RETURN (MIN MAX) 1:* OR (A B) C",
+        b"a1 SEARCH " + b"(" * 40 + b"ALL" + b")" * 40, b"a1 SEARCH $",
+        b"a1 FETCH 12 (FLAGS BODY[HEADER.FIELDS (DATE FROM)])", b"a1 FETCH 2:4 ALL",
+        b"a1 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)", b"a1 FETCH 1 BINARY.PEEK[1]<0.100>",
+        b"a1 STORE 2:4 +FLAGS (\\Deleted)", b"a1 STORE 1 (UNCHANGEDSINCE 5) FLAGS.SILENT (\\Seen)",
+        b"a1 COPY 2:4 MEETING", b"a1 UID MOVE 42 Archive", b"a1 UID FOO", b"a1 XFOO bar",
+        b"a1", b"a1 ", b"", b" ", b"* NOOP", b"+ NOOP", b"a\x00 NOOP", b"a1 NOOP extra",
+        b"a1 LOGIN \xc3\xa9 x", b"a1 SELECT \"\xc3\xa9\"", b"a1 FETCH 0 FLAGS", b"a1 FETCH * (",
+        b"a1 NOOP " + b"n" * 9000, b"a1 LOGIN {5+}\r\nalice {6+}\r\nsecret",
+        b"a1 APPEND x {3+}\r\nabc", b"a1 APPEND x ~{3}\r\n\x00\x01\x02", b"a1 APPEND x {4097+}\r\n" + b"m" * 4097,
+        b"a1 APPEND x {3}\r\nabc", b"a1 APPEND x {0}\r\n", b"a1 APPEND x {99999999999999999999}",
+        b"a1 APPEND x {3}\r\nab", b"a1 noop", b"A001 lOgIn a b", b"a1 NOOP\n",
+    ]
+    # two commands per seed (the corpus stays small)
+    for i in range(0, len(single), 2):
+        s = b"".join(line + [b"\r\n", b"\n"][(i + k) % 5 == 4]
+                     for k, line in enumerate(single[i:i + 2]))
+        seeds.append(bytes([i % 4, (i * 37) & 0xff, 0, 0, i, 0]) + s)
+    modes = [
+        # (literal policy, SASL mask, IDLE mask, stream)
+        (0x00, 0, 0, b"a1 LOGIN {5}\r\nalice {6}\r\nsecret\r\na2 NOOP\r\n"),
+        (0x01, 0, 0, b"a1 LOGIN {5}\r\nalice\r\na2 NOOP\r\n"),
+        (0x02, 0, 0, b"a1 LOGIN {5}\r\nalice {6}\r\nsecret\r\n"),
+        (0x06, 0, 0, b"a1 APPEND x {0}\r\n {2}\r\nab\r\n"),
+        (0x00, 0x11, 0, b"a1 AUTHENTICATE PLAIN\r\ndGVzdAB0ZXN0ADEyMzQ=\r\na2 NOOP\r\n"),
+        (0x00, 0x01, 0, b"a1 AUTHENTICATE LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\n*\r\na2 NOOP\r\n"),
+        (0x00, 0x11, 0, b"a1 AUTHENTICATE X\r\nnot base64!\r\na2 NOOP\r\n"),
+        (0x00, 0, 0x01, b"a1 IDLE\r\nDONE\r\na2 NOOP\r\n"),
+        (0x00, 0, 0x01, b"a1 IDLE\r\ndone\r\na2 IDLE\r\na3 NOOP\r\n"),
+        (0x00, 0, 0x03, b"a1 IDLE\r\nNOPE\r\na2 IDLE\r\nDONE\r\n"),
+    ]
+    for i, (lmask, smask, imask, s) in enumerate(modes):
+        seeds.append(bytes([0x08 | (i % 4), lmask, smask, imask, i, 0]) + s)
+        if i % 3 == 0:
+            seeds.append(bytes([0x0c | ((i + 2) % 4) | (i << 4 & 0xf0), lmask, smask, imask,
+                                i, 0x90]) + s)
+    return seeds
+
+
+def imap_session_seeds():
+    seeds = []
+    for i, (name, conv) in enumerate(sorted(IMAP_CONVERSATIONS.items())):
+        if not any(item[0] in ("C", "S") for item in conv):
+            continue
+        body = to_session(conv)
+        seeds.append(bytes([(i % 4) | (i << 4 & 0xf0), i & 0xff]) + body)
+        if i % 4 == 0:
+            # the same conversation with protocol detection
+            seeds.append(bytes([0x04 | (i % 4), (i + 1) & 0xff]) + body)
+    return seeds
+
+
 TARGETS = {
     "pop3_resp": resp_seeds,
     "pop3_cmd": cmd_seeds,
@@ -1133,6 +1372,9 @@ TARGETS = {
     "smtp_reply": smtp_reply_seeds,
     "smtp_cmd": smtp_cmd_seeds,
     "smtp_session": smtp_session_seeds,
+    "imap_resp": imap_resp_seeds,
+    "imap_cmd": imap_cmd_seeds,
+    "imap_session": imap_session_seeds,
 }
 
 
