@@ -59,7 +59,9 @@ static void on_finding(void *ctx, const struct mc_finding *f)
     struct run *r = ctx;
     enum mc_proto proto = mc_session_proto(r->c.s);
 
-    FZ_CHECK(proto == MC_PROTO_SMTP || proto == MC_PROTO_POP3);
+    /* with detection the server's first octet may make it POP3 or IMAP
+     * (their own targets check those in depth) */
+    FZ_CHECK(proto == MC_PROTO_SMTP || proto == MC_PROTO_POP3 || proto == MC_PROTO_IMAP);
     fz_sess_finding(&r->c, f, SESSION_NAME, r->per_rule);
 }
 
