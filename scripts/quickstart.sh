@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds mailconform (release), and validates the
-# bundled recordings of a real Dovecot POP3 and a real Postfix SMTP session,
+# bundled recordings of real Dovecot POP3 and IMAP and Postfix SMTP sessions,
 # then transcripts with planted violations so you see what findings look like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,9 @@ build/release/mailconform check corpus/samples/dovecot-pop3.mct
 echo
 echo "== a real Postfix SMTP session through swaks, pipelined (expected: clean) =="
 build/release/mailconform check corpus/samples/postfix-swaks-pipeline.mct
+echo
+echo "== a real Dovecot IMAP session driven by Python's imaplib (expected: clean) =="
+build/release/mailconform check corpus/samples/dovecot-imap-imaplib-plain.mct
 echo
 echo "== an SMTP smuggling attempt against a vulnerable server (expected: findings) =="
 build/release/mailconform check docs/examples/smtp-smuggling.mct || true
