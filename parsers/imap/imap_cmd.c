@@ -839,17 +839,11 @@ static bool flag(struct gram *g)
     return atom(g);
 }
 
-/* "(" [flag *(SP flag)] ")" */
-static bool flag_list(struct gram *g)
+/* Parenthesised lists: item *(SP item) ")" after the "(" */
+static bool list_rest(struct gram *g, bool (*item)(struct gram *))
 {
-    if (!ch(g, '('))
-        return false;
-    if (peek(g) == ')') {
-        g->i++;
-        return true;
-    }
     for (;;) {
-        if (!flag(g))
+        if (!item(g))
             return false;
         if (peek(g) == ')') {
             g->i++;
@@ -858,6 +852,30 @@ static bool flag_list(struct gram *g)
         if (!sp(g))
             return false;
     }
+}
+
+/* "(" [item *(SP item)] ")" */
+static bool paren_list(struct gram *g, bool (*item)(struct gram *))
+{
+    if (!ch(g, '('))
+        return false;
+    if (peek(g) == ')') {
+        g->i++;
+        return true;
+    }
+    return list_rest(g, item);
+}
+
+/* "(" item *(SP item) ")" */
+static bool paren_list1(struct gram *g, bool (*item)(struct gram *))
+{
+    return ch(g, '(') && list_rest(g, item);
+}
+
+/* "(" [flag *(SP flag)] ")" */
+static bool flag_list(struct gram *g)
+{
+    return paren_list(g, flag);
 }
 
 /* ---- per-command grammars ---- */
@@ -930,44 +948,12 @@ static bool status_att(struct gram *g)
 /* "(" status-att *(SP status-att) ")" */
 static bool status_atts(struct gram *g)
 {
-    if (!ch(g, '('))
-        return false;
-    for (;;) {
-        if (!status_att(g))
-            return false;
-        if (peek(g) == ')') {
-            g->i++;
-            return true;
-        }
-        if (!sp(g))
-            return false;
-    }
+    return paren_list1(g, status_att);
 }
 
 static bool args_status(struct gram *g)
 {
     return sp(g) && mailbox(g) && sp(g) && status_atts(g);
-}
-
-/* "(" [item *(SP item)] ")" */
-static bool paren_list(struct gram *g, bool (*item)(struct gram *))
-{
-    if (!ch(g, '('))
-        return false;
-    if (peek(g) == ')') {
-        g->i++;
-        return true;
-    }
-    for (;;) {
-        if (!item(g))
-            return false;
-        if (peek(g) == ')') {
-            g->i++;
-            return true;
-        }
-        if (!sp(g))
-            return false;
-    }
 }
 
 /* return-option = "SUBSCRIBED" / "CHILDREN" / "STATUS" SP "(" status-att
@@ -1030,6 +1016,12 @@ static bool args_enable(struct gram *g)
     return true;
 }
 
+/* string SP nstring: one key and its value */
+static bool id_param(struct gram *g)
+{
+    return string(g) && sp(g) && nstring(g);
+}
+
 /* id-params-list = "(" #(string SP nstring) ")" / nil */
 static bool args_id(struct gram *g)
 {
@@ -1037,22 +1029,7 @@ static bool args_id(struct gram *g)
         return false;
     if (take_word(g, "NIL"))
         return true;
-    if (!ch(g, '('))
-        return false;
-    if (peek(g) == ')') {
-        g->i++;
-        return true;
-    }
-    for (;;) {
-        if (!string(g) || !sp(g) || !nstring(g))
-            return false;
-        if (peek(g) == ')') {
-            g->i++;
-            return true;
-        }
-        if (!sp(g))
-            return false;
-    }
+    return paren_list(g, id_param);
 }
 
 /* tagged-ext-comp = astring / tagged-ext-comp *(SP tagged-ext-comp) /
@@ -1286,20 +1263,10 @@ static bool upper_or_dot(uint8_t c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' || digit(c);
 }
 
+/* header-list = "(" header-fld-name *(SP header-fld-name) ")" */
 static bool header_list(struct gram *g)
 {
-    if (!ch(g, '('))
-        return false;
-    for (;;) {
-        if (!astring(g))
-            return false;
-        if (peek(g) == ')') {
-            g->i++;
-            return true;
-        }
-        if (!sp(g))
-            return false;
-    }
+    return paren_list1(g, astring);
 }
 
 /* section-msgtext = "HEADER" / "HEADER.FIELDS" [".NOT"] SP header-list /
