@@ -65,17 +65,12 @@ make_maildir() {
   chown -R 5000:5000 "$TMP/mail"
 }
 
-# start_dovecot: private config, POP3 only; sets DOVECOT_PID; waits until ready.
-# With MC_NOTLS_ADDR set (e.g. 127.0.0.2), Dovecot also listens there with
-# TLS off, so connections to it see no STLS (the POP3-Plain mode).
-start_dovecot() {
-  local listen=127.0.0.1 notls=
-  if [ -n "${MC_NOTLS_ADDR:-}" ]; then
-    listen="127.0.0.1, $MC_NOTLS_ADDR"
-    notls="local $MC_NOTLS_ADDR {
-  ssl = no
-}"
-  fi
+# write_dovecot_conf PROTO LISTEN PORT TLS_PORT [EXTRA]: the private Dovecot
+# configuration of start_dovecot and start_dovecot_imap: users alice and bob
+# (mail uid 5000, maildirs under $TMP/mail), PROTO (pop3 or imap) on PORT
+# (STLS/STARTTLS offered) and on TLS_PORT (implicit TLS), EXTRA appended.
+write_dovecot_conf() {
+  local proto=$1 listen=$2 port=$3 tls_port=$4 extra=${5:-}
   mkdir -p "$TMP/dovecot"
   cat > "$TMP/dovecot/users" <<EOF
 alice:{PLAIN}alicepw:5000:5000::$TMP/mail/alice::
@@ -85,8 +80,8 @@ EOF
 base_dir = $TMP/dovecot/run
 state_dir = $TMP/dovecot/state
 log_path = $TMP/dovecot/dovecot.log
-instance_name = mailconform-it-$$
-protocols = pop3
+instance_name = mailconform-$proto-$$
+protocols = $proto
 listen = $listen
 ssl = yes
 ssl_cert = <$TMP/cert.pem
@@ -102,17 +97,31 @@ userdb {
   driver = passwd-file
   args = username_format=%u $TMP/dovecot/users
 }
-service pop3-login {
-  inet_listener pop3 {
-    port = $MC_POP3_PORT
+service $proto-login {
+  inet_listener $proto {
+    port = $port
   }
-  inet_listener pop3s {
-    port = $MC_POP3S_PORT
+  inet_listener ${proto}s {
+    port = $tls_port
     ssl = yes
   }
 }
-$notls
+$extra
 EOF
+}
+
+# start_dovecot: private config, POP3 only; sets DOVECOT_PID; waits until ready.
+# With MC_NOTLS_ADDR set (e.g. 127.0.0.2), Dovecot also listens there with
+# TLS off, so connections to it see no STLS (the POP3-Plain mode).
+start_dovecot() {
+  local listen=127.0.0.1 notls=
+  if [ -n "${MC_NOTLS_ADDR:-}" ]; then
+    listen="127.0.0.1, $MC_NOTLS_ADDR"
+    notls="local $MC_NOTLS_ADDR {
+  ssl = no
+}"
+  fi
+  write_dovecot_conf pop3 "$listen" "$MC_POP3_PORT" "$MC_POP3S_PORT" "$notls"
   dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
   wait_banner "$MC_POP3_PORT" '+OK' && wait_tls "$MC_POP3S_PORT"
 }
@@ -448,42 +457,7 @@ make_imap_maildir() {
 # $MC_IMAP_PORT (STARTTLS offered) and $MC_IMAPS_PORT (implicit TLS); sets
 # DOVECOT_PID; waits until both answer.
 start_dovecot_imap() {
-  mkdir -p "$TMP/dovecot"
-  cat > "$TMP/dovecot/users" <<EOF
-alice:{PLAIN}alicepw:5000:5000::$TMP/mail/alice::
-bob:{PLAIN}bobpw:5000:5000::$TMP/mail/bob::
-EOF
-  cat > "$TMP/dovecot/dovecot.conf" <<EOF
-base_dir = $TMP/dovecot/run
-state_dir = $TMP/dovecot/state
-log_path = $TMP/dovecot/dovecot.log
-instance_name = mailconform-imap-$$
-protocols = imap
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <$TMP/cert.pem
-ssl_key = <$TMP/key.pem
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $TMP/dovecot/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u $TMP/dovecot/users
-}
-service imap-login {
-  inet_listener imap {
-    port = $MC_IMAP_PORT
-  }
-  inet_listener imaps {
-    port = $MC_IMAPS_PORT
-    ssl = yes
-  }
-}
-EOF
+  write_dovecot_conf imap 127.0.0.1 "$MC_IMAP_PORT" "$MC_IMAPS_PORT"
   dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
   wait_banner "$MC_IMAP_PORT" '* OK' && wait_tls "$MC_IMAPS_PORT"
 }
