@@ -53,6 +53,9 @@ static const char usage_check[] =
     "                   warning or note\n"
     "  --protocol P     pop3, imap, smtp or submission (SMTP with RFC 6409 rules);\n"
     "                   default: detected from the server's first line\n"
+    "  --imap-version V IMAP rules where RFC 2060, 3501 and 9051 differ: 2060, 3501,\n"
+    "                   9051, or auto (default: IMAP4rev2 when the server announces\n"
+    "                   only IMAP4rev2 or the client enables it, else RFC 3501)\n"
     "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n"
     "                   always, never\n"
     "  -q, --quiet      text format: print only the summary\n"
@@ -73,6 +76,7 @@ static const char usage_relay[] =
     "  --max-sessions N     stop after N connections have ended (default: run until signalled)\n"
     "  --idle-timeout SECS  close connections idle this long (default 300, 0: never)\n"
     "  --protocol P         pop3, imap, smtp or submission; default: detected per connection\n"
+    "  --imap-version V     2060, 3501, 9051 or auto (default), as for check\n"
     "  --format F           text (default) or jsonl\n"
     "  --fail-on S          as for check\n"
     "  -h, --help           this help\n";
@@ -82,6 +86,7 @@ struct opts {
     enum mc_severity fail_on;
     enum mc_proto proto;
     bool submission;         /* --protocol submission */
+    unsigned imap_version;   /* --imap-version; 0: auto */
     int color; /* -1 auto, 0 never, 1 always */
     bool quiet;
 };
@@ -95,6 +100,20 @@ static int usage_error(const char *msg, const char *arg, const char *usage)
 /* Protocol names for --protocol and '@ protocol'. "submission" is SMTP with
  * the message submission rules of RFC 6409 (port 587). */
 #define MC_CLI_PROTOCOLS "pop3, imap, smtp, submission"
+
+/* --imap-version and '@ imap-version': 2060, 3501, 9051 or auto (0). */
+static bool parse_imap_version(const char *s, unsigned *out)
+{
+    static const char *const names[] = {"auto", "2060", "3501", "9051"};
+    static const unsigned values[] = {0, 2060, 3501, 9051};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = values[i];
+            return true;
+        }
+    }
+    return false;
+}
 
 static bool parse_proto(const char *s, enum mc_proto *out, bool *submission)
 {
@@ -122,7 +141,7 @@ static int common_opt(struct opts *o, int argc, char **argv, int *i, const char 
     const char *a = argv[*i];
     *handled = true;
     if (strcmp(a, "--format") == 0 || strcmp(a, "--fail-on") == 0 || strcmp(a, "--protocol") == 0 ||
-        strcmp(a, "--color") == 0) {
+        strcmp(a, "--color") == 0 || strcmp(a, "--imap-version") == 0) {
         const char *v;
         if (*i + 1 >= argc)
             return usage_error("option needs a value", a, usage);
@@ -133,6 +152,8 @@ static int common_opt(struct opts *o, int argc, char **argv, int *i, const char 
             return usage_error("unknown severity (error, warning, note)", v, usage);
         if (strcmp(a, "--protocol") == 0 && !parse_proto(v, &o->proto, &o->submission))
             return usage_error("unsupported protocol (" MC_CLI_PROTOCOLS ")", v, usage);
+        if (strcmp(a, "--imap-version") == 0 && !parse_imap_version(v, &o->imap_version))
+            return usage_error("--imap-version takes 2060, 3501, 9051 or auto", v, usage);
         if (strcmp(a, "--color") == 0) {
             if (strcmp(v, "auto") == 0) o->color = -1;
             else if (strcmp(v, "always") == 0) o->color = 1;
@@ -163,6 +184,7 @@ struct live {
     struct mc_session *s;
     enum mc_proto proto;     /* from '@ protocol', before the session starts */
     bool submission;
+    unsigned imap_version;   /* from '@ imap-version'; 0: the default */
     bool closed[2];
 };
 
@@ -171,6 +193,7 @@ struct checker {
     const char *file;
     enum mc_proto default_proto;
     bool default_submission;
+    unsigned default_imap_version;
     struct live live[MC_CLI_MAX_SESSIONS];
     unsigned n_live;
     unsigned cur;            /* index into live */
@@ -202,6 +225,8 @@ static struct mc_session *current(struct checker *k)
         }
         if (l->proto != MC_PROTO_UNKNOWN ? l->submission : k->default_submission)
             mc_session_set_submission(l->s);
+        if (l->imap_version || k->default_imap_version)
+            mc_session_set_version(l->s, l->imap_version ? l->imap_version : k->default_imap_version);
     }
     return l->s;
 }
@@ -261,6 +286,16 @@ static void ck_directive(void *ctx, const char *key, const char *value, uint64_t
             k->live[k->cur].proto = p;
             k->live[k->cur].submission = sub;
         }
+    } else if (strcmp(key, "imap-version") == 0) {
+        unsigned v;
+        if (!parse_imap_version(value, &v))
+            mc_report_input_error(k->rep, k->file, line, 0,
+                                  "'@ imap-version' takes 2060, 3501, 9051 or auto");
+        else if (k->live[k->cur].s)
+            mc_report_input_error(k->rep, k->file, line, 0,
+                                  "'@ imap-version' must come before the session's data");
+        else
+            k->live[k->cur].imap_version = v;
     }
     /* other directives (client, server, comments for people) are informative */
 }
@@ -300,7 +335,7 @@ static void ck_error(void *ctx, uint64_t line, uint64_t col, const char *msg)
     mc_report_input_error(k->rep, k->file, line, col, msg);
 }
 
-static void check_file(struct mc_report *rep, const char *path, enum mc_proto proto, bool submission)
+static void check_file(struct mc_report *rep, const char *path, const struct opts *o)
 {
     static struct checker k; /* large: kept off the stack */
     struct mc_transcript_handler h = {&k, ck_directive, ck_data, ck_tls, ck_gap, ck_close, ck_error};
@@ -310,8 +345,9 @@ static void check_file(struct mc_report *rep, const char *path, enum mc_proto pr
     memset(&k, 0, sizeof(k));
     k.rep = rep;
     k.file = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    k.default_proto = proto;
-    k.default_submission = submission;
+    k.default_proto = o->proto;
+    k.default_submission = o->submission;
+    k.default_imap_version = o->imap_version;
     k.n_live = 1;
     snprintf(k.live[0].name, sizeof(k.live[0].name), "%s", k.file);
     rep->input = k.file;
@@ -374,7 +410,7 @@ static int cmd_check(int argc, char **argv)
     rep.quiet = o.quiet;
     mc_report_begin(&rep);
     for (int i = 0; i < nfiles; i++)
-        check_file(&rep, files[i], o.proto, o.submission);
+        check_file(&rep, files[i], &o);
     rep.input = NULL;
     mc_report_end(&rep);
     rc = mc_report_exit_code(&rep);
@@ -449,6 +485,7 @@ static int cmd_relay(int argc, char **argv)
     rep.quiet = o.quiet;
     ro.proto = o.proto;
     ro.submission = o.submission;
+    ro.imap_version = o.imap_version;
     ro.check = check;
     ro.on_finding = mc_report_finding;
     ro.finding_ctx = &rep;

@@ -1,12 +1,22 @@
 /*
- * IMAP session validation, first version: RFC 3501 / RFC 9051 states (not
- * authenticated, authenticated, selected, logout) and the greeting, tag
- * correlation of commands and their tagged completions, command
- * continuation requests ("+") for synchronizing literals, AUTHENTICATE
- * and IDLE (RFC 2177), capabilities from CAPABILITY responses and codes
- * (LOGINDISABLED, LITERAL+ / LITERAL- of RFC 7888), STARTTLS (RFC 2595
- * s3.1, RFC 9051 s6.2.1) through the shared TLS switch, and the message
- * count kept by EXISTS and EXPUNGE.
+ * IMAP session validation: RFC 3501 / RFC 9051 states (not authenticated,
+ * authenticated, selected, logout) and the greeting, tag correlation of
+ * commands and their tagged completions, the untagged responses a command
+ * requires before its OK, command continuation requests ("+") for
+ * synchronizing literals, AUTHENTICATE and IDLE (RFC 2177), capabilities
+ * from CAPABILITY responses and codes (LOGINDISABLED, LITERAL+ / LITERAL-
+ * of RFC 7888, IDLE), ENABLE and ENABLED (RFC 5161), ID (RFC 2971),
+ * STARTTLS (RFC 2595 s3.1, RFC 9051 s6.2.1) through the shared TLS switch,
+ * and the version profile. The selected mailbox is imap_mailbox.c's.
+ *
+ * Versions: RFC 2060, RFC 3501 (IMAP4rev1) and RFC 9051 (IMAP4rev2) differ
+ * in what SELECT must report, in commands IMAP4rev2 removed (CHECK) or
+ * deprecated (LSUB), extensions it folded in (IDLE needs no capability),
+ * unsolicited FETCH carrying UID, and empty resp-text. The profile is
+ * IMAP4rev2 when the server announces only IMAP4rev2 or the client
+ * enabled it (RFC 9051 s6.3.1), IMAP4rev1 otherwise; RFC 2060 cannot be
+ * told from IMAP4rev1 on the wire, so it is only chosen by the user
+ * (--imap-version, '@ imap-version').
  *
  * IMAP commands run concurrently: a tagged completion answers the
  * outstanding command of its tag, not the oldest one. The state is the
@@ -19,72 +29,12 @@
  * NO/BAD with the tag of no complete command refuses it; a "+" to
  * AUTHENTICATE switches SASL mode on, to IDLE IDLE mode.
  */
-#include "session/session.h"
-#include "session/tls_switch.h"
-#include "imap/imap_cmd.h"
-#include "imap/imap_resp.h"
+#include "imap_internal.h"
+#include "imap_scan.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* Outstanding commands tracked; more are not correlated (bounded). */
-#define IMAP_PENDING_MAX 64
-#define IMAP_TAG_KEEP 64
-
-enum istate { ST_GREETING, ST_NOTAUTH, ST_AUTH, ST_SELECTED, ST_LOGOUT };
-
-struct pending {
-    char tag[IMAP_TAG_KEEP];
-    size_t tag_len;
-    enum mc_imap_verb verb;
-    bool uid;
-    bool injected;       /* sent in plaintext behind STARTTLS */
-    bool continued;      /* AUTHENTICATE / IDLE: a "+" came */
-    unsigned lit_owed;   /* synchronizing literals whose "+" has not come (the
-                            client sent their data early) */
-    bool utf8_enable;    /* ENABLE naming UTF8=ACCEPT */
-    bool cancelled;      /* AUTHENTICATE: the client sent "*" */
-    uint64_t off;
-    char excerpt[MC_EXCERPT_MAX];
-};
-
-struct caps {
-    bool rev, starttls, logindisabled, literal_plus, literal_minus;
-};
-
-struct imap {
-    struct mc_session_ctx *c;
-    struct mc_imap_cmd cmd;
-    struct mc_imap_resp resp;
-    enum istate state;
-    struct mc_tls tls;        /* tagged OK to STARTTLS: MC_TLS_STARTING */
-    bool tls_active;
-    bool closed[2];
-
-    struct pending q[IMAP_PENDING_MAX];
-    unsigned q_len;           /* outstanding commands, oldest first */
-    struct pending injected[8];
-    unsigned n_injected;
-
-    struct caps caps;
-    bool caps_known;          /* a capability list arrived since the greeting or TLS */
-    bool utf8_accept;         /* ENABLE UTF8=ACCEPT succeeded */
-
-    bool c_in_cmd;            /* a command announced a literal and is not complete */
-    bool lit_waiting;         /* ... a synchronizing one that waits for "+" */
-    unsigned lit_owed;        /* its synchronizing literals whose "+" has not come */
-    char done_tag[IMAP_TAG_KEEP];   /* completed before the command itself was */
-    size_t done_tag_len;
-    bool awaiting_starttls;
-    bool bye;                 /* the server sent BYE */
-    bool bye_logout;          /* ... while a LOGOUT was outstanding */
-
-    uint64_t exists;          /* message count of the selected mailbox */
-    bool exists_known;
-
-    bool c_resync, s_resync;
-};
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -94,6 +44,21 @@ static void emit_line(struct imap *s, enum mc_rule r, uint64_t off, const struct
     mc__emit_line(s->c, r, off, line, secret, msg);
 }
 
+void imap_emit(struct imap *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
+               const char *msg)
+{
+    mc__emit_line(s->c, r, off, line, NULL, msg);
+}
+
+unsigned imap_profile(const struct imap *s)
+{
+    if (s->profile_forced)
+        return s->profile_forced;
+    /* RFC 9051 s1: a server that announces only IMAP4rev2 speaks it; one
+     * that announces both speaks IMAP4rev1 until ENABLE IMAP4rev2 */
+    return s->rev2_only || s->rev2_enabled ? 9051 : 3501;
+}
+
 static void map_anoms(struct imap *s, const struct mc_anoms *a, enum mc_side side,
                       const struct mc_span *line, const struct mc_span *secret)
 {
@@ -101,6 +66,9 @@ static void map_anoms(struct imap *s, const struct mc_anoms *a, enum mc_side sid
         enum mc_anom code = (enum mc_anom)a->hit[i].code;
         /* RFC 6855 s3: 8-bit quoted strings are fine after ENABLE UTF8=ACCEPT */
         if (code == MC_ANOM_IMAP_CMD_QUOTED_8BIT && s->utf8_accept)
+            continue;
+        /* RFC 9051 Appendix E item 23: resp-text may be empty in IMAP4rev2 */
+        if (code == MC_ANOM_IMAP_TEXT_MISSING && imap_profile(s) == 9051)
             continue;
         mc__emit_anom(s->c, MC_PROTO_IMAP, side, &a->hit[i], line, secret);
     }
@@ -143,7 +111,7 @@ static struct pending remove_pending(struct imap *s, unsigned i)
     return pd;
 }
 
-static const struct pending *find_verb(const struct imap *s, enum mc_imap_verb v, bool uid)
+const struct pending *imap_find_verb(const struct imap *s, enum mc_imap_verb v, bool uid)
 {
     for (unsigned i = 0; i < s->q_len; i++)
         if (s->q[i].verb == v && s->q[i].uid == uid && !s->q[i].injected)
@@ -212,34 +180,119 @@ static void set_caps(struct imap *s, const struct mc_span *list, const struct mc
 {
     const uint8_t *p = list->ptr;
     size_t n = list->len, i = 0;
+    uint64_t digest = mc_imap_caps_digest(p, n);
     memset(&s->caps, 0, sizeof(s->caps));
+    /* RFC 5161 s3.1: ENABLE leaves the list as it was */
+    if (s->caps_known && s->enabled_since_caps && digest != s->caps_digest)
+        emit_line(s, MC_R_IMAP_CAPABILITY_CHANGED_BY_ENABLE, list->off, line, NULL,
+                  "the capability list after ENABLE differs from the one before it");
     s->caps_known = true;
+    s->caps_digest = digest;
+    s->enabled_since_caps = false;
+    s->caps_refresh_due = false;
     while (i < n) {
         size_t st = i;
         struct mc_span w;
         while (i < n && p[i] != ' ')
             i++;
         w = (struct mc_span){p + st, i - st, list->off + st};
-        if (span_is(&w, "IMAP4rev1") || span_is(&w, "IMAP4rev2"))
-            s->caps.rev = true;
+        if (span_is(&w, "IMAP4rev1"))
+            s->caps.rev1 = true;
+        else if (span_is(&w, "IMAP4rev2"))
+            s->caps.rev2 = true;
+        else if (span_is(&w, "IDLE"))
+            s->caps.idle = true;
         else if (span_is(&w, "STARTTLS")) {
             s->caps.starttls = true;
             if (s->tls_active)
                 emit_line(s, MC_R_IMAP_STARTTLS_ADVERTISED_IN_TLS, w.off, line, NULL, NULL);
-        } else if (span_is(&w, "LOGINDISABLED"))
+        } else if (span_is(&w, "LOGINDISABLED")) {
             s->caps.logindisabled = true;
+            if (s->tls_active)
+                emit_line(s, MC_R_IMAP_LOGINDISABLED_IN_TLS, w.off, line, NULL, NULL);
+        }
         else if (span_is(&w, "LITERAL+"))
             s->caps.literal_plus = true;
         else if (span_is(&w, "LITERAL-"))
             s->caps.literal_minus = true;
         i++;
     }
+    s->rev2_only = s->caps.rev2 && !s->caps.rev1;
     /* RFC 7888 s5: never both */
     if (s->caps.literal_plus && s->caps.literal_minus)
         emit_line(s, MC_R_IMAP_CAPABILITY_LITERAL_BOTH, list->off, line, NULL, NULL);
 }
 
 /* ---- client side ----------------------------------------------------------- */
+
+/* The arguments of a command kept whole: after the name and SP. */
+static bool command_args(const struct mc_imap_cmd_ev *ev, const uint8_t **p, size_t *n)
+{
+    const uint8_t *end = ev->text.ptr + ev->text.len;
+    const uint8_t *a = ev->name.ptr + ev->name.len + 1;
+    if (ev->truncated || ev->unterminated || ev->nlit > 0 || ev->name.len == 0 ||
+        ev->name.ptr < ev->text.ptr || a > end)
+        return false;
+    *p = a;
+    *n = (size_t)(end - a);
+    return true;
+}
+
+/* Rules on what the client may send, given what the server said: the
+ * extensions advertised, the version spoken, the mailbox selected. */
+static void check_command(struct imap *s, const struct mc_imap_cmd_ev *ev, struct pending *pd)
+{
+    const struct mc_span *L = &ev->text, *sec = &ev->secret;
+    unsigned prof = imap_profile(s);
+    const uint8_t *args;
+    size_t nargs;
+    char msg[MC_MESSAGE_MAX];
+
+    /* RFC 3501 s6.2.1: after STARTTLS, CAPABILITY again before relying on it */
+    if (s->caps_refresh_due && ev->verb != MC_IMAP_CAPABILITY && ev->verb != MC_IMAP_LOGOUT)
+        emit_line(s, MC_R_IMAP_CAPABILITY_NOT_REFRESHED, ev->name.off, L, sec, NULL);
+    s->caps_refresh_due = false;
+
+    switch (ev->verb) {
+    case MC_IMAP_UNKNOWN:
+        if (ev->name.len > 0 && !ev->unterminated &&
+            !mc_anoms_has(&ev->anoms, MC_ANOM_UNTERMINATED_LINE))
+            emit_line(s, MC_R_IMAP_CMD_UNKNOWN, ev->name.off, L, sec, NULL);
+        break;
+    case MC_IMAP_IDLE:
+        /* RFC 2177 s3; IDLE is part of IMAP4rev2 (RFC 9051 Appendix E) */
+        if (s->caps_known && !s->caps.idle && prof != 9051)
+            emit_line(s, MC_R_IMAP_IDLE_UNADVERTISED, ev->name.off, L, sec, NULL);
+        break;
+    case MC_IMAP_ENABLE:
+        /* in the selected state IMAP_CMD_WRONG_STATE says it already */
+        if (s->mb.ever_selected && s->state != ST_SELECTED)
+            emit_line(s, MC_R_IMAP_ENABLE_AFTER_SELECT, ev->name.off, L, sec, NULL);
+        break;
+    case MC_IMAP_CHECK:
+        if (prof == 9051)
+            emit_line(s, MC_R_IMAP_CHECK_IN_REV2, ev->name.off, L, sec, NULL);
+        break;
+    case MC_IMAP_LSUB:
+        if (prof == 9051)
+            emit_line(s, MC_R_IMAP_LSUB_IN_REV2, ev->name.off, L, sec, NULL);
+        break;
+    case MC_IMAP_SELECT:
+    case MC_IMAP_EXAMINE:
+        mbox_select_sent(s, pd, ev);
+        break;
+    case MC_IMAP_STATUS:
+        mbox_status_sent(s, ev);
+        break;
+    case MC_IMAP_ID:
+        if (command_args(ev, &args, &nargs) &&
+            mc_imap_id_limits(args, nargs, msg, sizeof(msg)))
+            emit_line(s, MC_R_IMAP_ID_CMD_LIMITS, ev->name.off, L, sec, msg);
+        break;
+    default:
+        break;
+    }
+}
 
 static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
 {
@@ -270,8 +323,12 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
     pd.lit_owed = owed;
     pd.off = L->off;
     mc_excerpt(pd.excerpt, L->ptr, L->len, L->off, sec->off, sec->len);
-    if (ev->verb == MC_IMAP_ENABLE && text_has(L->ptr, L->len, "UTF8=ACCEPT"))
-        pd.utf8_enable = true;
+    if (ev->verb == MC_IMAP_ENABLE) {
+        pd.utf8_enable = text_has(L->ptr, L->len, "UTF8=ACCEPT");
+        pd.rev2_enable = text_has(L->ptr, L->len, "IMAP4rev2");
+        s->enable_req_len = L->len < IMAP_ENABLE_KEEP ? L->len : IMAP_ENABLE_KEEP;
+        memcpy(s->enable_req, L->ptr, s->enable_req_len);
+    }
 
     if (s->awaiting_starttls || s->tls.state == MC_TLS_STARTING) {
         /* RFC 2595 s3.1: nothing after STARTTLS until the response and the
@@ -308,6 +365,8 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
             emit_line(s, MC_R_IMAP_LITERAL_MINUS_TOO_BIG, L->off, L, sec, msg);
         }
     }
+    if (!pd.injected && !s->c_resync)
+        check_command(s, ev, &pd);
     if (ev->verb == MC_IMAP_STARTTLS && !pd.injected)
         s->awaiting_starttls = true;
     if (ev->unterminated)
@@ -363,6 +422,34 @@ static void on_greeting(struct imap *s, const struct mc_imap_resp_ev *ev)
     }
 }
 
+/* The untagged responses a command requires before its OK. */
+static void check_required(struct imap *s, const struct pending *pd,
+                           const struct mc_imap_resp_ev *ev)
+{
+    static const struct {
+        enum mc_imap_verb verb;
+        unsigned seen;
+        enum mc_rule rule;
+        const char *what;
+    } req[] = {
+        {MC_IMAP_CAPABILITY, SEEN_CAPABILITY, MC_R_IMAP_CAPABILITY_NO_RESPONSE, "CAPABILITY"},
+        {MC_IMAP_SEARCH, SEEN_SEARCH, MC_R_IMAP_SEARCH_NO_RESPONSE, "SEARCH or ESEARCH"},
+        {MC_IMAP_STATUS, SEEN_STATUS, MC_R_IMAP_STATUS_NO_RESPONSE, "STATUS"},
+        {MC_IMAP_NAMESPACE, SEEN_NAMESPACE, MC_R_IMAP_NAMESPACE_NO_RESPONSE, "NAMESPACE"},
+        {MC_IMAP_ENABLE, SEEN_ENABLED, MC_R_IMAP_ENABLE_NO_RESPONSE, "ENABLED"},
+    };
+    if (pd->injected)
+        return;
+    for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+        if (req[i].verb == pd->verb && !(pd->seen & req[i].seen)) {
+            char msg[MC_MESSAGE_MAX];
+            snprintf(msg, sizeof(msg), "OK to %s%s (tag %s) without an untagged %s response",
+                     pd->uid ? "UID " : "", mc_imap_verb_name(pd->verb), pd->tag, req[i].what);
+            emit_line(s, req[i].rule, ev->start, &ev->text, NULL, msg);
+        }
+    }
+}
+
 static void complete(struct imap *s, const struct pending *pd, const struct mc_imap_resp_ev *ev)
 {
     bool ok = ev->status == MC_IMAP_STATUS_OK;
@@ -385,24 +472,27 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
         emit_line(s, MC_R_IMAP_OK_IN_WRONG_STATE, ev->start, &ev->text, NULL, msg);
         return;
     }
+    if (ok)
+        check_required(s, pd, ev);
     switch (pd->verb) {
     case MC_IMAP_LOGIN:
     case MC_IMAP_AUTHENTICATE:
-        if (ok)
+        if (ok) {
             s->state = ST_AUTH;
+            s->enabled_since_caps = false;   /* capabilities may change now */
+        }
         break;
     case MC_IMAP_SELECT:
     case MC_IMAP_EXAMINE:
         /* RFC 3501 s6.3.1: a failed SELECT leaves no mailbox selected */
         s->state = ok ? ST_SELECTED : ST_AUTH;
-        if (!ok)
-            s->exists_known = false;
+        mbox_select_done(s, pd, ev);
         break;
     case MC_IMAP_CLOSE:
     case MC_IMAP_UNSELECT:
         if (ok) {
             s->state = ST_AUTH;
-            s->exists_known = false;
+            mbox_deselect(s);
         }
         break;
     case MC_IMAP_LOGOUT:
@@ -413,12 +503,16 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
         }
         break;
     case MC_IMAP_STARTTLS:
-        if (ok)
+        if (ok && s->tls_active)
+            emit_line(s, MC_R_IMAP_STARTTLS_OK_IN_TLS, ev->start, &ev->text, NULL, NULL);
+        else if (ok)
             s->tls.state = MC_TLS_STARTING;
         break;
     case MC_IMAP_ENABLE:
         if (ok && pd->utf8_enable)
             s->utf8_accept = true;
+        if (ok && s->caps_known)
+            s->enabled_since_caps = true;
         break;
     default:
         break;
@@ -508,61 +602,69 @@ static void on_continuation(struct imap *s, const struct mc_imap_resp_ev *ev)
         emit_line(s, MC_R_IMAP_CONT_UNEXPECTED, ev->start, &ev->text, NULL, NULL);
 }
 
-static bool fetch_has_uid(const struct mc_imap_resp_ev *ev)
+/* Records, for every command in progress, the untagged data it received
+ * (what SELECT, CAPABILITY, SEARCH, ... must send before their OK). */
+static void mark_seen(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
-    const uint8_t *p = ev->text.ptr;
-    size_t n = ev->text.len;
-    unsigned depth = 0;
-    bool quoted = false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = p[i];
-        if (quoted) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                quoted = false;
-            continue;
-        }
-        if (ch == '"')
-            quoted = true;
-        else if (ch == '(' || ch == '[')
-            depth++;
-        else if (ch == ')' || ch == ']')
-            depth--;
-        else if (depth == 1 && (p[i - 1] == '(' || p[i - 1] == ' ') && i + 4 <= n &&
-                 strncasecmp((const char *)p + i, "UID ", 4) == 0)
-            return true;
-    }
-    return false;
+    static const struct {
+        enum mc_imap_resp_kind kind;
+        unsigned bit;
+    } kinds[] = {
+        {MC_IMAP_KIND_CAPABILITY, SEEN_CAPABILITY}, {MC_IMAP_KIND_SEARCH, SEEN_SEARCH},
+        {MC_IMAP_KIND_STATUS, SEEN_STATUS},         {MC_IMAP_KIND_NAMESPACE, SEEN_NAMESPACE},
+        {MC_IMAP_KIND_ENABLED, SEEN_ENABLED},       {MC_IMAP_KIND_FLAGS, SEEN_FLAGS},
+        {MC_IMAP_KIND_EXISTS, SEEN_EXISTS},         {MC_IMAP_KIND_RECENT, SEEN_RECENT},
+        {MC_IMAP_KIND_LIST, SEEN_LIST},             {MC_IMAP_KIND_FETCH, SEEN_FETCH},
+    };
+    static const struct {
+        const char *code;
+        unsigned bit;
+    } codes[] = {
+        {"UIDVALIDITY", SEEN_UIDVALIDITY},
+        {"UIDNEXT", SEEN_UIDNEXT},
+        {"PERMANENTFLAGS", SEEN_PERMANENTFLAGS},
+        {"CLOSED", SEEN_CLOSED},
+    };
+    unsigned bits = 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (ev->kind == kinds[i].kind)
+            bits |= kinds[i].bit;
+    if (ev->kind == MC_IMAP_KIND_OTHER && span_is(&ev->name, "ESEARCH"))
+        bits |= SEEN_SEARCH;   /* RFC 4731; the only form in IMAP4rev2 */
+    if (ev->kind == MC_IMAP_KIND_STATE && ev->code.len > 0)
+        for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+            if (span_is(&ev->code, codes[i].code))
+                bits |= codes[i].bit;
+    if (bits == 0)
+        return;
+    for (unsigned i = 0; i < s->q_len; i++)
+        s->q[i].seen |= bits;
 }
 
-static void on_expunge(struct imap *s, const struct mc_imap_resp_ev *ev)
+/* RFC 5161 s3.2: ENABLED answers an ENABLE and lists what it asked for. */
+static void on_enabled(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
-    bool in_progress = s->q_len > 0 || s->c_in_cmd;
-    if (!in_progress && !s->c_resync && !s->s_resync) {
-        emit_line(s, MC_R_IMAP_EXPUNGE_NO_COMMAND, ev->start, &ev->text, NULL, NULL);
-    } else {
-        static const enum mc_imap_verb seq_verbs[] = {MC_IMAP_FETCH, MC_IMAP_STORE, MC_IMAP_SEARCH};
-        for (unsigned k = 0; k < 3; k++) {
-            const struct pending *pd = find_verb(s, seq_verbs[k], false);
-            if (pd) {
-                char msg[MC_MESSAGE_MAX];
-                snprintf(msg, sizeof(msg), "untagged EXPUNGE while %s (tag %s) is in progress",
-                         mc_imap_verb_name(pd->verb), pd->tag);
-                emit_line(s, MC_R_IMAP_EXPUNGE_DURING_FETCH, ev->start, &ev->text, NULL, msg);
-                break;
-            }
-        }
+    const uint8_t *p = ev->text.ptr;
+    size_t n = ev->text.len, i = 0;
+    if (!imap_find_verb(s, MC_IMAP_ENABLE, false)) {
+        if (!s->c_resync && !s->s_resync)
+            emit_line(s, MC_R_IMAP_ENABLED_UNSOLICITED, ev->start, &ev->text, NULL, NULL);
+        return;
     }
-    if (s->exists_known && ev->has_number) {
-        if (ev->number > s->exists) {
+    while (i < n) {
+        size_t st = i;
+        while (i < n && p[i] != ' ')
+            i++;
+        if (i > st && !mc_imap_list_has((const uint8_t *)s->enable_req, s->enable_req_len,
+                                        p + st, i - st)) {
             char msg[MC_MESSAGE_MAX];
-            snprintf(msg, sizeof(msg), "EXPUNGE of message %llu, but the mailbox holds %llu",
-                     (unsigned long long)ev->number, (unsigned long long)s->exists);
-            emit_line(s, MC_R_IMAP_EXPUNGE_OUT_OF_RANGE, ev->start, &ev->text, NULL, msg);
-        } else if (s->exists > 0) {
-            s->exists--;
+            snprintf(msg, sizeof(msg), "ENABLED lists %.*s, which the ENABLE did not name",
+                     (int)(i - st), (const char *)p + st);
+            emit_line(s, MC_R_IMAP_ENABLED_NOT_REQUESTED, ev->text.off + st, &ev->text, NULL, msg);
+        } else if (i - st == 9 && strncasecmp((const char *)p + st, "IMAP4rev2", 9) == 0) {
+            s->rev2_enabled = true;   /* RFC 9051 s6.3.1 */
         }
+        i++;
     }
 }
 
@@ -578,6 +680,7 @@ static void on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
         return;   /* the rest of a response whose start fell into a gap */
     s->s_resync = false;
     map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->text, NULL);
+    mark_seen(s, ev);
     if (span_is(&ev->code, "CAPABILITY"))
         set_caps(s, &ev->code_arg, &ev->text);
     if (s->state == ST_GREETING) {
@@ -593,35 +696,27 @@ static void on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
         break;
     case MC_IMAP_KIND_BYE:
         s->bye = true;
-        if (find_verb(s, MC_IMAP_LOGOUT, false))
+        if (imap_find_verb(s, MC_IMAP_LOGOUT, false))
             s->bye_logout = true;
         break;
     case MC_IMAP_KIND_CAPABILITY:
         if (ev->literals == 0)
             set_caps(s, &ev->text, &ev->text);
         break;
-    case MC_IMAP_KIND_EXISTS:
-        if (ev->has_number) {
-            s->exists = ev->number;
-            s->exists_known = true;
+    case MC_IMAP_KIND_ENABLED:
+        on_enabled(s, ev);
+        break;
+    case MC_IMAP_KIND_ID:
+        if (ev->literals == 0 && ev->text.len < MC_LINE_KEEP) {
+            char msg[MC_MESSAGE_MAX];
+            if (mc_imap_id_limits(ev->text.ptr, ev->text.len, msg, sizeof(msg)))
+                emit_line(s, MC_R_IMAP_ID_RESP_LIMITS, ev->start, &ev->text, NULL, msg);
         }
-        break;
-    case MC_IMAP_KIND_EXPUNGE:
-        on_expunge(s, ev);
-        break;
-    case MC_IMAP_KIND_FETCH:
-        /* RFC 3501 s6.4.8: FETCH responses caused by a UID command include
-         * UID; judged while only UID FETCH / UID STORE are outstanding */
-        if (ev->literals == 0 && ev->text.len < MC_LINE_KEEP &&
-            (find_verb(s, MC_IMAP_FETCH, true) || find_verb(s, MC_IMAP_STORE, true)) &&
-            !find_verb(s, MC_IMAP_FETCH, false) && !find_verb(s, MC_IMAP_STORE, false) &&
-            !find_verb(s, MC_IMAP_NOOP, false) && !find_verb(s, MC_IMAP_IDLE, false) &&
-            !fetch_has_uid(ev))
-            emit_line(s, MC_R_IMAP_FETCH_UID_MISSING, ev->start, &ev->text, NULL, NULL);
         break;
     default:
         break;
     }
+    mbox_on_response(s, ev);
 }
 
 /* ---- plumbing ---------------------------------------------------------------- */
@@ -643,6 +738,10 @@ static void drop_injected(struct imap *s)
  * (RFC 2595 s3.1, RFC 9051 s6.2.1). */
 static void tls_reset(struct imap *s)
 {
+    /* after STARTTLS (not on an implicit-TLS connection) the client owes a
+     * new CAPABILITY (RFC 3501 s6.2.1) */
+    s->caps_refresh_due = !s->tls_active && (s->awaiting_starttls || s->tls.state == MC_TLS_STARTING);
+    s->enabled_since_caps = false;
     s->tls_active = true;
     s->awaiting_starttls = false;
     drop_injected(s);
@@ -751,7 +850,7 @@ static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
      * are unknown */
     s->s_resync = true;
     s->q_len = 0;
-    s->exists_known = false;
+    mbox_lost(s);
     if (s->state == ST_GREETING)
         s->state = ST_NOTAUTH;
 }
@@ -789,6 +888,12 @@ static void imap_close(void *p, enum mc_dir dir)
     }
 }
 
+static void imap_set_version(void *p, unsigned rfc)
+{
+    struct imap *s = p;
+    s->profile_forced = rfc;
+}
+
 static bool imap_in_tls(const void *p)
 {
     const struct imap *s = p;
@@ -804,4 +909,5 @@ const struct mc_proto_ops mc_imap_ops = {
     .gap = imap_gap,
     .close = imap_close,
     .in_tls = imap_in_tls,
+    .set_version = imap_set_version,
 };

@@ -583,6 +583,8 @@ static void conn_started(struct relay *r, struct conn *c)
         say(r, "session %u: out of memory for the session; relaying without validation", c->id);
     else if (r->o->submission)
         mc_session_set_submission(c->sess);
+    if (r->o->imap_version)
+        mc_session_set_version(c->sess, r->o->imap_version);
     rec_session_start(r, c);
     say(r, "session %u: %s connected, relaying to %s", c->id, c->client, r->to_str);
 }

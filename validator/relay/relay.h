@@ -24,6 +24,7 @@ struct mc_relay_opts {
     const char *record;        /* transcript path, NULL: do not record */
     enum mc_proto proto;       /* MC_PROTO_UNKNOWN: detect per connection */
     bool submission;           /* SMTP sessions are message submission (RFC 6409) */
+    unsigned imap_version;     /* 2060, 3501, 9051; 0: from the capabilities */
     bool check;                /* validate sessions as they run */
     unsigned max_sessions;     /* stop after this many connections ended; 0: run until signalled */
     unsigned idle_timeout_ms;  /* close a connection idle this long; 0: never */

@@ -42,6 +42,7 @@ struct mc_session {
     bool hold_full;            /* held octets overflowed into a gap */
     int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
     bool submission;
+    unsigned version;        /* mc_session_set_version */
     char name[128];
 };
 
@@ -175,6 +176,8 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
     s->ops->init(s->proto_state, &s->ctx);
     if (s->submission && s->ops->set_submission)
         s->ops->set_submission(s->proto_state, true);
+    if (s->version && s->ops->set_version)
+        s->ops->set_version(s->proto_state, s->version);
     if (s->pending_tls && s->ops->tls)
         s->ops->tls(s->proto_state, s->pending_tls == 2);
     return true;
@@ -318,6 +321,13 @@ void mc_session_set_submission(struct mc_session *s)
     s->submission = true;
     if (s->ops && s->ops->set_submission)
         s->ops->set_submission(s->proto_state, true);
+}
+
+void mc_session_set_version(struct mc_session *s, unsigned rfc)
+{
+    s->version = rfc;
+    if (s->ops && s->ops->set_version)
+        s->ops->set_version(s->proto_state, rfc);
 }
 
 void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin *origin)

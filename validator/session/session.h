@@ -70,6 +70,10 @@ void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, 
 /* The session is SMTP message submission (RFC 6409, port 587): submission
  * rules apply. Call before the first data. */
 void mc_session_set_submission(struct mc_session *s);
+/* The RFC a protocol is judged by where its versions differ; 0 (default):
+ * from what the peers announce. IMAP: 2060, 3501 (IMAP4rev1) or 9051
+ * (IMAP4rev2). Call before the first data. */
+void mc_session_set_version(struct mc_session *s, unsigned rfc);
 /* TLS starts. decrypted: the chunks that follow are the plaintext inside
  * TLS (a key log, a probe, a hand-written test); otherwise they are TLS
  * records the session does not look into. */
@@ -103,6 +107,8 @@ struct mc_proto_ops {
     bool (*in_tls)(const void *p);
     /* SMTP: the session is message submission (RFC 6409); may be NULL */
     void (*set_submission)(void *p, bool on);
+    /* see mc_session_set_version; may be NULL */
+    void (*set_version)(void *p, unsigned rfc);
 };
 
 extern const struct mc_proto_ops mc_pop3_ops;
