@@ -16,7 +16,8 @@ submission, pipelining, STARTTLS injection, SMTP smuggling look-alikes, BDAT
 chunks and gaps, plus the SMTP recordings under corpus/samples/ (which feed
 the SMTP targets only, as the POP3 recordings feed the POP3 ones). The
 IMAP seeds come from the examples of RFC 3501 and RFC 9051 (one
-conversation per section), the passing transcripts tests/data/imap/ok-*.mct,
+conversation per section), the transcripts tests/data/imap/*.mct (passing
+sessions and the trigger of every rule),
 a session of violations, and single responses and commands. The
 binary layouts mirror the comments at the top of fuzz/fuzz_<target>.c.
 """
@@ -1135,7 +1136,7 @@ def smtp_session_seeds():
 
 # ---------------------------------------------------------------------------
 # IMAP (fuzz_imap_resp, fuzz_imap_cmd, fuzz_imap_session). Conversations come
-# from the passing transcripts tests/data/imap/ok-*.mct (read_mct), the IMAP
+# from the transcripts tests/data/imap/*.mct (read_mct), the IMAP
 # recordings under corpus/samples/ (IMAP_SAMPLES) and from the examples of RFC 3501 and RFC 9051 (/work/shared/rfc/, or ../shared/rfc
 # next to the checkout), one conversation per section with C:/S: lines.
 
@@ -1182,8 +1183,11 @@ def rfc_examples(rfc):
 IMAP_CONVERSATIONS = {}
 _IMAP_TESTS = os.path.join(ROOT, "tests", "data", "imap")
 for _f in sorted(os.listdir(_IMAP_TESTS)) if os.path.isdir(_IMAP_TESTS) else []:
-    if _f.startswith("ok-") and _f.endswith(".mct"):
-        IMAP_CONVERSATIONS["test_" + _f[3:-4].replace("-", "_")] = \
+    # conformant sessions and the trigger of every rule: each reaches a
+    # different corner of the session
+    if _f.endswith(".mct"):
+        _stem = _f[:-4][3:] if _f.startswith("ok-") else _f[:-4]
+        IMAP_CONVERSATIONS["test_" + _stem.replace("-", "_")] = \
             read_mct(os.path.join(_IMAP_TESTS, _f))
 for _rfc in (3501, 9051):
     for _sec, _conv in rfc_examples(_rfc).items():

@@ -6,3 +6,5 @@ mc_add_cmocka_test(test_pop3_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_
 mc_add_cmocka_test(test_rules ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_rules.c)
 mc_add_cmocka_test(test_report ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_report.c)
 mc_add_cmocka_test(test_smtp_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_smtp_session.c)
+mc_add_cmocka_test(test_imap_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_imap_session.c)
+mc_add_cmocka_test(test_imap_scan ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_imap_scan.c)
