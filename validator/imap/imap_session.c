@@ -225,6 +225,20 @@ static void set_caps(struct imap *s, const struct mc_span *list, const struct mc
 
 /* ---- client side ----------------------------------------------------------- */
 
+/* The secret as a span of the kept text. The text joins a command's line
+ * segments (a literal shows as its "{n}"), so its octets are not contiguous
+ * in the stream: the parser's offset of the secret does not say where it
+ * sits in the text, its pointer does. Excerpts redact by offset from the
+ * text's start. */
+static struct mc_span secret_in_text(const struct mc_imap_cmd_ev *ev)
+{
+    struct mc_span sec = ev->secret;
+    const uint8_t *t = ev->text.ptr;
+    if (sec.len > 0 && sec.ptr >= t && sec.ptr + sec.len <= t + ev->text.len)
+        sec.off = ev->text.off + (uint64_t)(sec.ptr - t);
+    return sec;
+}
+
 /* The arguments of a command kept whole: after the name and SP. */
 static bool command_args(const struct mc_imap_cmd_ev *ev, const uint8_t **p, size_t *n)
 {
@@ -242,7 +256,8 @@ static bool command_args(const struct mc_imap_cmd_ev *ev, const uint8_t **p, siz
  * extensions advertised, the version spoken, the mailbox selected. */
 static void check_command(struct imap *s, const struct mc_imap_cmd_ev *ev, struct pending *pd)
 {
-    const struct mc_span *L = &ev->text, *sec = &ev->secret;
+    const struct mc_span sec_text = secret_in_text(ev);
+    const struct mc_span *L = &ev->text, *sec = &sec_text;
     unsigned prof = imap_profile(s);
     const uint8_t *args;
     size_t nargs;
@@ -296,7 +311,8 @@ static void check_command(struct imap *s, const struct mc_imap_cmd_ev *ev, struc
 
 static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
 {
-    const struct mc_span *L = &ev->text, *sec = &ev->secret;
+    const struct mc_span sec_text = secret_in_text(ev);
+    const struct mc_span *L = &ev->text, *sec = &sec_text;
     const struct mc_imap_verb_info *vi = mc_imap_verb_info(ev->verb);
     struct pending pd;
     bool unsure = false;
@@ -369,6 +385,11 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
         check_command(s, ev, &pd);
     if (ev->verb == MC_IMAP_STARTTLS && !pd.injected)
         s->awaiting_starttls = true;
+    /* Until its completion, client lines belong to the AUTHENTICATE
+     * exchange (RFC 3501 s6.2.2), even when sent before the first "+":
+     * they carry credentials and must never be read as commands. */
+    if (ev->verb == MC_IMAP_AUTHENTICATE && !pd.injected && !ev->unterminated)
+        mc_imap_cmd_expect_sasl(&s->cmd, true);
     if (ev->unterminated)
         return;   /* cut off: no completion is due */
     if (s->q_len < IMAP_PENDING_MAX)
