@@ -1447,15 +1447,13 @@ static void test_golden_split_invariance(void **state)
 
 /* ---- suspected defects ------------------------------------------------------ */
 
-static void test_bug_server_gap_forgets_commands(void **state)
+static void test_server_gap_keeps_commands(void **state)
 {
     (void)state;
-    if (!known_bug())
-        return;
     /* Three octets of an untagged response lost in a server gap: the
-     * session forgets every outstanding command ("completions may be
-     * lost"), so the intact completion of a2 that follows the gap is
-     * IMAP.TAG.UNKNOWN. Nothing of a2's completion was in the gap. */
+     * commands outstanding are kept, so the intact completion of a2 that
+     * follows the gap is correlated (the session once forgot them all and
+     * reported IMAP.TAG.UNKNOWN). */
     expect(SCRIPT(LOGIN, C("a2 NOOP\r\n"), S("* 5 EX"), GAPS(3), S("S\r\n"),
                   S("a2 OK NOOP completed\r\n")),
            NONE);
@@ -1469,16 +1467,13 @@ static void test_bug_server_gap_forgets_commands(void **state)
            NONE);
 }
 
-static void test_bug_gap_state_unknown(void **state)
+static void test_client_gap_state_unknown(void **state)
 {
     (void)state;
-    if (!known_bug())
-        return;
     /* A SELECT lost in a client gap: the server's OK to it is not
-     * correlated (its tag is unknown while resynchronising), the session
-     * stays in the authenticated state, and the OK to the next FETCH is
-     * blamed as IMAP.OK.IN_WRONG_STATE. After a client gap the state is
-     * unknown to the checker, as it is on the client side (c_resync). */
+     * correlated (its tag is unknown while resynchronising), so the state
+     * the session tracks is stale: the OK to the next FETCH is not blamed
+     * as IMAP.OK.IN_WRONG_STATE (it once was). */
     expect(SCRIPT(LOGIN, C("a2 SEL"), GAPC(5), C("INBOX\r\n"), S(SELECT_RESP SELECT_OK),
                   C("a3 FETCH 1 FLAGS\r\n"),
                   S("* 1 FETCH (FLAGS (\\Seen))\r\na3 OK FETCH completed\r\n")),
@@ -1610,8 +1605,8 @@ int main(void)
         cmocka_unit_test(test_credentials_redacted),
         cmocka_unit_test(test_split_invariance),
         cmocka_unit_test(test_golden_split_invariance),
-        cmocka_unit_test(test_bug_server_gap_forgets_commands),
-        cmocka_unit_test(test_bug_gap_state_unknown),
+        cmocka_unit_test(test_server_gap_keeps_commands),
+        cmocka_unit_test(test_client_gap_state_unknown),
         cmocka_unit_test(test_bug_gap_hides_continuation),
         cmocka_unit_test(test_bug_gap_starttls_ok_lost),
         cmocka_unit_test(test_bug_idle_client_gap),

@@ -53,6 +53,8 @@ struct pending {
     bool rev2_enable;    /* ENABLE naming IMAP4rev2 */
     bool cancelled;      /* AUTHENTICATE: the client sent "*" */
     bool was_selected;   /* SELECT / EXAMINE: a mailbox was selected before */
+    bool gap;            /* outstanding across a server gap: its untagged data,
+                            even its completion, may be lost */
     unsigned seen;       /* SEEN_* */
     char mailbox[IMAP_MAILBOX_KEEP];   /* SELECT / EXAMINE: as written */
     size_t mailbox_len;

@@ -83,16 +83,11 @@ static void require(struct imap *s, const struct pending *pd, const struct mc_im
     imap_emit(s, r, ev->start, &ev->text, msg);
 }
 
-void mbox_select_done(struct imap *s, const struct pending *pd, const struct mc_imap_resp_ev *ev)
+/* What SELECT and EXAMINE must report before their OK (per version). */
+static void select_requirements(struct imap *s, const struct pending *pd,
+                                const struct mc_imap_resp_ev *ev)
 {
     unsigned prof = imap_profile(s);
-    struct mbox *m = &s->mb;
-    if (ev->status != MC_IMAP_STATUS_OK) {
-        /* RFC 3501 s6.3.1: a failed SELECT leaves no mailbox selected */
-        m->selected = false;
-        mbox_lost(s);
-        return;
-    }
     require(s, pd, ev, SEEN_FLAGS, MC_R_IMAP_SELECT_NO_FLAGS, "an untagged FLAGS response");
     require(s, pd, ev, SEEN_EXISTS, MC_R_IMAP_SELECT_NO_EXISTS, "an untagged EXISTS response");
     require(s, pd, ev, SEEN_UIDVALIDITY, MC_R_IMAP_SELECT_NO_UIDVALIDITY, "OK [UIDVALIDITY n]");
@@ -109,6 +104,19 @@ void mbox_select_done(struct imap *s, const struct pending *pd, const struct mc_
             require(s, pd, ev, SEEN_CLOSED, MC_R_IMAP_SELECT_NO_CLOSED,
                     "OK [CLOSED] for the mailbox it deselected");
     }
+}
+
+void mbox_select_done(struct imap *s, const struct pending *pd, const struct mc_imap_resp_ev *ev)
+{
+    struct mbox *m = &s->mb;
+    if (ev->status != MC_IMAP_STATUS_OK) {
+        /* RFC 3501 s6.3.1: a failed SELECT leaves no mailbox selected */
+        m->selected = false;
+        mbox_lost(s);
+        return;
+    }
+    if (!pd->gap)   /* what it reported may have been lost */
+        select_requirements(s, pd, ev);
     /* RFC 3501 s6.3.2 */
     if (pd->verb == MC_IMAP_EXAMINE && !span_is(&ev->code, "READ-ONLY"))
         imap_emit(s, MC_R_IMAP_EXAMINE_NOT_READ_ONLY, ev->start, &ev->text, NULL);

@@ -355,8 +355,13 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
                       ? "command sent behind STARTTLS before the server's response and the TLS negotiation"
                       : "plaintext command where the TLS negotiation must start");
     }
-    if (find_pending(s, &ev->tag) >= 0)
-        emit_line(s, MC_R_IMAP_TAG_REUSED, ev->tag.off, L, sec, NULL);
+    {
+        int k = find_pending(s, &ev->tag);
+        if (k >= 0 && s->q[k].gap)
+            (void)remove_pending(s, (unsigned)k);   /* its completion fell into a gap */
+        else if (k >= 0)
+            emit_line(s, MC_R_IMAP_TAG_REUSED, ev->tag.off, L, sec, NULL);
+    }
 
     for (unsigned i = 0; i < s->q_len; i++)
         if (state_changing(s->q[i].verb))
@@ -487,13 +492,13 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED_ACCEPTED, ev->start, &ev->text, NULL, NULL);
     if (pd->verb == MC_IMAP_STARTTLS)
         s->awaiting_starttls = false;
-    if (ok && pd->verb != MC_IMAP_UNKNOWN && bit && !(vi->states & bit)) {
+    if (ok && pd->verb != MC_IMAP_UNKNOWN && bit && !(vi->states & bit) && !s->c_resync) {
         char msg[MC_MESSAGE_MAX];
         snprintf(msg, sizeof(msg), "OK to %s in the %s state", vi->name, state_name(s->state));
         emit_line(s, MC_R_IMAP_OK_IN_WRONG_STATE, ev->start, &ev->text, NULL, msg);
         return;
     }
-    if (ok)
+    if (ok && !pd->gap)
         check_required(s, pd, ev);
     switch (pd->verb) {
     case MC_IMAP_LOGIN:
@@ -867,10 +872,12 @@ static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
         s->lit_owed = 0;
         return;
     }
-    /* completions may be lost: what is outstanding and the message count
-     * are unknown */
+    /* untagged data and completions may be lost: the commands outstanding
+     * stay (their completions may still come) but are not judged on what
+     * they received, nor owed a completion; the message count is unknown */
     s->s_resync = true;
-    s->q_len = 0;
+    for (unsigned i = 0; i < s->q_len; i++)
+        s->q[i].gap = true;
     mbox_lost(s);
     if (s->state == ST_GREETING)
         s->state = ST_NOTAUTH;
@@ -901,7 +908,7 @@ static void imap_close(void *p, enum mc_dir dir)
         return;
     for (unsigned i = 0; i < s->q_len; i++) {
         const struct pending *pd = &s->q[i];
-        if (pd->injected)
+        if (pd->injected || pd->gap)
             continue;
         mc__emit(s->c, MC_R_IMAP_CMD_NO_COMPLETION, s->c->pos[MC_DIR_S2C], pd->excerpt,
                  "the server closed the connection without completing %s (tag %s)",
