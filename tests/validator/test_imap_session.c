@@ -1122,11 +1122,11 @@ static const struct trigger triggers[] = {
       S("* 9 FETCH (FLAGS (\\Seen))\r\n"), S("a3 OK FETCH completed\r\n")),
     T(IMAP_SEARCH_OUT_OF_RANGE, 325, SELECTED, C("a3 SEARCH ALL\r\n"), S("* SEARCH 1 9\r\n"),
       S("a3 OK SEARCH completed\r\n")),
-    T(IMAP_RECENT_ABOVE_EXISTS, 98, LOGIN, C(SELECT_CMD),
+    T(IMAP_RECENT_ABOVE_EXISTS, 191, LOGIN, C(SELECT_CMD),
       S("* FLAGS (\\Seen)\r\n* 5 EXISTS\r\n* 7 RECENT\r\n* OK [PERMANENTFLAGS (\\Seen)] ok\r\n"
         "* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 6] ok\r\n"),
       S(SELECT_OK)),
-    T(IMAP_UNSEEN_OUT_OF_RANGE, 110, LOGIN, C(SELECT_CMD),
+    T(IMAP_UNSEEN_OUT_OF_RANGE, 211, LOGIN, C(SELECT_CMD),
       S("* FLAGS (\\Seen)\r\n* 5 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 9] ok\r\n"
         "* OK [PERMANENTFLAGS (\\Seen)] ok\r\n* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 6] ok\r\n"),
       S(SELECT_OK)),
@@ -1199,7 +1199,9 @@ static const struct trigger triggers[] = {
       S("a3 OK [COPYUID 9 1:2 7] COPY completed\r\n")),
     T(IMAP_APPENDUID_RANGE, 75, LOGIN, C("a2 APPEND INBOX {2}\r\n"), S("+ go\r\n"), C("hi\r\n"),
       S("a2 OK [APPENDUID 42 6:6] APPEND completed\r\n")),
-    T(IMAP_IDLE_UNADVERTISED, 41, SELECTED, C("a3 IDLE\r\n"), S("+ idling\r\n"), C("DONE\r\n"),
+    /* capabilities after login: the OK of LOGIN carries them */
+    T(IMAP_IDLE_UNADVERTISED, 41, S(GREET), C("a1 LOGIN mrc secret\r\n"),
+      S("a1 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] LOGIN completed\r\n"), SELECT, C("a3 IDLE\r\n"), S("+ idling\r\n"), C("DONE\r\n"),
       S("a3 OK IDLE terminated\r\n")),
     T(IMAP_ENABLE_AFTER_SELECT, 51, SELECTED, C("a3 CLOSE\r\n"), S("a3 OK CLOSE completed\r\n"),
       C("a4 ENABLE CONDSTORE\r\n"), S("* ENABLED CONDSTORE\r\na4 OK done\r\n")),
@@ -1209,7 +1211,7 @@ static const struct trigger triggers[] = {
       C("a2 NOOP\r\n"), S("a2 OK NOOP completed\r\n")),
     T(IMAP_STATUS_SELECTED_MAILBOX, 48, SELECTED, C("a3 STATUS INBOX (MESSAGES)\r\n"),
       S("* STATUS INBOX (MESSAGES 5)\r\n"), S("a3 OK STATUS completed\r\n")),
-    T(IMAP_CMD_UNKNOWN, 24, LOGIN, C("a2 XFROB INBOX\r\n"), S("a2 BAD unknown command\r\n")),
+    T(IMAP_CMD_UNKNOWN, 21, LOGIN, C("a2 XFROB INBOX\r\n"), S("a2 BAD unknown command\r\n")),
     T(IMAP_ID_CMD_LIMITS, 24, LOGIN, C("a2 ID (\"name-of-this-field-is-too-long-xx\" \"x\")\r\n"),
       S("* ID NIL\r\n"), S("a2 OK ID completed\r\n")),
 };

@@ -52,7 +52,7 @@ struct pending {
     bool utf8_enable;    /* ENABLE naming UTF8=ACCEPT */
     bool rev2_enable;    /* ENABLE naming IMAP4rev2 */
     bool cancelled;      /* AUTHENTICATE: the client sent "*" */
-    bool was_selected;   /* SELECT / EXAMINE: a mailbox was selected before */
+    bool search_save;    /* SEARCH RETURN (SAVE): no result response (RFC 9051 s6.4.4) */
     bool gap;            /* outstanding across a server gap: its untagged data,
                             even its completion, may be lost */
     unsigned seen;       /* SEEN_* */
@@ -76,6 +76,9 @@ struct mbox {
     bool grew;                /* EXISTS grew since UIDNEXT was reported */
     uint64_t pair_msn, pair_uid;   /* the last FETCH that showed a UID */
     bool pair_known;
+    uint64_t recent_switching;     /* the largest RECENT while a SELECT ran */
+    uint64_t unseen_switching;     /* the largest [UNSEEN n] while a SELECT ran */
+    bool recent_switching_known, unseen_switching_known;
     char name[IMAP_MAILBOX_KEEP];  /* selected mailbox as written, for STATUS */
     size_t name_len;
     bool inbox;
@@ -106,7 +109,7 @@ struct imap {
     uint64_t caps_digest;     /* of the last capability list */
     bool enabled_since_caps;  /* an ENABLE succeeded after it, no login or TLS since */
     bool caps_refresh_due;    /* STARTTLS done: the client has not asked again */
-    char enable_req[IMAP_ENABLE_KEEP];   /* arguments of the last ENABLE */
+    char enable_req[IMAP_ENABLE_KEEP];   /* the ENABLE commands outstanding, joined */
     size_t enable_req_len;
 
     bool c_in_cmd;            /* a command announced a literal and is not complete */
@@ -138,5 +141,7 @@ void mbox_deselect(struct imap *s);
 void mbox_status_sent(struct imap *s, const struct mc_imap_cmd_ev *ev);
 void mbox_on_response(struct imap *s, const struct mc_imap_resp_ev *ev);
 void mbox_lost(struct imap *s);
+/* A SELECT or EXAMINE is outstanding: data may describe either mailbox. */
+bool mbox_switching(const struct imap *s);
 
 #endif

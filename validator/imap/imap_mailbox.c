@@ -54,6 +54,15 @@ static void keep_name(char *out, size_t *out_len, const struct mc_span *sp)
     *out_len = n;
 }
 
+static void out_of_range(struct imap *s, const struct mc_imap_resp_ev *ev, enum mc_rule r,
+                         const char *what, uint64_t v)
+{
+    char msg[MC_MESSAGE_MAX];
+    snprintf(msg, sizeof(msg), "%s %llu, but the mailbox holds %llu messages", what,
+             (unsigned long long)v, (unsigned long long)s->mb.exists);
+    imap_emit(s, r, ev->start, &ev->text, msg);
+}
+
 void mbox_lost(struct imap *s)
 {
     struct mbox *m = &s->mb;
@@ -63,13 +72,19 @@ void mbox_lost(struct imap *s)
 
 /* ---- SELECT / EXAMINE / CLOSE / STATUS ------------------------------------ */
 
+bool mbox_switching(const struct imap *s)
+{
+    return imap_find_verb(s, MC_IMAP_SELECT, false) || imap_find_verb(s, MC_IMAP_EXAMINE, false);
+}
+
+/* Until a SELECT completes, data may still describe the mailbox selected
+ * before (pipelined commands, or updates the server pushes while the
+ * SELECT is on its way): values are recorded, nothing is compared. */
 void mbox_select_sent(struct imap *s, struct pending *pd, const struct mc_imap_cmd_ev *ev)
 {
-    pd->was_selected = s->mb.selected;
+    (void)s;
     pd->inbox = ev->inbox;
     keep_name(pd->mailbox, &pd->mailbox_len, &ev->mailbox);
-    /* what follows describes the mailbox being selected */
-    mbox_lost(s);
 }
 
 static void require(struct imap *s, const struct pending *pd, const struct mc_imap_resp_ev *ev,
@@ -100,7 +115,7 @@ static void select_requirements(struct imap *s, const struct pending *pd,
     }
     if (prof == 9051) {
         require(s, pd, ev, SEEN_LIST, MC_R_IMAP_SELECT_NO_LIST, "a LIST response for the mailbox");
-        if (pd->was_selected)
+        if (s->mb.selected)   /* as the server ran it, after what came before */
             require(s, pd, ev, SEEN_CLOSED, MC_R_IMAP_SELECT_NO_CLOSED,
                     "OK [CLOSED] for the mailbox it deselected");
     }
@@ -109,6 +124,8 @@ static void select_requirements(struct imap *s, const struct pending *pd,
 void mbox_select_done(struct imap *s, const struct pending *pd, const struct mc_imap_resp_ev *ev)
 {
     struct mbox *m = &s->mb;
+    bool recent = m->recent_switching_known, unseen = m->unseen_switching_known;
+    m->pair_known = m->grew = m->recent_switching_known = m->unseen_switching_known = false;
     if (ev->status != MC_IMAP_STATUS_OK) {
         /* RFC 3501 s6.3.1: a failed SELECT leaves no mailbox selected */
         m->selected = false;
@@ -117,6 +134,16 @@ void mbox_select_done(struct imap *s, const struct pending *pd, const struct mc_
     }
     if (!pd->gap)   /* what it reported may have been lost */
         select_requirements(s, pd, ev);
+    /* RECENT while selecting is judged against the count the SELECT ends
+     * with: the last EXISTS before the OK is the new mailbox's */
+    if (m->exists_known && !mbox_switching(s)) {
+        if (recent && m->recent_switching > m->exists)
+            out_of_range(s, ev, MC_R_IMAP_RECENT_ABOVE_EXISTS, "RECENT while selecting was",
+                         m->recent_switching);
+        if (unseen && m->unseen_switching > m->exists)
+            out_of_range(s, ev, MC_R_IMAP_UNSEEN_OUT_OF_RANGE, "UNSEEN while selecting named message",
+                         m->unseen_switching);
+    }
     /* RFC 3501 s6.3.2 */
     if (pd->verb == MC_IMAP_EXAMINE && !span_is(&ev->code, "READ-ONLY"))
         imap_emit(s, MC_R_IMAP_EXAMINE_NOT_READ_ONLY, ev->start, &ev->text, NULL);
@@ -124,6 +151,8 @@ void mbox_select_done(struct imap *s, const struct pending *pd, const struct mc_
     memcpy(m->name, pd->mailbox, pd->mailbox_len + 1);
     m->name_len = pd->mailbox_len;
     m->inbox = pd->inbox;
+    if (mbox_switching(s))
+        mbox_lost(s);   /* another SELECT follows: its data is not this one's */
 }
 
 void mbox_deselect(struct imap *s)
@@ -132,16 +161,40 @@ void mbox_deselect(struct imap *s)
     mbox_lost(s);
 }
 
-/* RFC 3501 s6.3.10: STATUS is for other mailboxes than the selected one */
+/* A mailbox name as written, without the quotes of a quoted string;
+ * false for a literal ("{n}": its name is not in the text). */
+static bool bare_name(const uint8_t *p, size_t n, const uint8_t **out, size_t *out_len)
+{
+    if (n == 0 || p[0] == '{' || (n > 1 && p[0] == '~' && p[1] == '{'))
+        return false;
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+        p++;
+        n -= 2;
+    }
+    *out = p;
+    *out_len = n;
+    return true;
+}
+
+/* RFC 3501 s6.3.10, RFC 9051 s6.3.11: STATUS is for other mailboxes than
+ * the selected one */
 void mbox_status_sent(struct imap *s, const struct mc_imap_cmd_ev *ev)
 {
     const struct mbox *m = &s->mb;
+    const uint8_t *a, *b;
+    size_t an, bn;
     bool same;
-    if (!m->selected || imap_profile(s) == 9051 || ev->mailbox.len == 0)
-        return;
-    same = m->inbox ? ev->inbox
-                    : !ev->inbox && ev->mailbox.len == m->name_len &&
-                          memcmp(ev->mailbox.ptr, m->name, m->name_len) == 0;
+    if (!m->selected || mbox_switching(s) || imap_find_verb(s, MC_IMAP_CLOSE, false) ||
+        imap_find_verb(s, MC_IMAP_UNSELECT, false))
+        return;   /* which mailbox is selected when STATUS runs is not known */
+    if (m->inbox || ev->inbox) {
+        same = m->inbox && ev->inbox;
+    } else {
+        if (!bare_name(ev->mailbox.ptr, ev->mailbox.len, &a, &an) ||
+            !bare_name((const uint8_t *)m->name, m->name_len, &b, &bn))
+            return;
+        same = an == bn && memcmp(a, b, an) == 0;
+    }
     if (same)
         imap_emit(s, MC_R_IMAP_STATUS_SELECTED_MAILBOX, ev->mailbox.off, &ev->text, NULL);
 }
@@ -168,9 +221,18 @@ static void check_turn(struct imap *s, const struct mc_imap_resp_ev *ev, enum mc
         }
         return;
     }
-    for (unsigned k = 0; k < 3; k++) {
-        const struct pending *pd = imap_find_verb(s, seq_verbs[k], false);
-        if (pd) {
+    /* "while responding to" one of them: only when every command in
+     * progress is one (another may be the one the response belongs to) */
+    for (unsigned i = 0; i < s->q_len; i++) {
+        const struct pending *pd = &s->q[i];
+        bool seq = !pd->uid && (pd->verb == seq_verbs[0] || pd->verb == seq_verbs[1] ||
+                                pd->verb == seq_verbs[2]);
+        if (!seq && !pd->injected)
+            return;
+    }
+    for (unsigned i = 0; i < s->q_len; i++) {
+        const struct pending *pd = &s->q[i];
+        if (!pd->injected) {
             snprintf(msg, sizeof(msg), "untagged %s while %s (tag %s) is in progress", what,
                      mc_imap_verb_name(pd->verb), pd->tag);
             imap_emit(s, during, ev->start, &ev->text, msg);
@@ -179,14 +241,25 @@ static void check_turn(struct imap *s, const struct mc_imap_resp_ev *ev, enum mc
     }
 }
 
+/* RFC 3501 s6.4.2, RFC 7162 s3.2.8: CLOSE expunges silently; judged when
+ * CLOSE is the oldest command in progress (responses to commands before it
+ * come first). */
+static void check_close(struct imap *s, const struct mc_imap_resp_ev *ev)
+{
+    if (s->q_len > 0 && s->q[0].verb == MC_IMAP_CLOSE && !s->q[0].injected && !s->q[0].gap)
+        imap_emit(s, MC_R_IMAP_CLOSE_SENT_EXPUNGE, ev->start, &ev->text, NULL);
+}
+
 static void on_expunge(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
     struct mbox *m = &s->mb;
     check_turn(s, ev, MC_R_IMAP_EXPUNGE_NO_COMMAND, MC_R_IMAP_EXPUNGE_DURING_FETCH, "EXPUNGE");
-    /* RFC 3501 s6.4.2: CLOSE expunges silently */
-    if (imap_find_verb(s, MC_IMAP_CLOSE, false))
-        imap_emit(s, MC_R_IMAP_CLOSE_SENT_EXPUNGE, ev->start, &ev->text, NULL);
+    check_close(s, ev);
     m->pair_known = false;   /* sequence numbers above it moved down */
+    if (mbox_switching(s)) {
+        m->exists_known = false;   /* which mailbox it shrinks is not known */
+        return;
+    }
     if (m->exists_known && ev->has_number) {
         if (ev->number > m->exists || ev->number == 0) {
             char msg[MC_MESSAGE_MAX];
@@ -204,26 +277,18 @@ static void on_exists(struct imap *s, const struct mc_imap_resp_ev *ev)
     struct mbox *m = &s->mb;
     if (!ev->has_number)
         return;
-    if (m->exists_known && ev->number < m->exists) {
+    if (m->exists_known && ev->number < m->exists && !mbox_switching(s)) {
         char msg[MC_MESSAGE_MAX];
         snprintf(msg, sizeof(msg), "EXISTS %llu after %llu: only EXPUNGE reduces the count",
                  (unsigned long long)ev->number, (unsigned long long)m->exists);
         imap_emit(s, MC_R_IMAP_EXISTS_DECREASED, ev->start, &ev->text, msg);
     }
-    if (m->exists_known && ev->number > m->exists)
+    if (m->exists_known && ev->number > m->exists && !mbox_switching(s))
         m->grew = true;
     m->exists = ev->number;
     m->exists_known = true;
 }
 
-static void out_of_range(struct imap *s, const struct mc_imap_resp_ev *ev, enum mc_rule r,
-                         const char *what, uint64_t v)
-{
-    char msg[MC_MESSAGE_MAX];
-    snprintf(msg, sizeof(msg), "%s %llu, but the mailbox holds %llu messages", what,
-             (unsigned long long)v, (unsigned long long)s->mb.exists);
-    imap_emit(s, r, ev->start, &ev->text, msg);
-}
 
 /* RFC 3501 s2.3.1.1: UIDs ascend with sequence numbers; a message keeps its
  * UID; messages present when UIDNEXT was reported have UIDs below it. */
@@ -259,6 +324,8 @@ static void on_fetch(struct imap *s, const struct mc_imap_resp_ev *ev)
     bool seq_cmd = imap_find_verb(s, MC_IMAP_FETCH, false) || imap_find_verb(s, MC_IMAP_STORE, false);
     bool uid_cmd = imap_find_verb(s, MC_IMAP_FETCH, true) || imap_find_verb(s, MC_IMAP_STORE, true);
 
+    if (mbox_switching(s))
+        return;   /* about the old mailbox or the new one */
     if (m->exists_known && ev->has_number && ev->number > m->exists)
         out_of_range(s, ev, MC_R_IMAP_FETCH_OUT_OF_RANGE, "FETCH of message", ev->number);
     /* RFC 3501 s6.4.8: FETCH responses caused by a UID command include UID;
@@ -267,7 +334,8 @@ static void on_fetch(struct imap *s, const struct mc_imap_resp_ev *ev)
         !imap_find_verb(s, MC_IMAP_IDLE, false))
         imap_emit(s, MC_R_IMAP_FETCH_UID_MISSING, ev->start, &ev->text, NULL);
     /* RFC 9051 s7.5.2: every unsolicited FETCH carries UID */
-    if (whole && !has_uid && !uid_cmd && !seq_cmd && imap_profile(s) == 9051)
+    if (whole && !has_uid && !uid_cmd && !seq_cmd && imap_profile(s) == 9051 && !s->c_resync &&
+        !s->s_resync && s->q_len < IMAP_PENDING_MAX)
         imap_emit(s, MC_R_IMAP_FETCH_UNSOLICITED_NO_UID, ev->start, &ev->text, NULL);
     if (has_uid && ev->has_number)
         check_uid(s, ev, uid);
@@ -292,7 +360,8 @@ static void on_search(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
     struct search_ctx k = {s, ev, false};
     /* results are sequence numbers only when no UID SEARCH may have caused it */
-    if (!s->mb.exists_known || !text_whole(ev) || !imap_find_verb(s, MC_IMAP_SEARCH, false) ||
+    if (!s->mb.exists_known || !text_whole(ev) || mbox_switching(s) ||
+        !imap_find_verb(s, MC_IMAP_SEARCH, false) ||
         imap_find_verb(s, MC_IMAP_SEARCH, true))
         return;
     mc_imap_each_number(ev->text.ptr, ev->text.len, search_number, &k);
@@ -310,7 +379,7 @@ static void on_code(struct imap *s, const struct mc_imap_resp_ev *ev)
         m->uidvalidity = v;
         m->uidvalidity_known = true;
     } else if (span_is(&ev->code, "UIDNEXT") && code_number(ev, &v)) {
-        if (m->uidnext_known && v < m->uidnext) {
+        if (m->uidnext_known && v < m->uidnext && !mbox_switching(s)) {
             char msg[MC_MESSAGE_MAX];
             snprintf(msg, sizeof(msg), "UIDNEXT %llu after %llu with the same UIDVALIDITY",
                      (unsigned long long)v, (unsigned long long)m->uidnext);
@@ -320,8 +389,13 @@ static void on_code(struct imap *s, const struct mc_imap_resp_ev *ev)
         m->uidnext_known = true;
         m->grew = false;
     } else if (span_is(&ev->code, "UNSEEN") && code_number(ev, &v)) {
-        if (m->exists_known && (v > m->exists || v == 0))
+        if (mbox_switching(s)) {
+            if (!m->unseen_switching_known || v > m->unseen_switching)
+                m->unseen_switching = v;
+            m->unseen_switching_known = true;
+        } else if (m->exists_known && (v > m->exists || v == 0)) {
             out_of_range(s, ev, MC_R_IMAP_UNSEEN_OUT_OF_RANGE, "UNSEEN names message", v);
+        }
     } else if (span_is(&ev->code, "COPYUID") || span_is(&ev->code, "APPENDUID")) {
         /* uidvalidity SP uid-set [SP uid-set] */
         const uint8_t *p = ev->code_arg.ptr;
@@ -338,7 +412,7 @@ static void on_code(struct imap *s, const struct mc_imap_resp_ev *ev)
         if (!mc_imap_uid_set_count(p + a, b - a, &c1, &same1))
             return;
         if (span_is(&ev->code, "APPENDUID")) {
-            if (same1)
+            if (same1 && c1 == 1)   /* MULTIAPPEND sets may hold n:n among others */
                 imap_emit(s, MC_R_IMAP_APPENDUID_RANGE, ev->start, &ev->text, NULL);
             return;
         }
@@ -360,8 +434,15 @@ void mbox_on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
         on_exists(s, ev);
         break;
     case MC_IMAP_KIND_RECENT:
-        if (s->mb.exists_known && ev->has_number && ev->number > s->mb.exists)
+        if (!ev->has_number)
+            break;
+        if (mbox_switching(s)) {
+            if (!s->mb.recent_switching_known || ev->number > s->mb.recent_switching)
+                s->mb.recent_switching = ev->number;
+            s->mb.recent_switching_known = true;
+        } else if (s->mb.exists_known && ev->number > s->mb.exists) {
             out_of_range(s, ev, MC_R_IMAP_RECENT_ABOVE_EXISTS, "RECENT", ev->number);
+        }
         break;
     case MC_IMAP_KIND_EXPUNGE:
         on_expunge(s, ev);
@@ -376,6 +457,7 @@ void mbox_on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
         if (span_is(&ev->name, "VANISHED")) {
             check_turn(s, ev, MC_R_IMAP_VANISHED_OUT_OF_TURN, MC_R_IMAP_VANISHED_OUT_OF_TURN,
                        "VANISHED");
+            check_close(s, ev);
             mbox_lost(s);   /* the count drops by an amount not worked out here */
         }
         break;

@@ -225,6 +225,22 @@ static void set_caps(struct imap *s, const struct mc_span *list, const struct mc
 
 /* ---- client side ----------------------------------------------------------- */
 
+/* The names ENABLE commands in progress asked for (RFC 5161 s3.2: what
+ * ENABLED may list), joined; cleared when none is outstanding. */
+static void remember_enable(struct imap *s, const struct mc_span *L)
+{
+    size_t room, n;
+    if (!imap_find_verb(s, MC_IMAP_ENABLE, false))
+        s->enable_req_len = 0;
+    room = IMAP_ENABLE_KEEP - s->enable_req_len;
+    n = L->len + 1 < room ? L->len : (room > 0 ? room - 1 : 0);
+    if (n == 0)
+        return;
+    memcpy(s->enable_req + s->enable_req_len, L->ptr, n);
+    s->enable_req_len += n;
+    s->enable_req[s->enable_req_len++] = ' ';
+}
+
 /* The secret as a span of the kept text. The text joins a command's line
  * segments (a literal shows as its "{n}"), so its octets are not contiguous
  * in the stream: the parser's offset of the secret does not say where it
@@ -269,11 +285,6 @@ static void check_command(struct imap *s, const struct mc_imap_cmd_ev *ev, struc
     s->caps_refresh_due = false;
 
     switch (ev->verb) {
-    case MC_IMAP_UNKNOWN:
-        if (ev->name.len > 0 && !ev->unterminated &&
-            !mc_anoms_has(&ev->anoms, MC_ANOM_UNTERMINATED_LINE))
-            emit_line(s, MC_R_IMAP_CMD_UNKNOWN, ev->name.off, L, sec, NULL);
-        break;
     case MC_IMAP_IDLE:
         /* RFC 2177 s3; IDLE is part of IMAP4rev2 (RFC 9051 Appendix E) */
         if (s->caps_known && !s->caps.idle && prof != 9051)
@@ -342,9 +353,11 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
     if (ev->verb == MC_IMAP_ENABLE) {
         pd.utf8_enable = text_has(L->ptr, L->len, "UTF8=ACCEPT");
         pd.rev2_enable = text_has(L->ptr, L->len, "IMAP4rev2");
-        s->enable_req_len = L->len < IMAP_ENABLE_KEEP ? L->len : IMAP_ENABLE_KEEP;
-        memcpy(s->enable_req, L->ptr, s->enable_req_len);
+        remember_enable(s, L);
     }
+    /* RFC 9051 s6.4.4: RETURN (SAVE) alone suppresses the result response */
+    if (ev->verb == MC_IMAP_SEARCH && text_has(L->ptr, L->len, "(SAVE)"))
+        pd.search_save = true;
 
     if (s->awaiting_starttls || s->tls.state == MC_TLS_STARTING) {
         /* RFC 2595 s3.1: nothing after STARTTLS until the response and the
@@ -467,7 +480,7 @@ static void check_required(struct imap *s, const struct pending *pd,
     if (pd->injected)
         return;
     for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
-        if (req[i].verb == pd->verb && !(pd->seen & req[i].seen)) {
+        if (req[i].verb == pd->verb && !(pd->seen & req[i].seen) && !pd->search_save) {
             char msg[MC_MESSAGE_MAX];
             snprintf(msg, sizeof(msg), "OK to %s%s (tag %s) without an untagged %s response",
                      pd->uid ? "UID " : "", mc_imap_verb_name(pd->verb), pd->tag, req[i].what);
@@ -488,6 +501,11 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
         if (pd->cancelled && ev->status != MC_IMAP_STATUS_BAD)
             emit_line(s, MC_R_IMAP_AUTH_CANCEL_ACCEPTED, ev->start, &ev->text, NULL, NULL);
     }
+    /* an extension command this checker does not know is the client's
+     * fault only if the server did not know it either (RFC 3501 s7.1.3) */
+    if (pd->verb == MC_IMAP_UNKNOWN && ev->status == MC_IMAP_STATUS_BAD && !pd->injected)
+        mc__emit(s->c, MC_R_IMAP_CMD_UNKNOWN, pd->off, pd->excerpt,
+                 "tag %s: a command the server answered with BAD", pd->tag);
     if (pd->verb == MC_IMAP_LOGIN && ok && s->caps.logindisabled && !pd->injected)
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED_ACCEPTED, ev->start, &ev->text, NULL, NULL);
     if (pd->verb == MC_IMAP_STARTTLS)
@@ -505,7 +523,11 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
     case MC_IMAP_AUTHENTICATE:
         if (ok) {
             s->state = ST_AUTH;
-            s->enabled_since_caps = false;   /* capabilities may change now */
+            s->enabled_since_caps = false;
+            /* RFC 9051 s7.2.2: servers commonly change the list after
+             * authentication; unless the OK carries it, it is unknown */
+            if (!span_is(&ev->code, "CAPABILITY"))
+                s->caps_known = false;
         }
         break;
     case MC_IMAP_SELECT:
@@ -667,6 +689,16 @@ static void mark_seen(struct imap *s, const struct mc_imap_resp_ev *ev)
         s->q[i].seen |= bits;
 }
 
+static bool enable_requested(const struct imap *s, const uint8_t *w, size_t n)
+{
+    const uint8_t *req = (const uint8_t *)s->enable_req;
+    if (mc_imap_list_has(req, s->enable_req_len, w, n))
+        return true;
+    /* RFC 7162 s3.2.3: "ENABLE QRESYNC" enables CONDSTORE as well */
+    return n == 9 && strncasecmp((const char *)w, "CONDSTORE", 9) == 0 &&
+           mc_imap_list_has(req, s->enable_req_len, (const uint8_t *)"QRESYNC", 7);
+}
+
 /* RFC 5161 s3.2: ENABLED answers an ENABLE and lists what it asked for. */
 static void on_enabled(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
@@ -681,8 +713,7 @@ static void on_enabled(struct imap *s, const struct mc_imap_resp_ev *ev)
         size_t st = i;
         while (i < n && p[i] != ' ')
             i++;
-        if (i > st && !mc_imap_list_has((const uint8_t *)s->enable_req, s->enable_req_len,
-                                        p + st, i - st)) {
+        if (i > st && !enable_requested(s, p + st, i - st)) {
             char msg[MC_MESSAGE_MAX];
             snprintf(msg, sizeof(msg), "ENABLED lists %.*s, which the ENABLE did not name",
                      (int)(i - st), (const char *)p + st);
@@ -868,6 +899,7 @@ static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
     }
     if (dir == MC_DIR_C2S) {
         s->c_resync = true;
+        s->caps_refresh_due = false;   /* the first command may be in the gap */
         s->c_in_cmd = s->lit_waiting = false;
         s->lit_owed = 0;
         return;
