@@ -145,6 +145,11 @@ void mc_imap_cmd_expect_idle(struct mc_imap_cmd *p)
     p->idle = true;
 }
 
+void mc_imap_cmd_end_idle(struct mc_imap_cmd *p)
+{
+    p->idle = false;
+}
+
 bool mc_imap_cmd_in_idle(const struct mc_imap_cmd *p)
 {
     return p->idle;

@@ -226,6 +226,9 @@ void mc_imap_cmd_expect_sasl(struct mc_imap_cmd *p, bool on);
 bool mc_imap_cmd_in_sasl(const struct mc_imap_cmd *p);
 /* IDLE mode: the next line should be DONE; it ends the mode. */
 void mc_imap_cmd_expect_idle(struct mc_imap_cmd *p);
+/* IDLE ended without a DONE seen (it was lost in a gap and the server
+ * completed IDLE): lines are commands again. */
+void mc_imap_cmd_end_idle(struct mc_imap_cmd *p);
 bool mc_imap_cmd_in_idle(const struct mc_imap_cmd *p);
 
 /* Returns MC_EVENT or MC_NEED_MORE, as every parser. Never fails. */

@@ -29,10 +29,10 @@
  * for the conversations here, their excerpts and messages) must not change.
  * IMAP_TRIGGER_DUMP=1 prints every trigger's findings.
  *
- * Tests named test_bug_* hold suspected validator defects found while
- * writing this file (false positives after capture gaps, passwords and
- * SASL responses in excerpts); they fail today and are skipped unless
- * MC_KNOWN_BUGS=1 is set in the environment (tests/validator/tests.cmake).
+ * The defects found while writing this file (false positives after capture
+ * gaps, passwords and SASL responses in excerpts) are fixed; their cases
+ * stay as regression tests (test_server_gap_keeps_commands,
+ * test_gap_hides_continuation, test_login_literal_password_redacted, ...).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,17 +103,6 @@ static void expect(const struct step *sc, const struct want *w)
     struct flog *l = &l_store;
     run(sc, MC_PROTO_IMAP, l);
     assert_log(l, w);
-}
-
-/* test_bug_*: suspected validator defects, kept as failing tests; they run
- * only with MC_KNOWN_BUGS=1. */
-static bool known_bug(void)
-{
-    const char *e = getenv("MC_KNOWN_BUGS");
-    if (e && strcmp(e, "1") == 0)
-        return true;
-    skip();
-    return false;
 }
 
 /* ---- conformant conversations ------------------------------------------ */
@@ -992,7 +981,7 @@ static void test_gaps(void **state)
     /* a command lost in a client gap: its completion is not unknown */
     expect(SCRIPT(LOGIN, GAPC(9), S("a2 OK NOOP completed\r\n")), NONE);
     /* a gap inside a bad response: the rest of it is not judged (a2's
-     * completion is lost in the second gap; see test_bug_server_gap_* for
+     * completion is lost in the second gap; see test_server_gap_keeps_commands for
      * one that arrives) */
     expect(SCRIPT(LOGIN, C("a2 NOOP\r\n"), S("* 5 "), GAPS(3), S("  EXISTS\r\n"),
                   GAPS(22), C("a3 NOOP\r\n"), S("a3 OK NOOP completed\r\n")),
@@ -1482,13 +1471,11 @@ static void test_client_gap_state_unknown(void **state)
            NONE);
 }
 
-static void test_bug_gap_hides_continuation(void **state)
+static void test_gap_hides_continuation(void **state)
 {
     (void)state;
-    if (!known_bug())
-        return;
-    /* The server's "+" lost in a server gap: the client, which did wait
-     * for it, is blamed for what follows. */
+    /* The server's "+" lost in a server gap: the client, which may have
+     * seen it, is not blamed for what follows (it once was). */
     /* a synchronizing literal: IMAP.LITERAL.EARLY */
     expect(SCRIPT(SELECTED, C("a3 APPEND INBOX {5}\r\n"), GAPS(6), C("hello\r\n"),
                   S("a3 OK done\r\n")),
@@ -1503,27 +1490,23 @@ static void test_bug_gap_hides_continuation(void **state)
            NONE);
 }
 
-static void test_bug_gap_starttls_ok_lost(void **state)
+static void test_gap_starttls_answer_lost(void **state)
 {
     (void)state;
-    if (!known_bug())
-        return;
-    /* The OK to STARTTLS lost in a server gap, no TLS marker: both sides'
-     * TLS records are parsed as IMAP (13 findings: CMD.NUL, CMD.TAG_SYNTAX,
-     * STARTTLS.CMD_INJECTION, RESP.SYNTAX, TAG.UNKNOWN, ...). After a gap
+    /* The OK to STARTTLS lost in a server gap, no TLS marker: after a gap
      * with STARTTLS outstanding, a TLS record (0x16 0x03) is the
-     * negotiation, as it is once the OK was seen. */
+     * negotiation, as it is once the OK was seen (both sides' records were
+     * once parsed as IMAP: 13 findings). */
     expect(SCRIPT(S(GREET_TLS), C("a1 STARTTLS\r\n"), GAPS(30), C(TLS_CLIENT), S(TLS_SERVER)),
            NONE);
 }
 
-static void test_bug_idle_client_gap(void **state)
+static void test_idle_done_in_client_gap(void **state)
 {
     (void)state;
-    if (!known_bug())
-        return;
-    /* "DON" of DONE lost in a client gap: after the server completed the
-     * IDLE, the next command is still IMAP.IDLE.NOT_DONE. */
+    /* "DON" of DONE lost in a client gap: once the server completed the
+     * IDLE, the next line is a command again (it was once
+     * IMAP.IDLE.NOT_DONE). */
     expect(SCRIPT(SELECTED_IDLE, C("a3 IDLE\r\n"), S("+ idling\r\n"), GAPC(3), C("E\r\n"),
                   S("a3 OK done\r\n"), C("a4 NOOP\r\n"), S("a4 OK done\r\n")),
            NONE);
@@ -1609,9 +1592,9 @@ int main(void)
         cmocka_unit_test(test_golden_split_invariance),
         cmocka_unit_test(test_server_gap_keeps_commands),
         cmocka_unit_test(test_client_gap_state_unknown),
-        cmocka_unit_test(test_bug_gap_hides_continuation),
-        cmocka_unit_test(test_bug_gap_starttls_ok_lost),
-        cmocka_unit_test(test_bug_idle_client_gap),
+        cmocka_unit_test(test_gap_hides_continuation),
+        cmocka_unit_test(test_gap_starttls_answer_lost),
+        cmocka_unit_test(test_idle_done_in_client_gap),
         cmocka_unit_test(test_login_literal_password_redacted),
         cmocka_unit_test(test_sasl_before_continuation_redacted),
     };

@@ -359,7 +359,7 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
     if (ev->verb == MC_IMAP_SEARCH && text_has(L->ptr, L->len, "(SAVE)"))
         pd.search_save = true;
 
-    if (s->awaiting_starttls || s->tls.state == MC_TLS_STARTING) {
+    if ((s->awaiting_starttls && !s->starttls_gap) || s->tls.state == MC_TLS_STARTING) {
         /* RFC 2595 s3.1: nothing after STARTTLS until the response and the
          * TLS negotiation (CVE-2011-0411 style injection) */
         pd.injected = true;
@@ -509,7 +509,9 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
     if (pd->verb == MC_IMAP_LOGIN && ok && s->caps.logindisabled && !pd->injected)
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED_ACCEPTED, ev->start, &ev->text, NULL, NULL);
     if (pd->verb == MC_IMAP_STARTTLS)
-        s->awaiting_starttls = false;
+        s->awaiting_starttls = s->starttls_gap = false;
+    if (pd->verb == MC_IMAP_IDLE && mc_imap_cmd_in_idle(&s->cmd))
+        mc_imap_cmd_end_idle(&s->cmd);   /* its DONE fell into a client gap */
     if (ok && pd->verb != MC_IMAP_UNKNOWN && bit && !(vi->states & bit) && !s->c_resync) {
         char msg[MC_MESSAGE_MAX];
         snprintf(msg, sizeof(msg), "OK to %s in the %s state", vi->name, state_name(s->state));
@@ -871,6 +873,23 @@ static const struct mc_tls_ops tls_ops = {
 static void imap_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
     struct imap *s = p;
+    /* STARTTLS outstanding and its answer possibly lost in a gap: a TLS
+     * record where a line would start means it was OK; the server's
+     * plaintext means it was not (or TLS did not start) */
+    if (s->starttls_gap && s->tls.state == MC_TLS_NONE && len > 0 && at_line_start(s, dir)) {
+        if (mc_tls_record_type(buf[0])) {
+            int i;
+            for (i = 0; i < (int)s->q_len; i++)
+                if (s->q[i].verb == MC_IMAP_STARTTLS && !s->q[i].injected)
+                    break;
+            if (i < (int)s->q_len)
+                (void)remove_pending(s, (unsigned)i);
+            s->awaiting_starttls = s->starttls_gap = false;
+            s->tls.state = MC_TLS_STARTING;
+        } else if (dir == MC_DIR_S2C) {
+            s->starttls_gap = false;
+        }
+    }
     mc_tls_data(&s->tls, &tls_ops, s, dir, buf, len);
 }
 
@@ -887,6 +906,26 @@ static void imap_tls(void *p, bool decrypted)
     }
     tls_reset(s);
     s->tls.state = decrypted ? MC_TLS_PLAIN : MC_TLS_OPAQUE;
+}
+
+/* A server gap may have hidden a continuation request: the client, which
+ * may have seen it, is not blamed for going on (a literal's data, DONE, a
+ * SASL response). */
+static void assume_continuation(struct imap *s)
+{
+    if (s->lit_waiting && mc_imap_cmd_literal_waiting(&s->cmd)) {
+        mc_imap_cmd_literal_go(&s->cmd);
+        s->lit_waiting = false;
+        if (s->lit_owed > 0)
+            s->lit_owed--;
+    }
+    for (unsigned i = 0; i < s->q_len; i++) {
+        struct pending *pd = &s->q[i];
+        if (pd->verb == MC_IMAP_IDLE && !pd->continued && !pd->injected) {
+            pd->continued = true;
+            mc_imap_cmd_expect_idle(&s->cmd);
+        }
+    }
 }
 
 static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
@@ -910,6 +949,9 @@ static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
     s->s_resync = true;
     for (unsigned i = 0; i < s->q_len; i++)
         s->q[i].gap = true;
+    assume_continuation(s);
+    if (s->awaiting_starttls)
+        s->starttls_gap = true;
     mbox_lost(s);
     if (s->state == ST_GREETING)
         s->state = ST_NOTAUTH;
