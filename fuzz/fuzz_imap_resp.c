@@ -35,13 +35,26 @@
  *   number, which others (but OTHER and INVALID)
  *   have only with an anomaly;
  * - every anomaly code is < MC_ANOM_COUNT and maps to an IMAP server rule
- *   (mc_rule_for_anom).
+ *   (mc_rule_for_anom);
+ * - round trip (whole run only): every response with no anomalies is cut
+ *   out of the stream by its offsets (responses across the gap are left
+ *   out) and printed by the canonical printer (imap_canon.h), which must
+ *   read it. The printed bytes, parsed by a fresh parser, must give one
+ *   response using all of them, with no anomalies and the same kind,
+ *   status, has_number, number, tag and name (name ignoring case; both
+ *   compared as far as the parser keeps them), for status responses and
+ *   continuations the same code (ignoring case), code argument and text,
+ *   and as many literals as the printer printed; printing them again must
+ *   give the same bytes. Left out: responses with a line segment over
+ *   MC_LINE_KEEP octets (the parser checks only their kept prefix) and,
+ *   for the reparse, printed forms over the line limits.
  */
 #include "fuzz_common.h"
 
 #include <stdbool.h>
 
 #include "imap/imap_resp.h"
+#include "imap_canon.h"
 #include "rules/rules.h"
 
 struct run {
@@ -55,7 +68,153 @@ struct run {
     uint64_t lit_seen, lit_hash, lit_size;
     const uint8_t *chunk; /* the caller's chunk being fed */
     size_t chunk_len;
+    /* the stream, for the round trip (whole run only) */
+    bool whole;
+    const uint8_t *s;
+    size_t gap_at;
+    uint64_t gap_len;
 };
+
+/* Round trips done and left out (FZ_IMAP_CANON_STATS=1 prints them). */
+static uint64_t rt_done, rt_long, rt_over;
+
+static void rt_stats(void)
+{
+    fprintf(stderr, "imap round trip: %llu done, %llu left out (long segment), %llu not "
+                    "reparsed (printed form over the line limits)\n",
+            (unsigned long long)rt_done, (unsigned long long)rt_long,
+            (unsigned long long)rt_over);
+}
+
+/* A span of the original response and the same span of the reparsed one:
+ * the same bytes (ignoring case: ci), as far as both were kept (a response
+ * with literals keeps only its first MC_IMAP_HEAD_KEEP octets for spans). */
+FZ_ORACLE
+static bool rt_span_same(const struct mc_span *x, const struct mc_imap_resp_ev *ex,
+                         const struct mc_span *y, const struct mc_imap_resp_ev *ey, bool ci)
+{
+    const struct mc_span *sh = x->len <= y->len ? x : y;
+    const struct mc_imap_resp_ev *es = x->len <= y->len ? ex : ey;
+    for (size_t i = 0; i < sh->len; i++) {
+        uint8_t a = x->ptr[i], b = y->ptr[i];
+        if (ci && a >= 'a' && a <= 'z')
+            a = (uint8_t)(a - 32);
+        if (ci && b >= 'a' && b <= 'z')
+            b = (uint8_t)(b - 32);
+        if (a != b)
+            return false;
+    }
+    return x->len == y->len ||
+           (es->literals > 0 && sh->off - es->start + sh->len == MC_IMAP_HEAD_KEEP);
+}
+
+/* Parses buf whole with a fresh parser: the one response it must be. */
+FZ_ORACLE
+static void rt_reparse(const uint8_t *buf, size_t len, struct mc_imap_resp_ev *out)
+{
+    static struct mc_imap_resp p;
+    struct mc_imap_resp_ev ev;
+    size_t i = 0;
+    unsigned responses = 0;
+
+    mc_imap_resp_init(&p);
+    while (i < len) {
+        size_t used = 0;
+        int rc = mc_imap_resp_feed(&p, buf + i, len - i, &used, &ev);
+        i += used;
+        if (rc != MC_EVENT)
+            break;
+        if (ev.type == MC_IMAP_RESP_RESPONSE) {
+            responses++;
+            *out = ev;
+            if (i != len) {
+                fprintf(stderr, "round trip: the printed form holds more than one response "
+                                "(the first ends at %zu of %zu octets)\n", i, len);
+                FZ_CHECK(!"the printed form is one response");
+            }
+        }
+    }
+    FZ_CHECK(i == len);
+    FZ_CHECK(mc_imap_resp_finish(&p, &ev) == MC_NEED_MORE);
+    if (responses != 1) {
+        fprintf(stderr, "round trip: the printed form gave %u responses\n", responses);
+        FZ_CHECK(!"the printed form is one response");
+    }
+}
+
+FZ_ORACLE
+static void round_trip(const struct run *r, const struct mc_imap_resp_ev *ev, uint64_t after)
+{
+    static struct imap_canon c1, c2;
+    static bool stats_set;
+    struct mc_imap_resp_ev e2;
+    uint64_t a = ev->start, b = after;
+
+    if (!stats_set) {
+        stats_set = true;
+        const char *e = getenv("FZ_IMAP_CANON_STATS");
+        if (e != NULL && e[0] == '1')
+            atexit(rt_stats);
+    }
+    if (b > r->gap_at) {
+        if (a < r->gap_at + r->gap_len)
+            return; /* across the gap: its bytes are not all in the input */
+        a -= r->gap_len;
+        b -= r->gap_len;
+    }
+    if (imap_canon_print(&c1, r->s + a, (size_t)(b - a)) != 0) {
+        if (c1.in_longest > MC_LINE_KEEP) {
+            rt_long++;
+            return;
+        }
+        fprintf(stderr, "round trip: the printer could not read the response at %llu (%s):\n"
+                        "%.*s\n", (unsigned long long)ev->start, c1.why ? c1.why : "?",
+                (int)(b - a), (const char *)r->s + a);
+        FZ_CHECK(!"the printer reads every response without anomalies");
+    }
+    if (c1.in_longest > MC_LINE_KEEP) {
+        rt_long++;
+        return;
+    }
+    FZ_CHECK(c1.in_literals == ev->literals);
+
+    /* idempotence: the canonical form prints as itself */
+    FZ_CHECK(imap_canon_print(&c2, c1.b, c1.n) == 0);
+    if (c2.n != c1.n || memcmp(c2.b, c1.b, c1.n) != 0) {
+        fprintf(stderr, "round trip: printing the canonical form again changed it "
+                        "(%zu vs %zu octets)\n--- first:\n%.*s\n--- second:\n%.*s\n",
+                c1.n, c2.n, (int)c1.n, (const char *)c1.b, (int)c2.n, (const char *)c2.b);
+        FZ_CHECK(!"the canonical form is a fixed point");
+    }
+    if (c1.out_longest > MC_LINE_KEEP || c1.out_line_len > MC_IMAP_LINE_MAX) {
+        rt_over++;
+        return;
+    }
+
+    rt_reparse(c1.b, c1.n, &e2);
+    rt_done++;
+    if (e2.anoms.n != 0 || e2.kind != ev->kind || e2.status != ev->status ||
+        e2.has_number != ev->has_number || e2.number != ev->number ||
+        e2.literals != c1.literals || !rt_span_same(&ev->tag, ev, &e2.tag, &e2, false) ||
+        !rt_span_same(&ev->name, ev, &e2.name, &e2, true) ||
+        /* status responses and continuations: code, argument and text too */
+        (ev->kind < MC_IMAP_KIND_CAPABILITY &&
+         (!rt_span_same(&ev->code, ev, &e2.code, &e2, true) ||
+          !rt_span_same(&ev->code_arg, ev, &e2.code_arg, &e2, false) ||
+          !rt_span_same(&ev->text, ev, &e2.text, &e2, false)))) {
+        fprintf(stderr, "round trip: the canonical form parses differently:\n"
+                        "  kind %d/%d status %d/%d number %d:%llu/%d:%llu literals %u "
+                        "(printed %u)/%u anomalies %u (first code %u at %llu)\n"
+                        "--- input:\n%.*s\n--- printed:\n%.*s\n",
+                ev->kind, e2.kind, ev->status, e2.status, ev->has_number,
+                (unsigned long long)ev->number, e2.has_number, (unsigned long long)e2.number,
+                ev->literals, c1.literals, e2.literals, e2.anoms.n,
+                e2.anoms.n ? (unsigned)e2.anoms.hit[0].code : 0u,
+                e2.anoms.n ? (unsigned long long)e2.anoms.hit[0].off : 0ull, (int)(b - a),
+                (const char *)r->s + a, (int)c1.n, (const char *)c1.b);
+        FZ_CHECK(!"parse, print, parse gives the same response");
+    }
+}
 
 FZ_ORACLE
 static void lit_close(struct run *r, bool last)
@@ -186,6 +345,8 @@ static void on_response(struct run *r, const struct mc_imap_resp_ev *ev, bool at
     fz_log_span(&r->log, &ev->text);
     fz_log_anoms(&r->log, &ev->anoms);
     r->floor = after;
+    if (r->whole && ev->anoms.n == 0 && ev->anoms.dropped == 0)
+        round_trip(r, ev, after);
 }
 
 static void feed_chunk(struct run *r, const uint8_t *buf, size_t len)
@@ -237,6 +398,10 @@ static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t
     FZ_CHECK(!mc_imap_resp_resyncing(&r->p) && !mc_imap_resp_in_literal(&r->p));
 
     fz_gap_plan(hdr[0], hdr[3], n, &gap_at, &gap_len);
+    r->whole = !cut;
+    r->s = s;
+    r->gap_at = gap_at;
+    r->gap_len = gap_len;
     fz_feed_opts(r, feed_chunk_cb, s, gap_at, cut ? &rng : NULL, hdr[0]);
     if (gap_len) {
         const bool in_lit = mc_imap_resp_in_literal(&r->p);
