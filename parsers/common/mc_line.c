@@ -49,12 +49,19 @@ bool mc_line_resyncing(const struct mc_line *l)
 }
 
 /* memcpy for the short pieces lines are made of: the compiler turns a
- * bounded variable-length memcpy into "rep movs", whose start-up cost is
- * larger than a 14-octet reply line; fixed-size overlapping moves are not. */
+ * bounded variable-length memcpy into "rep movs", whose start-up cost
+ * (40-80 ns here) is larger than a 14-octet reply line or a 60-octet FETCH
+ * line; two fixed-size overlapping moves are not. Up to 64 octets that way. */
 static void copy_piece(uint8_t *d, const uint8_t *s, size_t n)
 {
-    if (n >= 16) {
+    if (n > 64) {
         memcpy(d, s, n);
+    } else if (n > 32) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
     } else if (n >= 8) {
         memcpy(d, s, 8);
         memcpy(d + n - 8, s + n - 8, 8);

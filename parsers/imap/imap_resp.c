@@ -99,38 +99,63 @@ static bool digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
-/* s (n octets) is the upper-case keyword name, ignoring case; stops at
- * name's end, so no strlen per table row on this per-response path */
-static bool name_is(const char *name, const uint8_t *s, size_t n)
+/* s (n octets) is the upper-case name (at least n characters long),
+ * ignoring case: mc_ascii_ieq, here where the compiler can inline it (and
+ * unroll it for the constant lengths of keywords) on the per-response
+ * paths */
+static inline bool name_is(const char *name, const uint8_t *s, size_t n)
 {
-    size_t i = 0;
-    for (; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
         if (c >= 'a' && c <= 'z')
             c = (uint8_t)(c - 32);
-        if (name[i] == '\0' || c != (uint8_t)name[i])
+        if (c != (uint8_t)name[i])
             return false;
     }
-    return name[i] == '\0';
+    return true;
 }
 
-/* ATOM-CHAR: CHAR except atom-specials */
+/* Octet classes, one table row per 16 octets. This runs per octet: a
+ * table load has no branch where a switch had several, and no variable
+ * shift as a bit set would.
+ * C_ATOM: ATOM-CHAR, CHAR except atom-specials (CTL, SP, "(", ")", "{",
+ *         "%", "*", DQUOTE, "\", "]");
+ * C_WORD: an ATOM-CHAR that goes on a word in the data walker, all but
+ *         "[" (which opens the section of BODY[...]). */
+#define C_ATOM 1u
+#define C_WORD 2u
+#define A (C_ATOM | C_WORD)
+#define L C_ATOM
+static const uint8_t char_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x00 CTL */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x10 CTL */
+    0, A, 0, A, A, 0, A, A, 0, 0, 0, A, A, A, A, A,  /* SP ! " # $ % & ' ( ) * + , - . / */
+    A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,  /* 0-9 : ; < = > ? */
+    A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,  /* @ A-O */
+    A, A, A, A, A, A, A, A, A, A, A, L, 0, 0, A, A,  /* P-Z [ \ ] ^ _ */
+    A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A,  /* ` a-o */
+    A, A, A, A, A, A, A, A, A, A, A, 0, A, A, A, 0,  /* p-z { | } ~ DEL */
+    /* 0x80-0xFF: not CHAR, 0 */
+};
+#undef A
+#undef L
+
 static bool atom_char(uint8_t c)
 {
-    if (c <= 0x20 || c >= 0x7f)
-        return false;
-    switch (c) {   /* atom-specials besides CTL and SP (a switch: this runs per octet) */
-    case '(': case ')': case '{': case '%': case '*': case '"': case '\\': case ']':
-        return false;
-    default:
-        return true;
-    }
+    return (char_class[c] & C_ATOM) != 0;
 }
 
 /* ASTRING-CHAR = ATOM-CHAR / resp-specials */
 static bool astring_char(uint8_t c)
 {
     return atom_char(c) || c == ']';
+}
+
+/* s (n octets) starts with the keyword name (len octets, upper case) as a
+ * whole atom: what follows it, if anything, is no ATOM-CHAR */
+static bool keyword_is(const char *name, size_t len, const uint8_t *s, size_t n)
+{
+    return n >= len && name_is(name, s, len) && (n == len || !atom_char(s[len]));
 }
 
 /* ---- anomalies ---- */
@@ -150,10 +175,21 @@ static void syntax(struct mc_imap_resp *p, enum mc_anom code, uint64_t off)
 static size_t number_at(const uint8_t *s, size_t n, size_t i, bool nz, uint64_t *v, bool *ok)
 {
     size_t j = i;
-    while (j < n && digit(s[j]))
+    uint64_t x = 0;
+    /* one pass, value and length together; x is used only for at most 10
+     * digits, which cannot overflow 64 bits, so one range check at the end
+     * does what mc_parse_u64 does per digit with a division */
+    while (j < n && digit(s[j])) {
+        x = x * 10 + (uint64_t)(s[j] - '0');
         j++;
-    *ok = j > i && j - i <= 10 && mc_parse_u64(s + i, j - i, NUMBER_MAX, v) &&
-          !(nz && s[i] == '0');
+    }
+    *ok = false;
+    if (j == i || j - i > 10)
+        return j;
+    if (x > NUMBER_MAX)
+        return j;          /* *v untouched, as mc_parse_u64 leaves it */
+    *v = x;
+    *ok = !(nz && s[i] == '0');
     return j;
 }
 
@@ -259,7 +295,7 @@ static void atom_list(struct mc_imap_resp *p, const uint8_t *s, size_t n, uint64
             return;
         }
         if (i - a == 9 &&
-            (mc_ascii_ieq(s + a, "IMAP4REV1", 9) || mc_ascii_ieq(s + a, "IMAP4REV2", 9)))
+            (name_is("IMAP4REV1", s + a, 9) || name_is("IMAP4REV2", s + a, 9)))
             seen_rev = true;
     }
     if (rev && !seen_rev)
@@ -307,37 +343,60 @@ enum code_arg {
     ARG_ANY        /* unknown code: [SP 1*<TEXT-CHAR except "]">] */
 };
 
-static const struct {
-    const char *name;
-    uint8_t arg;
-} codes[] = {
-    {"ALERT", ARG_NONE},          {"BADCHARSET", ARG_CHARSETS},
-    {"CAPABILITY", ARG_CAPA},     {"PARSE", ARG_NONE},
-    {"PERMANENTFLAGS", ARG_PERMFLAGS},
-    {"READ-ONLY", ARG_NONE},      {"READ-WRITE", ARG_NONE},
-    {"TRYCREATE", ARG_NONE},      {"UIDNEXT", ARG_NZ},
-    {"UIDVALIDITY", ARG_NZ},      {"UNSEEN", ARG_NZ},
-    /* RFC 5530 s3 */
-    {"UNAVAILABLE", ARG_NONE},    {"AUTHENTICATIONFAILED", ARG_NONE},
-    {"AUTHORIZATIONFAILED", ARG_NONE}, {"EXPIRED", ARG_NONE},
-    {"PRIVACYREQUIRED", ARG_NONE}, {"CONTACTADMIN", ARG_NONE},
-    {"NOPERM", ARG_NONE},         {"INUSE", ARG_NONE},
-    {"EXPUNGEISSUED", ARG_NONE},  {"CORRUPTION", ARG_NONE},
-    {"SERVERBUG", ARG_NONE},      {"CLIENTBUG", ARG_NONE},
-    {"CANNOT", ARG_NONE},         {"LIMIT", ARG_NONE},
-    {"OVERQUOTA", ARG_NONE},      {"ALREADYEXISTS", ARG_NONE},
-    {"NONEXISTENT", ARG_NONE},
-    /* RFC 4315 s3 */
-    {"APPENDUID", ARG_APPENDUID}, {"COPYUID", ARG_COPYUID},
-    {"UIDNOTSTICKY", ARG_NONE},
-};
-
-static uint8_t code_kind(const uint8_t *s, size_t n)
+/* The argument of the response code (RFC 3501 s7.1, RFC 5530 s3, RFC 4315
+ * s3) s (n octets, the rest of the line) starts with, the code's length in
+ * *len; ARG_ANY when it starts with none. As keyword_at (below): matched in
+ * place, dispatched on the first letter. */
+static uint8_t code_kind_at(const uint8_t *s, size_t n, size_t *len)
 {
-    for (size_t k = 0; k < sizeof(codes) / sizeof(codes[0]); k++)
-        if (name_is(codes[k].name, s, n))
-            return codes[k].arg;
-    return ARG_ANY;
+    /* a match also stores the code's length */
+#define IS(name) (keyword_is(name, sizeof(name) - 1, s, n) && (*len = sizeof(name) - 1) > 0)
+    uint8_t c = n > 0 ? s[0] : 0;
+    if (c >= 'a' && c <= 'z')
+        c = (uint8_t)(c - 32);
+    switch (c) {
+    case 'A':
+        return IS("ALERT") || IS("AUTHENTICATIONFAILED") || IS("AUTHORIZATIONFAILED") ||
+                       IS("ALREADYEXISTS")
+                   ? ARG_NONE
+               : IS("APPENDUID") ? ARG_APPENDUID
+                                 : ARG_ANY;
+    case 'B':
+        return IS("BADCHARSET") ? ARG_CHARSETS : ARG_ANY;
+    case 'C':
+        return IS("CAPABILITY") ? ARG_CAPA
+               : IS("CONTACTADMIN") || IS("CORRUPTION") || IS("CLIENTBUG") || IS("CANNOT")
+                   ? ARG_NONE
+               : IS("COPYUID") ? ARG_COPYUID
+                               : ARG_ANY;
+    case 'E':
+        return IS("EXPIRED") || IS("EXPUNGEISSUED") ? ARG_NONE : ARG_ANY;
+    case 'I':
+        return IS("INUSE") ? ARG_NONE : ARG_ANY;
+    case 'L':
+        return IS("LIMIT") ? ARG_NONE : ARG_ANY;
+    case 'N':
+        return IS("NOPERM") || IS("NONEXISTENT") ? ARG_NONE : ARG_ANY;
+    case 'O':
+        return IS("OVERQUOTA") ? ARG_NONE : ARG_ANY;
+    case 'P':
+        return IS("PARSE") || IS("PRIVACYREQUIRED") ? ARG_NONE
+               : IS("PERMANENTFLAGS")                 ? ARG_PERMFLAGS
+                                                      : ARG_ANY;
+    case 'R':
+        return IS("READ-ONLY") || IS("READ-WRITE") ? ARG_NONE : ARG_ANY;
+    case 'S':
+        return IS("SERVERBUG") ? ARG_NONE : ARG_ANY;
+    case 'T':
+        return IS("TRYCREATE") ? ARG_NONE : ARG_ANY;
+    case 'U':
+        return IS("UIDNEXT") || IS("UIDVALIDITY") || IS("UNSEEN") ? ARG_NZ
+               : IS("UNAVAILABLE") || IS("UIDNOTSTICKY")          ? ARG_NONE
+                                                                  : ARG_ANY;
+    default:
+        return ARG_ANY;
+    }
+#undef IS
 }
 
 /* "(" astring *(SP astring) ")" covering s[0..n): BADCHARSET's charsets */
@@ -443,10 +502,16 @@ static void code_args(struct mc_imap_resp *p, uint8_t kind, const uint8_t *s, si
 /* "[" resp-text-code "]" at s[i]; returns the index after "]" or 0. */
 static size_t resp_code(struct mc_imap_resp *p, const uint8_t *s, size_t n, size_t i, uint64_t off)
 {
-    size_t j = i + 1, a = j, e;
+    size_t j = i + 1, a = j, e, len = 0;
     bool has_sp;
-    while (j < n && atom_char(s[j]))
-        j++;
+    /* a known code ends its atom; any other atom is scanned */
+    uint8_t kind = code_kind_at(s + a, n - a, &len);
+    if (kind != ARG_ANY) {
+        j = a + len;
+    } else {
+        while (j < n && atom_char(s[j]))
+            j++;
+    }
     if (j == a || j >= n || (s[j] != ']' && s[j] != ' ')) {
         syntax(p, MC_ANOM_IMAP_CODE_SYNTAX, off + j);
         return 0;
@@ -469,7 +534,7 @@ static size_t resp_code(struct mc_imap_resp *p, const uint8_t *s, size_t n, size
             return 0;
         }
     }
-    code_args(p, code_kind(s + a, j - a), s + (has_sp ? j + 1 : j), e - (has_sp ? j + 1 : j),
+    code_args(p, kind, s + (has_sp ? j + 1 : j), e - (has_sp ? j + 1 : j),
               off + (has_sp ? j + 1 : j), has_sp);
     return e + 1;
 }
@@ -611,7 +676,7 @@ static bool month_ok(const uint8_t *m)
 {
     static const char months[] = "JANFEBMARAPRMAYJUNJULAUGSEPOCTNOVDEC";
     for (size_t k = 0; k < 36; k += 3)
-        if (mc_ascii_ieq(m, months + k, 3))
+        if (name_is(months + k, m, 3))
             return true;
     return false;
 }
@@ -656,26 +721,41 @@ static size_t date_time_bad(const uint8_t *s, size_t n)
     return n;
 }
 
-/* The att a FETCH name announces; 'sect' when "[" followed the word. */
+/* The att a FETCH name announces; 'sect' when "[" followed the word.
+ * Dispatched on the first letter: this runs for every att of every FETCH. */
 static uint8_t fetch_att_of(const uint8_t *s, size_t n, bool sect)
 {
-    static const struct {
-        const char *name;
-        uint8_t plain, with_section;
-    } atts[] = {
-        {"UID", FA_UID, FA_OTHER},           {"RFC822.SIZE", FA_SIZE, FA_OTHER},
-        {"INTERNALDATE", FA_DATE, FA_OTHER}, {"FLAGS", FA_FLAGS, FA_OTHER},
-        {"ENVELOPE", FA_ENVELOPE, FA_OTHER}, {"BODYSTRUCTURE", FA_BODY, FA_OTHER},
-        /* BODY alone is the structure, BODY[section] the content */
-        {"BODY", FA_BODY, FA_NSTRING},       {"RFC822", FA_NSTRING, FA_OTHER},
-        {"RFC822.HEADER", FA_NSTRING, FA_OTHER}, {"RFC822.TEXT", FA_NSTRING, FA_OTHER},
-        /* RFC 3516: BINARY[...] is nstring or literal8, BINARY.SIZE[...] a number */
-        {"BINARY", FA_OTHER, FA_BINARY},    {"BINARY.SIZE", FA_OTHER, FA_SIZE},
-    };
-    for (size_t k = 0; k < sizeof(atts) / sizeof(atts[0]); k++)
-        if (name_is(atts[k].name, s, n))
-            return sect ? atts[k].with_section : atts[k].plain;
-    return FA_OTHER;
+#define IS(name) (n == sizeof(name) - 1 && name_is(name, s, n))
+#define ATT(plain, with_section) (sect ? (with_section) : (plain))
+    uint8_t c = n > 0 ? s[0] : 0;
+    if (c >= 'a' && c <= 'z')
+        c = (uint8_t)(c - 32);
+    switch (c) {
+    case 'B':
+        /* BODY alone is the structure, BODY[section] the content; RFC 3516:
+         * BINARY[...] is nstring or literal8, BINARY.SIZE[...] a number */
+        return IS("BODY")            ? ATT(FA_BODY, FA_NSTRING)
+               : IS("BODYSTRUCTURE") ? ATT(FA_BODY, FA_OTHER)
+               : IS("BINARY")        ? ATT(FA_OTHER, FA_BINARY)
+               : IS("BINARY.SIZE")   ? ATT(FA_OTHER, FA_SIZE)
+                                     : FA_OTHER;
+    case 'E':
+        return IS("ENVELOPE") ? ATT(FA_ENVELOPE, FA_OTHER) : FA_OTHER;
+    case 'F':
+        return IS("FLAGS") ? ATT(FA_FLAGS, FA_OTHER) : FA_OTHER;
+    case 'I':
+        return IS("INTERNALDATE") ? ATT(FA_DATE, FA_OTHER) : FA_OTHER;
+    case 'R':
+        return IS("RFC822") || IS("RFC822.HEADER") || IS("RFC822.TEXT") ? ATT(FA_NSTRING, FA_OTHER)
+               : IS("RFC822.SIZE")                                      ? ATT(FA_SIZE, FA_OTHER)
+                                                                        : FA_OTHER;
+    case 'U':
+        return IS("UID") ? ATT(FA_UID, FA_OTHER) : FA_OTHER;
+    default:
+        return FA_OTHER;
+    }
+#undef ATT
+#undef IS
 }
 
 /* Item types: '(' a list, '"' quoted, '{' literal, '8' literal8, 'w' a
@@ -683,7 +763,7 @@ static uint8_t fetch_att_of(const uint8_t *s, size_t n, bool sect)
  * where BINARY[] allows it; lists of unchecked schema take anything. */
 static bool is_nil(uint8_t t, const uint8_t *s, size_t n)
 {
-    return t == 'w' && n == 3 && mc_ascii_ieq(s, "NIL", 3);
+    return t == 'w' && n == 3 && name_is("NIL", s, 3);
 }
 
 static bool is_string(uint8_t t)
@@ -699,7 +779,7 @@ static bool is_nstring(uint8_t t, const uint8_t *s, size_t n)
 static bool quoted_is(uint8_t t, const uint8_t *s, size_t n, const char *up)
 {
     size_t k = strlen(up);
-    return t == '"' && n == k + 2 && mc_ascii_ieq(s + 1, up, k);
+    return t == '"' && n == k + 2 && name_is(up, s + 1, k);
 }
 
 /* flag = "\" atom / atom (RFC 3501 s9); "\*" is only for PERMANENTFLAGS */
@@ -963,12 +1043,12 @@ static size_t section_spec_bad(const uint8_t *s, size_t n, bool binary, bool *fi
         i++;
     }
     r = n - i;
-    if ((r == 6 && mc_ascii_ieq(s + i, "HEADER", 6)) ||
-        (r == 4 && mc_ascii_ieq(s + i, "TEXT", 4)) ||
-        (part && r == 4 && mc_ascii_ieq(s + i, "MIME", 4)))
+    if ((r == 6 && name_is("HEADER", s + i, 6)) ||
+        (r == 4 && name_is("TEXT", s + i, 4)) ||
+        (part && r == 4 && name_is("MIME", s + i, 4)))
         return n;
-    if ((r == 13 && mc_ascii_ieq(s + i, "HEADER.FIELDS", 13)) ||
-        (r == 17 && mc_ascii_ieq(s + i, "HEADER.FIELDS.NOT", 17))) {
+    if ((r == 13 && name_is("HEADER.FIELDS", s + i, 13)) ||
+        (r == 17 && name_is("HEADER.FIELDS.NOT", s + i, 17))) {
         *fields = true;
         return n;
     }
@@ -998,9 +1078,9 @@ static uint8_t item(struct mc_imap_resp *p, uint8_t t, const uint8_t *s, size_t 
                 syntax(p, MC_ANOM_IMAP_DATA_SYNTAX, off);
             lv->flags = t == 'w' || t == 'W' ? fetch_att_of(s, n, t == 'W') : FA_OTHER;
             /* the schema of the "[" section that follows a 'W' name */
-            if (t == 'W' && n >= 6 && mc_ascii_ieq(s, "BINARY", 6))
+            if (t == 'W' && n >= 6 && name_is("BINARY", s, 6))
                 return S_SECT_BIN;
-            return t == 'W' && n == 4 && mc_ascii_ieq(s, "BODY", 4) ? S_SECT : S_ANY;
+            return t == 'W' && n == 4 && name_is("BODY", s, 4) ? S_SECT : S_ANY;
         }
         return fetch_value(p, lv->flags, t, s, n, off);
     case S_FLAGS:
@@ -1117,8 +1197,15 @@ static size_t word_at(struct mc_imap_resp *p, const uint8_t *s, size_t n, size_t
         if (j < n && s[j] == '*')
             return j + 1;   /* flag-perm "\*"; judged by the list's schema */
     }
-    while (j < n && s[j] != '[' && (atom_char(s[j]) || (s[j] == ']' && !in_sect)))
-        j++;
+    for (;;) {
+        while (j < n && (char_class[s[j]] & C_WORD))
+            j++;
+        if (j < n && s[j] == ']' && !in_sect) {
+            j++;
+            continue;
+        }
+        break;
+    }
     if (j == i || (j < n && s[j] != ' ' && s[j] != ')' && s[j] != '[' && s[j] != ']')) {
         syntax(p, MC_ANOM_IMAP_ATOM_CHAR, off + j);
         return 0;
@@ -1248,42 +1335,72 @@ static void walk_end(struct mc_imap_resp *p, uint64_t off)
 
 /* ---- first segment: what kind of response ---- */
 
-static const struct {
-    const char *name;
-    uint8_t kind;
-} untagged[] = {
-    {"OK", MC_IMAP_KIND_STATE},         {"NO", MC_IMAP_KIND_STATE},
-    {"BAD", MC_IMAP_KIND_STATE},        {"BYE", MC_IMAP_KIND_BYE},
-    {"PREAUTH", MC_IMAP_KIND_PREAUTH},  {"CAPABILITY", MC_IMAP_KIND_CAPABILITY},
-    {"ENABLED", MC_IMAP_KIND_ENABLED},  {"ID", MC_IMAP_KIND_ID},
-    {"NAMESPACE", MC_IMAP_KIND_NAMESPACE}, {"FLAGS", MC_IMAP_KIND_FLAGS},
-    {"LIST", MC_IMAP_KIND_LIST},        {"LSUB", MC_IMAP_KIND_LSUB},
-    {"SEARCH", MC_IMAP_KIND_SEARCH},    {"STATUS", MC_IMAP_KIND_STATUS},
-    {"EXISTS", MC_IMAP_KIND_EXISTS},    {"RECENT", MC_IMAP_KIND_RECENT},
-    {"EXPUNGE", MC_IMAP_KIND_EXPUNGE},  {"FETCH", MC_IMAP_KIND_FETCH},
-};
-
 static uint8_t status_of(const uint8_t *s, size_t n)
 {
-    if (n == 2 && mc_ascii_ieq(s, "OK", 2))
+    if (n == 2 && name_is("OK", s, 2))
         return MC_IMAP_STATUS_OK;
-    if (n == 2 && mc_ascii_ieq(s, "NO", 2))
+    if (n == 2 && name_is("NO", s, 2))
         return MC_IMAP_STATUS_NO;
-    if (n == 3 && mc_ascii_ieq(s, "BAD", 3))
+    if (n == 3 && name_is("BAD", s, 3))
         return MC_IMAP_STATUS_BAD;
-    if (n == 3 && mc_ascii_ieq(s, "BYE", 3))
+    if (n == 3 && name_is("BYE", s, 3))
         return MC_IMAP_STATUS_BYE;
-    if (n == 7 && mc_ascii_ieq(s, "PREAUTH", 7))
+    if (n == 7 && name_is("PREAUTH", s, 7))
         return MC_IMAP_STATUS_PREAUTH;
     return MC_IMAP_STATUS_NONE;
 }
 
-static uint8_t kind_of(const uint8_t *s, size_t n)
+/* The untagged keyword s (n octets, the rest of the line) starts with, its
+ * length in *len; MC_IMAP_KIND_OTHER when it starts with none. Matching in
+ * place also finds where the atom ends, so a known keyword is not scanned
+ * twice; dispatched on the first letter: this runs for every untagged
+ * response, and a table scan cost more than the rest of a short response's
+ * checks. */
+static uint8_t keyword_at(const uint8_t *s, size_t n, size_t *len)
 {
-    for (size_t k = 0; k < sizeof(untagged) / sizeof(untagged[0]); k++)
-        if (name_is(untagged[k].name, s, n))
-            return untagged[k].kind;
-    return MC_IMAP_KIND_OTHER;
+    /* a match also stores the keyword's length */
+#define IS(name) (keyword_is(name, sizeof(name) - 1, s, n) && (*len = sizeof(name) - 1) > 0)
+    uint8_t c = n > 0 ? s[0] : 0;
+    if (c >= 'a' && c <= 'z')
+        c = (uint8_t)(c - 32);
+    switch (c) {
+    case 'B':
+        return IS("BAD") ? MC_IMAP_KIND_STATE : IS("BYE") ? MC_IMAP_KIND_BYE : MC_IMAP_KIND_OTHER;
+    case 'C':
+        return IS("CAPABILITY") ? MC_IMAP_KIND_CAPABILITY : MC_IMAP_KIND_OTHER;
+    case 'E':
+        return IS("ENABLED")   ? MC_IMAP_KIND_ENABLED
+               : IS("EXISTS")  ? MC_IMAP_KIND_EXISTS
+               : IS("EXPUNGE") ? MC_IMAP_KIND_EXPUNGE
+                               : MC_IMAP_KIND_OTHER;
+    case 'F':
+        return IS("FLAGS")   ? MC_IMAP_KIND_FLAGS
+               : IS("FETCH") ? MC_IMAP_KIND_FETCH
+                             : MC_IMAP_KIND_OTHER;
+    case 'I':
+        return IS("ID") ? MC_IMAP_KIND_ID : MC_IMAP_KIND_OTHER;
+    case 'L':
+        return IS("LIST")   ? MC_IMAP_KIND_LIST
+               : IS("LSUB") ? MC_IMAP_KIND_LSUB
+                            : MC_IMAP_KIND_OTHER;
+    case 'N':
+        return IS("NO")          ? MC_IMAP_KIND_STATE
+               : IS("NAMESPACE") ? MC_IMAP_KIND_NAMESPACE
+                                 : MC_IMAP_KIND_OTHER;
+    case 'O':
+        return IS("OK") ? MC_IMAP_KIND_STATE : MC_IMAP_KIND_OTHER;
+    case 'P':
+        return IS("PREAUTH") ? MC_IMAP_KIND_PREAUTH : MC_IMAP_KIND_OTHER;
+    case 'R':
+        return IS("RECENT") ? MC_IMAP_KIND_RECENT : MC_IMAP_KIND_OTHER;
+    case 'S':
+        return IS("SEARCH")   ? MC_IMAP_KIND_SEARCH
+               : IS("STATUS") ? MC_IMAP_KIND_STATUS
+                              : MC_IMAP_KIND_OTHER;
+    default:
+        return MC_IMAP_KIND_OTHER;
+    }
+#undef IS
 }
 
 /* Reads "* " [number SP] keyword; sets kind and name; returns the index
@@ -1310,8 +1427,16 @@ static size_t untagged_head(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
         i++;
     }
     a = i;
-    while (i < n && atom_char(s[i]))
-        i++;
+    /* a known keyword ends its atom; any other atom is scanned (and is
+     * an unknown response: kind OTHER) */
+    size_t len = 0;
+    uint8_t kind = keyword_at(s + a, n - a, &len);
+    if (kind != MC_IMAP_KIND_OTHER) {
+        i = a + len;
+    } else {
+        while (i < n && atom_char(s[i]))
+            i++;
+    }
     p->name_at = a;
     p->name_len = i - a;
     if (i == a || (i < n && s[i] != ' ')) {
@@ -1319,7 +1444,7 @@ static size_t untagged_head(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
         p->bad = true;
         return 0;
     }
-    p->kind = kind_of(s + a, i - a);
+    p->kind = kind;
     bool numbered = p->kind == MC_IMAP_KIND_EXISTS || p->kind == MC_IMAP_KIND_RECENT ||
                     p->kind == MC_IMAP_KIND_EXPUNGE || p->kind == MC_IMAP_KIND_FETCH;
     if (p->kind == MC_IMAP_KIND_OTHER) {
@@ -1361,7 +1486,7 @@ static void single_line_data(struct mc_imap_resp *p, const uint8_t *s, size_t n,
             if (a < n && s[a] == '(') {
                 /* RFC 7162 s3.1.5: a last "(MODSEQ" SP mod-sequence-value ")" */
                 size_t e = a + 8;
-                if (n - a < 10 || !mc_ascii_ieq(s + a + 1, "MODSEQ ", 7) || s[n - 1] != ')') {
+                if (n - a < 10 || !name_is("MODSEQ ", s + a + 1, 7) || s[n - 1] != ')') {
                     syntax(p, MC_ANOM_IMAP_DATA_SYNTAX, off + a);
                     break;
                 }
@@ -1417,7 +1542,11 @@ static size_t first_segment(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
         i = untagged_head(p, s, n, off);
         if (i == 0)
             return 0;
-        p->status = status_of(s + p->name_at, p->name_len);
+        /* only these kinds are status responses: no second look-up for
+         * the others */
+        if (p->kind == MC_IMAP_KIND_STATE || p->kind == MC_IMAP_KIND_BYE ||
+            p->kind == MC_IMAP_KIND_PREAUTH)
+            p->status = status_of(s + p->name_at, p->name_len);
         if (p->status != MC_IMAP_STATUS_NONE) {
             resp_text(p, s, n, i, off, false);
             return 0;
@@ -1426,16 +1555,17 @@ static size_t first_segment(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
     }
     /* tagged: tag SP ("OK" / "NO" / "BAD") SP resp-text */
     p->kind = MC_IMAP_KIND_TAGGED;
+    /* one pass over a good tag: SP is no tag char, so this stops at the
+     * SP or at the first bad octet, after which the SP is looked for */
     i = 0;
-    while (i < n && s[i] != ' ')
+    while (i < n && astring_char(s[i]) && s[i] != '+')
         i++;
-    p->tag_len = i;
-    for (size_t k = 0; k < i; k++) {
-        if (!astring_char(s[k]) || s[k] == '+') {
-            mc_anoms_add(&p->anoms, MC_ANOM_IMAP_TAG_SYNTAX, off + k);
-            break;
-        }
+    if (i < n && s[i] != ' ') {
+        mc_anoms_add(&p->anoms, MC_ANOM_IMAP_TAG_SYNTAX, off + i);
+        while (i < n && s[i] != ' ')
+            i++;
     }
+    p->tag_len = i;
     if (i >= n) {
         syntax(p, MC_ANOM_IMAP_RESP_SYNTAX, off + i);
         return 0;
@@ -1479,14 +1609,16 @@ static void tail_push(struct mc_imap_resp *p, const uint8_t *b, size_t u)
  * length (0: none) with the count in *count, or sets *overflow when the
  * count has more than 20 digits or exceeds MC_IMAP_LITERAL_MAX. The tail
  * ring, not the kept prefix, holds the segment's last octets, so a header
- * after MC_LINE_KEEP octets is still seen. */
-static size_t literal_header(struct mc_imap_resp *p, uint64_t *count, bool *lit8, bool *overflow)
+ * after MC_LINE_KEEP octets is still seen. tail (tail_len octets) holds
+ * them: the ring, or the caller's buffer (see mc_imap_resp_feed). */
+static size_t literal_header(const struct mc_imap_resp *p, const uint8_t *tail, size_t tail_len,
+                             uint64_t *count, bool *lit8, bool *overflow)
 {
     const struct mc_line *l = &p->line;
     size_t term = l->term == MC_LINE_TERM_CRLF ? 2 : l->term == MC_LINE_TERM_LF ? 1 : 0;
-    size_t avail = p->tail_len >= term ? p->tail_len - term : 0;
+    size_t avail = tail_len >= term ? tail_len - term : 0;
     size_t m = l->total < avail ? (size_t)l->total : avail;
-    const uint8_t *t = p->tail + (avail - m);
+    const uint8_t *t = tail + (avail - m);
     size_t j, k;
 
     *lit8 = false;
@@ -1524,11 +1656,9 @@ static void begin_response(struct mc_imap_resp *p)
     p->number = 0;
     p->has_number = false;
     p->literals = 0;
-    mc_anoms_clear(&p->anoms);
-    p->head_len = l->kept < MC_IMAP_HEAD_KEEP ? l->kept : MC_IMAP_HEAD_KEEP;
-    /* a fixed-size copy (the line buffer is larger and initialised): gcc
-     * makes a bounded variable-length memcpy 'rep movs', slow per line */
-    memcpy(p->head, l->buf, MC_IMAP_HEAD_KEEP);
+    p->anoms.n = 0;            /* mc_anoms_clear, without a call per response */
+    p->anoms.dropped = 0;
+    /* the head is copied only when a literal follows (on_segment) */
     p->tag_len = p->name_at = p->name_len = 0;
     p->code_at = p->code_len = p->arg_at = p->arg_len = p->text_at = p->text_len = 0;
     p->depth = 0;
@@ -1553,9 +1683,10 @@ static void segment_common(struct mc_imap_resp *p)
         mc_anoms_add(&p->anoms, MC_ANOM_IMAP_LINE_TOO_LONG, l->start + (MC_IMAP_LINE_MAX - before));
 }
 
-/* A line segment is complete. Returns true when the response is complete,
- * false when a literal follows (in_lit set). */
-static bool on_segment(struct mc_imap_resp *p)
+/* A line segment is complete; tail holds its last raw octets (at most
+ * sizeof(p->tail)). Returns true when the response is complete, false when
+ * a literal follows (in_lit set). */
+static bool on_segment(struct mc_imap_resp *p, const uint8_t *tail, size_t tail_len)
 {
     const struct mc_line *l = &p->line;
     bool first = !p->in_resp, lit8, overflow, data;
@@ -1565,7 +1696,7 @@ static bool on_segment(struct mc_imap_resp *p)
     if (first)
         begin_response(p);
     segment_common(p);
-    hdr = literal_header(p, &count, &lit8, &overflow);
+    hdr = literal_header(p, tail, tail_len, &count, &lit8, &overflow);
     p->tail_len = 0;
     if (first)
         from = first_segment(p, l->buf, l->kept, l->start);
@@ -1606,6 +1737,15 @@ static bool on_segment(struct mc_imap_resp *p)
         mc_anoms_add(&p->anoms, MC_ANOM_IMAP_LITERAL_UNTERMINATED, l->start + l->total);
         return true;
     }
+    if (p->literals == 0) {
+        /* the first literal can only end the first segment (a segment
+         * without one ends the response), whose spans the event keeps: save
+         * its head before the line buffer moves on. A fixed-size copy (the
+         * line buffer is larger and initialised): gcc makes a bounded
+         * variable-length memcpy 'rep movs', slow per line. */
+        p->head_len = l->kept < MC_IMAP_HEAD_KEEP ? l->kept : MC_IMAP_HEAD_KEEP;
+        memcpy(p->head, l->buf, MC_IMAP_HEAD_KEEP);
+    }
     p->in_lit = true;
     p->lit8 = lit8;
     p->lit_size = count;
@@ -1614,25 +1754,34 @@ static bool on_segment(struct mc_imap_resp *p)
     return false;
 }
 
-static void span_set(struct mc_span *sp, const uint8_t *base, size_t avail, size_t at, size_t len,
-                     uint64_t start)
+/* clamp: cut the span to the avail octets at base (see fill_response) */
+static inline void span_set(struct mc_span *sp, const uint8_t *base, size_t avail, bool clamp,
+                            size_t at, size_t len, uint64_t start)
 {
-    if (at > avail)
-        at = avail;
-    if (len > avail - at)
-        len = avail - at;
+    if (clamp) {
+        if (at > avail)
+            at = avail;
+        if (len > avail - at)
+            len = avail - at;
+    }
     sp->ptr = len ? base + at : NULL;
     sp->len = len;
     sp->off = start + at;
 }
 
+static inline void spans_set(const struct mc_imap_resp *p, struct mc_imap_resp_ev *ev,
+                             const uint8_t *base, size_t avail, bool clamp, size_t text_len)
+{
+    span_set(&ev->tag, base, avail, clamp, 0, p->tag_len, p->start);
+    span_set(&ev->name, base, avail, clamp, p->name_at, p->name_len, p->start);
+    span_set(&ev->code, base, avail, clamp, p->code_at, p->code_len, p->start);
+    span_set(&ev->code_arg, base, avail, clamp, p->arg_at, p->arg_len, p->start);
+    span_set(&ev->text, base, avail, clamp, p->text_at, text_len, p->start);
+}
+
 /* The response fields of an event from what is known so far. */
 static void fill_response(struct mc_imap_resp *p, struct mc_imap_resp_ev *ev)
 {
-    /* a response with literals spans several segments: its head was copied */
-    const uint8_t *base = p->literals ? p->head : p->line.buf;
-    size_t avail = p->literals ? p->head_len : p->line.kept;
-
     ev->type = MC_IMAP_RESP_RESPONSE;
     ev->data = (struct mc_span){NULL, 0, 0};
     ev->lit_pos = ev->lit_size = 0;
@@ -1642,15 +1791,23 @@ static void fill_response(struct mc_imap_resp *p, struct mc_imap_resp_ev *ev)
     ev->start = p->start;
     ev->line_len = p->line_len;
     ev->literals = p->literals;
-    span_set(&ev->tag, base, avail, 0, p->tag_len, p->start);
-    span_set(&ev->name, base, avail, p->name_at, p->name_len, p->start);
-    span_set(&ev->code, base, avail, p->code_at, p->code_len, p->start);
-    span_set(&ev->code_arg, base, avail, p->arg_at, p->arg_len, p->start);
-    /* a response with literals kept only its head: no data span */
-    span_set(&ev->text, base, avail, p->text_at, p->literals ? 0 : p->text_len, p->start);
+    if (p->literals == 0) {
+        /* one segment, still in the line buffer: every span was cut from
+         * the kept line, so none needs clamping (the per-response path) */
+        spans_set(p, ev, p->line.buf, p->line.kept, false, p->text_len);
+    } else {
+        /* a response with literals spans several segments: its head was
+         * copied, and kept only as far as it goes; no data span */
+        spans_set(p, ev, p->head, p->head_len, true, 0);
+    }
     ev->number = p->number;
     ev->has_number = p->has_number;
-    mc_anoms_copy(&ev->anoms, &p->anoms);
+    /* mc_anoms_copy, here where the compiler sees it: the call and its
+     * memcpy cost more than the copy of the usual zero hits */
+    ev->anoms.n = p->anoms.n;
+    ev->anoms.dropped = p->anoms.dropped;
+    for (unsigned k = 0; k < p->anoms.n; k++)
+        ev->anoms.hit[k] = p->anoms.hit[k];
 }
 
 /* The response is complete: its event, and the parser is between responses. */
@@ -1692,13 +1849,24 @@ int mc_imap_resp_feed(struct mc_imap_resp *p, const uint8_t *buf, size_t len, si
         }
         size_t u = 0;
         int r = mc_line_feed(&p->line, buf + i, len - i, &u);
-        tail_push(p, buf + i, u);
+        const uint8_t *tail = p->tail;
+        size_t tail_len;
+        if (r == MC_EVENT && p->tail_len == 0) {
+            /* the segment's last octets are all in this buffer, alive until
+             * on_segment returns: read them there rather than copy each
+             * line into the ring */
+            tail_len = u < sizeof(p->tail) ? u : sizeof(p->tail);
+            tail = buf + i + u - tail_len;
+        } else {
+            tail_push(p, buf + i, u);
+            tail_len = p->tail_len;
+        }
         i += u;
         if (r != MC_EVENT) {
             *used_out = i;
             return MC_NEED_MORE;
         }
-        if (on_segment(p)) {
+        if (on_segment(p, tail, tail_len)) {
             build_response(p, ev);
             *used_out = i;
             return MC_EVENT;
@@ -1718,7 +1886,7 @@ int mc_imap_resp_finish(struct mc_imap_resp *p, struct mc_imap_resp_ev *ev)
         p->finished_line = true;
         if (mc_line_finish(&p->line) == MC_EVENT) {
             /* an EOF-terminated segment never opens a literal */
-            (void)on_segment(p);
+            (void)on_segment(p, p->tail, p->tail_len);
             build_response(p, ev);
             return MC_EVENT;
         }
