@@ -94,6 +94,21 @@ uint64_t mc_imap_resp_offset(const struct mc_imap_resp *p)
 
 /* ---- character classes (RFC 3501 s9) ---- */
 
+/* n digits (n >= 1) whose value is at most max. */
+static bool digits_at_most(const uint8_t *s, size_t n, uint64_t max)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)s[i] - '0';
+        if (d > 9 || v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    return true;
+}
+
 static bool digit(uint8_t c)
 {
     return c >= '0' && c <= '9';
@@ -1095,15 +1110,13 @@ static uint8_t item(struct mc_imap_resp *p, uint8_t t, const uint8_t *s, size_t 
         if (k % 2 == 0) {
             if (t != 'w')
                 syntax(p, MC_ANOM_IMAP_DATA_SYNTAX, off);
-        } else if (t != 'w') {
+            /* RFC 9051 s7.5.4 (SIZE number64) and RFC 7162 s7
+             * (HIGHESTMODSEQ mod-sequence-valzer) are 63-bit; MESSAGES,
+             * UIDNEXT, UIDVALIDITY, UNSEEN, RECENT, DELETED are 32-bit */
+            lv->flags = t == 'w' && ((n == 4 && name_is("SIZE", s, n)) ||
+                                     (n == 13 && name_is("HIGHESTMODSEQ", s, n)));
+        } else if (t != 'w' || !digits_at_most(s, n, lv->flags ? INT64_MAX : UINT32_MAX)) {
             syntax(p, MC_ANOM_IMAP_NUMBER, off);
-        } else {
-            /* RFC 9051 and RFC 7162: SIZE and HIGHESTMODSEQ are 63-bit */
-            bool ok = n > 0 && n <= 19;
-            for (size_t i = 0; i < n && ok; i++)
-                ok = digit(s[i]);
-            if (!ok)
-                syntax(p, MC_ANOM_IMAP_NUMBER, off);
         }
         return S_ANY;
     case S_ENVELOPE:
@@ -1492,7 +1505,8 @@ static void single_line_data(struct mc_imap_resp *p, const uint8_t *s, size_t n,
                 }
                 while (e < n - 1 && digit(s[e]))
                     e++;
-                if (e != n - 1 || e == a + 8 || e - (a + 8) > 20)
+                /* mod-sequence-value: a positive 63-bit number */
+                if (e != n - 1 || !digits_at_most(s + a + 8, e - (a + 8), INT64_MAX))
                     syntax(p, MC_ANOM_IMAP_NUMBER, off + (e == n - 1 ? a + 8 : e));
                 break;
             }
@@ -1560,7 +1574,11 @@ static size_t first_segment(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
     i = 0;
     while (i < n && astring_char(s[i]) && s[i] != '+')
         i++;
-    if (i < n && s[i] != ' ') {
+    if (i == 0 && n > 0 && s[0] == ' ') {
+        /* tag = 1*<any ASTRING-CHAR except "+">: a line starting with SP
+         * has none */
+        mc_anoms_add(&p->anoms, MC_ANOM_IMAP_TAG_SYNTAX, off);
+    } else if (i < n && s[i] != ' ') {
         mc_anoms_add(&p->anoms, MC_ANOM_IMAP_TAG_SYNTAX, off + i);
         while (i < n && s[i] != ' ')
             i++;

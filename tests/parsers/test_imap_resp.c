@@ -970,6 +970,24 @@ static const struct icase schema_cases[] = {
            "INBOX (UIDNEXT 4 SIZE 12345678901)\r\n"),
      .want = "LIT off=14 size=5 data='INBOX'\n"
              "RESP off=0 kind=STATUS st=- tag='*' name='STATUS' len=45 lits=1 anoms=[]\n"},
+    {.name = "STATUS counts are 32-bit, SIZE and HIGHESTMODSEQ 63-bit",
+     TH_IN("* STATUS INBOX (MESSAGES 4294967295 SIZE 9223372036854775807 "
+           "HIGHESTMODSEQ 9223372036854775807)\r\n"
+           "* STATUS INBOX (MESSAGES 4294967296)\r\n"
+           "* STATUS INBOX (HIGHESTMODSEQ 9223372036854775808)\r\n"),
+     .want = "RESP off=0 kind=STATUS st=- tag='*' name='STATUS' text='INBOX (MESSAGES 4294967295 "
+             "SIZE 9223372036854...' len=97 anoms=[]\n"
+             "RESP off=97 kind=STATUS st=- tag='*' name='STATUS' text='INBOX (MESSAGES 4294967296)"
+             "' len=38 anoms=[IMAP_NUMBER@122]\n"
+             "RESP off=135 kind=STATUS st=- tag='*' name='STATUS' text='INBOX (HIGHESTMODSEQ 92233"
+             "72036854775808)' len=52 anoms=[IMAP_NUMBER@165]\n"},
+    {.name = "SEARCH MODSEQ above 63 bits",
+     TH_IN("* SEARCH 2 5 (MODSEQ 9223372036854775808)\r\n"),
+     .want = "RESP off=0 kind=SEARCH st=- tag='*' name='SEARCH' text='2 5 (MODSEQ 922337203685477"
+             "5808)' len=43 anoms=[IMAP_NUMBER@21]\n"},
+    {.name = "empty tag",
+     TH_IN(" OK done\r\n"),
+     .want = "RESP off=0 kind=TAGGED st=OK name='OK' text='done' len=10 anoms=[IMAP_TAG_SYNTAX@0]\n"},
     {.name = "STATUS without list",
      TH_IN("* STATUS INBOX\r\n"),
      .want = "RESP off=0 kind=STATUS st=- tag='*' name='STATUS' text='INBOX' len=16 anoms=[IMAP"
