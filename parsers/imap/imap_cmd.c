@@ -443,6 +443,30 @@ static void literal_data(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, 
         end_literal(p);
 }
 
+static enum mc_imap_verb lookup(const uint8_t *s, size_t n);
+
+/* After a gap, a line is taken for the start of a command only when it
+ * looks like one: a tag, SP and a command name this parser knows (after
+ * "UID " too). What a gap leaves behind is most often the rest of an
+ * APPEND literal (message text), which must not be judged as commands. */
+static bool plausible_command(const uint8_t *s, size_t n)
+{
+    size_t i = 0, st;
+    while (i < n && astring_char(s[i]) && s[i] != '+')
+        i++;
+    if (i == 0 || i >= n || s[i] != ' ')
+        return false;
+    st = ++i;
+    while (i < n && s[i] != ' ')
+        i++;
+    if (i - st == 3 && mc_ascii_ieq(s + st, "UID", 3)) {
+        st = ++i;
+        while (i < n && s[i] != ' ')
+            i++;
+    }
+    return i > st && lookup(s + st, i - st) != MC_IMAP_UNKNOWN;
+}
+
 int mc_imap_cmd_feed(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size_t *used_out,
                      struct mc_imap_cmd_ev *ev)
 {
@@ -479,6 +503,13 @@ int mc_imap_cmd_feed(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size
         tail_add(p, buf + i, used);
         p->pos = p->line.pos;
         i += used;
+        if (p->after_gap && !p->in_cmd && !p->sasl && !p->idle) {
+            if (!plausible_command(p->line.buf, p->line.kept)) {
+                p->tail_len = 0;
+                continue;   /* not judged: what the gap left of something */
+            }
+            p->after_gap = false;
+        }
         if (on_line(p, ev)) {
             *used_out = i;
             return MC_EVENT;
@@ -509,6 +540,7 @@ void mc_imap_cmd_gap(struct mc_imap_cmd *p, uint64_t n)
     /* A line was hit: nothing of it, nor of the command it belongs to, can
      * be judged; the line layer skips to the next LF. */
     p->in_cmd = false;
+    p->after_gap = true;
     mc_line_gap(&p->line, rest);
 }
 

@@ -190,6 +190,7 @@ struct mc_imap_cmd {
     struct mc_line line;
     uint8_t mode;               /* enum in imap_cmd.c */
     bool sasl, idle, finished;
+    bool after_gap;   /* lines are skipped until one starts a command */
     bool go, early_said, refused_pending;
     uint8_t tail[32];           /* last raw octets of the current line */
     uint8_t tail_len;

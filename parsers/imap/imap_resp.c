@@ -1704,6 +1704,32 @@ static void segment_common(struct mc_imap_resp *p)
 /* A line segment is complete; tail holds its last raw octets (at most
  * sizeof(p->tail)). Returns true when the response is complete, false when
  * a literal follows (in_lit set). */
+/* After a gap, a line is taken for the start of a response only when it
+ * looks like one: "*" or "+" and SP (or "+" alone), or a tag, SP and a
+ * status (OK, NO, BAD, BYE, PREAUTH). What a gap leaves behind is most
+ * often the rest of a literal (message text), which must not be judged as
+ * responses, nor blamed on the server. */
+static bool plausible_start(const uint8_t *s, size_t n)
+{
+    static const char *const status[] = {"OK", "NO", "BAD", "BYE", "PREAUTH"};
+    size_t i = 0;
+    if (n >= 1 && s[0] == '+')
+        return n == 1 || s[1] == ' ';
+    if (n >= 2 && s[0] == '*')
+        return s[1] == ' ';
+    while (i < n && astring_char(s[i]) && s[i] != '+')
+        i++;
+    if (i == 0 || i >= n || s[i] != ' ')
+        return false;
+    i++;
+    for (size_t k = 0; k < sizeof(status) / sizeof(status[0]); k++) {
+        size_t w = strlen(status[k]);
+        if (n - i >= w && name_is(status[k], s + i, w) && (n - i == w || s[i + w] == ' '))
+            return true;
+    }
+    return false;
+}
+
 static bool on_segment(struct mc_imap_resp *p, const uint8_t *tail, size_t tail_len)
 {
     const struct mc_line *l = &p->line;
@@ -1884,6 +1910,13 @@ int mc_imap_resp_feed(struct mc_imap_resp *p, const uint8_t *buf, size_t len, si
             *used_out = i;
             return MC_NEED_MORE;
         }
+        if (p->after_gap && !p->in_resp) {
+            if (!plausible_start(p->line.buf, p->line.kept)) {
+                p->tail_len = 0;
+                continue;   /* not judged: what the gap left of something */
+            }
+            p->after_gap = false;
+        }
         if (on_segment(p, tail, tail_len)) {
             build_response(p, ev);
             *used_out = i;
@@ -1902,7 +1935,8 @@ int mc_imap_resp_finish(struct mc_imap_resp *p, struct mc_imap_resp_ev *ev)
     }
     if (!p->finished_line) {
         p->finished_line = true;
-        if (mc_line_finish(&p->line) == MC_EVENT) {
+        if (mc_line_finish(&p->line) == MC_EVENT &&
+            !(p->after_gap && !p->in_resp && !plausible_start(p->line.buf, p->line.kept))) {
             /* an EOF-terminated segment never opens a literal */
             (void)on_segment(p, p->tail, p->tail_len);
             build_response(p, ev);
@@ -1929,4 +1963,5 @@ void mc_imap_resp_gap(struct mc_imap_resp *p, uint64_t n)
     p->in_resp = false;
     p->in_lit = false;
     p->tail_len = 0;
+    p->after_gap = true;
 }

@@ -109,6 +109,7 @@ struct mc_imap_resp {
     bool in_lit;
     bool lit8;
     bool finished_line;
+    bool after_gap;            /* lines are skipped until one starts a response */
     uint64_t lit_size, lit_done;
     /* the response being built */
     uint8_t kind, status;

@@ -973,6 +973,18 @@ static void test_gaps(void **state)
     (void)state;
     static struct flog l_store;
     struct flog *l = &l_store;
+    /* a server gap that swallows the end of a literal: the message text
+     * after it is not judged as responses, parsing resumes at the next
+     * line that looks like a response (here a3's completion) */
+    expect(SCRIPT(SELECTED, C("a3 FETCH 1 BODY[]\r\n"), S("* 1 FETCH (BODY[] {40}\r\nabc"),
+                  GAPS(60), S("line of text\r\nSubject: more text\r\n)\r\na3 OK done\r\n")),
+           NONE);
+    /* the same for a client gap inside an APPEND literal: the rest of the
+     * message is not judged as commands */
+    expect(SCRIPT(LOGIN, C("a2 APPEND INBOX {40}\r\n"), S("+ go\r\n"), C("abc"), GAPC(60),
+                  C("line of text\r\nSubject: more\r\n\r\n"), S("a2 OK done\r\n"),
+                  C("a3 NOOP\r\n"), S("a3 OK done\r\n")),
+           NONE);
     /* run() checks that no finding lies inside a gap */
     run(conv_gaps, MC_PROTO_IMAP, l);
     assert_log(l, NONE);

@@ -125,6 +125,7 @@ struct imap {
     struct mbox mb;
 
     bool c_resync, s_resync;
+    bool state_unsure;        /* a state-changing completion may be lost in a gap */
 };
 
 /* imap_session.c */

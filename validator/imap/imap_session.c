@@ -379,7 +379,7 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
     for (unsigned i = 0; i < s->q_len; i++)
         if (state_changing(s->q[i].verb))
             unsure = true;
-    if (!pd.injected && !unsure && !s->c_resync && ev->verb != MC_IMAP_UNKNOWN &&
+    if (!pd.injected && !unsure && !s->c_resync && !s->state_unsure && ev->verb != MC_IMAP_UNKNOWN &&
         state_bit(s->state) && !(vi->states & state_bit(s->state))) {
         char msg[MC_MESSAGE_MAX];
         snprintf(msg, sizeof(msg), "%s is not valid in the %s state", vi->name,
@@ -512,7 +512,10 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
         s->awaiting_starttls = s->starttls_gap = false;
     if (pd->verb == MC_IMAP_IDLE && mc_imap_cmd_in_idle(&s->cmd))
         mc_imap_cmd_end_idle(&s->cmd);   /* its DONE fell into a client gap */
-    if (ok && pd->verb != MC_IMAP_UNKNOWN && bit && !(vi->states & bit) && !s->c_resync) {
+    if (state_changing(pd->verb) && !pd->gap)
+        s->state_unsure = false;   /* the state is known again from here */
+    if (ok && pd->verb != MC_IMAP_UNKNOWN && bit && !(vi->states & bit) && !s->c_resync &&
+        !s->state_unsure) {
         char msg[MC_MESSAGE_MAX];
         snprintf(msg, sizeof(msg), "OK to %s in the %s state", vi->name, state_name(s->state));
         emit_line(s, MC_R_IMAP_OK_IN_WRONG_STATE, ev->start, &ev->text, NULL, msg);
@@ -947,8 +950,11 @@ static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
      * stay (their completions may still come) but are not judged on what
      * they received, nor owed a completion; the message count is unknown */
     s->s_resync = true;
-    for (unsigned i = 0; i < s->q_len; i++)
+    for (unsigned i = 0; i < s->q_len; i++) {
         s->q[i].gap = true;
+        if (state_changing(s->q[i].verb))
+            s->state_unsure = true;
+    }
     assume_continuation(s);
     if (s->awaiting_starttls)
         s->starttls_gap = true;
