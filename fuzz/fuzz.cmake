@@ -75,3 +75,7 @@ if(TARGET fuzz_imap_resp)
 endif()
 mc_fuzz_target(fuzz_imap_cmd     ${MC_FUZZ_DIR}/fuzz_imap_cmd.c     mc_validator mc_parsers)
 mc_fuzz_target(fuzz_imap_session ${MC_FUZZ_DIR}/fuzz_imap_session.c mc_validator)
+# capture input (validator/capture/): TCP reassembly driven by a segment
+# script, and a whole capture file end to end
+mc_fuzz_target(fuzz_tcp_reasm    ${MC_FUZZ_DIR}/fuzz_tcp_reasm.c    mc_validator)
+mc_fuzz_target(fuzz_capture      ${MC_FUZZ_DIR}/fuzz_capture.c      mc_validator)

@@ -1368,6 +1368,48 @@ def imap_session_seeds():
     return seeds
 
 
+# ---------------------------------------------------------------------------
+# Captures (fuzz_capture): small pcap and pcapng files of mail sessions,
+# built by tests/capture/mkpcap.py from the sample recordings and a few
+# transcripts, in the link layers, IP versions and damage the capture path
+# handles (reordering, retransmission, loss, snaplen, mid-stream, VLANs).
+
+def capture_seeds():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "capture"))
+    import mkpcap  # noqa: E402 (tests/capture/mkpcap.py)
+    ports = {"pop3": 110, "imap": 143, "smtp": 25, "submission": 587}
+    picks = ["pop3/ok-rfc1939-example.mct", "pop3/ok-gap.mct", "imap/ok-extensions.mct",
+             "imap/imap-uid-not-ascending.mct", "smtp/ok-rfc5321-d1-typical.mct",
+             "smtp/smtp-smuggling-accepted.mct", "imap/ok-rfc3501-append.mct"]
+    variants = [
+        dict(),
+        dict(link="sll2", af=6, reorder=0.5, retransmit=0.3, seed=1),
+        dict(link="ether", vlans=[(0x8100, 7)], drop=[2], snaplen=120),
+        dict(link="raw", start_mid=True, retransmit_diff=[1]),
+    ]
+    seeds = []
+    for rel in picks:
+        path = os.path.join(ROOT, "tests", "data", rel)
+        if not os.path.exists(path):
+            continue
+        items = mkpcap.parse_transcript(open(path, encoding="utf-8").read())
+        proto = mct_protocol(path)
+        for i, v in enumerate(variants):
+            kw = dict(v)
+            snaplen = kw.pop("snaplen", 262144)
+            pk = mkpcap.conversation(items, server_port=ports.get(proto, 143), **kw)
+            link = mkpcap.LINKTYPES[kw.get("link", "ether")]
+            if i % 2:
+                w = mkpcap.Pcapng(">" if i == 3 else "<")
+                w.interface(link, snaplen=snaplen, tsresol=9)
+                for pkt in pk:
+                    w.epb(0, pkt.ts_ns, pkt.data)
+                seeds.append(w.getvalue())
+            else:
+                seeds.append(mkpcap.pcap_bytes(pk, linktype=link, snaplen=snaplen))
+    return seeds
+
+
 TARGETS = {
     "pop3_resp": resp_seeds,
     "pop3_cmd": cmd_seeds,
@@ -1379,6 +1421,7 @@ TARGETS = {
     "imap_resp": imap_resp_seeds,
     "imap_cmd": imap_cmd_seeds,
     "imap_session": imap_session_seeds,
+    "capture": capture_seeds,
 }
 
 

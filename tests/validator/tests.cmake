@@ -8,3 +8,7 @@ mc_add_cmocka_test(test_report ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_report
 mc_add_cmocka_test(test_smtp_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_smtp_session.c)
 mc_add_cmocka_test(test_imap_session ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_imap_session.c)
 mc_add_cmocka_test(test_imap_scan ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_imap_scan.c)
+# capture input (validator/capture/): each piece registers its own tests
+include(${CMAKE_CURRENT_SOURCE_DIR}/validator/capture_reader.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/validator/capture_reasm.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/validator/capture_glue.cmake OPTIONAL)

@@ -8,13 +8,16 @@
  * Exit codes (DESIGN.md): 0 nothing at or above --fail-on, 1 findings at or
  * above it, 2 usage or input error.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE   /* fopencookie: stdin with its first octets put back */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
+#include "capture/pcap_reader.h"
 #include "relay/relay.h"
 #include "report/report.h"
 #include "session/session.h"
@@ -44,8 +47,10 @@ static const char usage_main[] =
 static const char usage_check[] =
     "usage: mailconform check [options] FILE...\n"
     "\n"
-    "Validates each session recorded in the transcript FILEs (format: docs/transcript.md)\n"
-    "and prints every finding with its rule, RFC section, side at fault and position.\n"
+    "Validates each session recorded in the FILEs: transcripts (docs/transcript.md) or packet\n"
+    "captures (pcap, pcapng: every TCP connection to a mail port, or whose server greets like\n"
+    "a mail server, is reassembled and validated). Prints every finding with its rule, RFC\n"
+    "section, side at fault and position (transcript line, or capture frame number).\n"
     "\n"
     "options:\n"
     "  --format F       text (default), json (one document) or jsonl (one finding per line)\n"
@@ -59,6 +64,10 @@ static const char usage_check[] =
     "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n"
     "                   always, never\n"
     "  -q, --quiet      text format: print only the summary\n"
+    "  --port P=NAME    captures: port P carries NAME (pop3, pop3s, imap, imaps, smtp, smtps,\n"
+    "                   submission; the 's' forms are implicit TLS); repeatable. Defaults:\n"
+    "                   110 pop3, 995 pop3s, 143 imap, 993 imaps, 25 and 2525 smtp,\n"
+    "                   587 submission, 465 smtps\n"
     "  -h, --help       this help\n";
 
 static const char usage_relay[] =
@@ -89,6 +98,7 @@ struct opts {
     unsigned imap_version;   /* --imap-version; 0: auto */
     int color; /* -1 auto, 0 never, 1 always */
     bool quiet;
+    struct mc_capture_opts capture;   /* --port, for captures */
 };
 
 static int usage_error(const char *msg, const char *arg, const char *usage)
@@ -335,6 +345,64 @@ static void ck_error(void *ctx, uint64_t line, uint64_t col, const char *msg)
     mc_report_input_error(k->rep, k->file, line, col, msg);
 }
 
+/* stdin after its first octets were read to tell a capture from a
+ * transcript: those octets first, then the rest of fd 0 (a pipe cannot be
+ * rewound, and stdio promises to push back only one octet). */
+struct prefixed_stdin {
+    uint8_t pre[8];
+    size_t n, at;
+};
+
+static ssize_t prefixed_read(void *cookie, char *buf, size_t size)
+{
+    struct prefixed_stdin *p = cookie;
+    if (p->at < p->n) {
+        size_t k = p->n - p->at < size ? p->n - p->at : size;
+        memcpy(buf, p->pre + p->at, k);
+        p->at += k;
+        return (ssize_t)k;
+    }
+    for (;;) {
+        ssize_t r = read(0, buf, size);
+        if (r >= 0 || errno != EINTR)
+            return r;
+    }
+}
+
+/* Reads up to n octets of fd 0 (fewer only at its end). */
+static size_t read_stdin(uint8_t *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(0, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+static void capture_opts(struct mc_capture_opts *co, const struct opts *o)
+{
+    *co = o->capture;
+    co->proto = o->proto;
+    co->submission = o->submission;
+    co->imap_version = o->imap_version;
+    co->progress = isatty(2) && !o->quiet;
+}
+
+/* The file starts with a pcap or pcapng magic; rewinds it. */
+static bool is_capture(FILE *f)
+{
+    uint8_t magic[4];
+    size_t n = fread(magic, 1, sizeof(magic), f);
+    bool cap = mc_pcap_magic(magic, n);
+    rewind(f);
+    return cap;
+}
+
 static void check_file(struct mc_report *rep, const char *path, const struct opts *o)
 {
     static struct checker k; /* large: kept off the stack */
@@ -352,17 +420,38 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
     snprintf(k.live[0].name, sizeof(k.live[0].name), "%s", k.file);
     rep->input = k.file;
 
-    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (strcmp(path, "-") == 0) {
+        static struct prefixed_stdin pre;
+        cookie_io_functions_t io = {prefixed_read, NULL, NULL, NULL};
+        pre.n = read_stdin(pre.pre, 4);
+        pre.at = 0;
+        if (mc_pcap_magic(pre.pre, pre.n)) {
+            struct mc_capture_opts co;
+            capture_opts(&co, o);
+            (void)mc_capture_check_fd_prefix(rep, 0, pre.pre, pre.n, k.file, &co);
+            return;
+        }
+        f = fopencookie(&pre, "r", io);
+    } else {
+        f = fopen(path, "rb");
+    }
     if (!f) {
         mc_report_input_error(rep, k.file, 0, 0, strerror(errno));
+        return;
+    }
+    if (strcmp(path, "-") != 0 && is_capture(f)) {
+        /* a pcap or pcapng file: the capture path reads it from the fd */
+        struct mc_capture_opts co;
+        capture_opts(&co, o);
+        (void)mc_capture_check_fd(rep, fileno(f), k.file, &co);
+        fclose(f);
         return;
     }
     errors = mc_transcript_read(f, &h);
     if (errors >= MC_TRANSCRIPT_MAX_ERRORS)
         mc_report_input_error(rep, k.file, 0, 0,
                               "too many malformed lines; stopped reading (is this a transcript?)");
-    if (f != stdin)
-        fclose(f);
+    fclose(f);   /* a file, or the cookie stream over stdin (fd 0 stays open) */
     for (unsigned i = 0; i < k.n_live; i++)
         end_session(&k, &k.live[i]);
 }
@@ -391,6 +480,18 @@ static int cmd_check(int argc, char **argv)
         if (common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
             free(files);
             return 2;
+        }
+        if (!handled && strcmp(argv[i], "--port") == 0) {
+            const char *why;
+            if (i + 1 >= argc) {
+                free(files);
+                return usage_error("option needs a value", argv[i], usage_check);
+            }
+            if (!mc_capture_add_port(&o.capture, argv[++i], &why)) {
+                free(files);
+                return usage_error(why, argv[i], usage_check);
+            }
+            continue;
         }
         if (handled)
             continue;

@@ -177,6 +177,124 @@ void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line,
         fprintf(stderr, "mailconform: %s: %s\n", file, msg);
 }
 
+void mc_report_warning(struct mc_report *r, const char *file, const char *msg)
+{
+    (void)r;
+    fprintf(stderr, "mailconform: %s: %s\n", file, msg);
+}
+
+static void flow_json(FILE *o, const struct mc_flow_summary *fs, const char *input)
+{
+    fputs("{\"flow\":", o);
+    json_str(o, fs->name);
+    if (input) {
+        fputs(",\"input\":", o);
+        json_str(o, input);
+    }
+    fputs(",\"client\":", o);
+    json_str(o, fs->client);
+    fputs(",\"server\":", o);
+    json_str(o, fs->server);
+    fprintf(o, ",\"protocol\":\"%s\",\"submission\":%s,\"mode\":\"%s\",\"validated\":%s",
+            mc_proto_name(fs->proto), fs->submission ? "true" : "false", fs->mode,
+            fs->validated ? "true" : "false");
+    fprintf(o, ",\"roles_from\":\"%s\",\"midstream\":%s", fs->roles_guessed ? "ports" : "syn",
+            fs->midstream ? "true" : "false");
+    fprintf(o, ",\"first_frame\":%llu,\"last_frame\":%llu,\"octets\":{\"client\":%llu,\"server\":%llu}",
+            (unsigned long long)fs->first_frame, (unsigned long long)fs->last_frame,
+            (unsigned long long)fs->octets_c2s, (unsigned long long)fs->octets_s2c);
+    fprintf(o, ",\"gaps\":%llu,\"gap_octets\":%llu,\"overlaps_differing\":%llu",
+            (unsigned long long)fs->gaps, (unsigned long long)fs->gap_octets,
+            (unsigned long long)fs->overlaps);
+    fputs(",\"server_banner\":", o);
+    if (fs->banner)
+        json_str(o, fs->banner);
+    else
+        fputs("null", o);
+    fprintf(o, ",\"findings\":%llu}", (unsigned long long)(fs->findings + fs->suppressed));
+}
+
+void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs)
+{
+    r->sessions++;
+    r->suppressed += fs->suppressed;
+    if (fs->validated)
+        r->sessions_validated++;
+    switch (r->format) {
+    case MC_FMT_JSONL:
+        flow_json(r->out, fs, r->input);
+        putc('\n', r->out);
+        break;
+    case MC_FMT_JSON:
+        break;   /* the document lists findings; flows are counted in its summary */
+    case MC_FMT_TEXT:
+        if (r->quiet)
+            break;
+        fprintf(r->out, "%s: %s: %s%s, %s, frames %llu-%llu, %llu/%llu octets",
+                r->input ? r->input : "-", fs->name, mc_proto_name(fs->proto),
+                fs->submission ? " (submission)" : "", fs->mode,
+                (unsigned long long)fs->first_frame, (unsigned long long)fs->last_frame,
+                (unsigned long long)fs->octets_c2s, (unsigned long long)fs->octets_s2c);
+        if (fs->roles_guessed)
+            fputs(", roles from ports", r->out);
+        if (fs->midstream)
+            fputs(", start not captured", r->out);
+        if (fs->gaps)
+            fprintf(r->out, ", %llu octets missing in %llu gaps", (unsigned long long)fs->gap_octets,
+                    (unsigned long long)fs->gaps);
+        if (fs->overlaps)
+            fprintf(r->out, ", %llu retransmissions with different octets (first copy used)",
+                    (unsigned long long)fs->overlaps);
+        if (fs->banner)
+            fprintf(r->out, ", server \"%s\"", fs->banner);
+        if (fs->encrypted)
+            fputs(": encrypted, not validated\n", r->out);
+        else if (!fs->validated)
+            fputs(": not validated: protocol not recognised\n", r->out);
+        else if (fs->findings + fs->suppressed == 0)
+            fputs(": no findings\n", r->out);
+        else
+            fprintf(r->out, ": %llu findings\n", (unsigned long long)(fs->findings + fs->suppressed));
+        break;
+    }
+}
+
+void mc_report_capture(struct mc_report *r, const struct mc_capture_summary *cs)
+{
+    if (r->format == MC_FMT_JSONL) {
+        fputs("{\"capture\":", r->out);
+        json_str(r->out, cs->name);
+        fprintf(r->out,
+                ",\"format\":\"%s\",\"frames\":%llu,\"tcp_segments\":%llu,\"flows\":%llu,"
+                "\"mail_flows\":%llu,\"encrypted_flows\":%llu,\"other_flows\":%llu,\"not_tcp\":%llu,"
+                "\"ip_fragments\":%llu,\"truncated_frames\":%llu,\"malformed_frames\":%llu,"
+                "\"unknown_linktype_frames\":%llu}\n",
+                cs->format ? cs->format : "unknown", (unsigned long long)cs->frames,
+                (unsigned long long)cs->tcp_segments, (unsigned long long)cs->flows,
+                (unsigned long long)cs->mail_flows, (unsigned long long)cs->encrypted_flows,
+                (unsigned long long)cs->other_flows, (unsigned long long)cs->not_tcp,
+                (unsigned long long)cs->fragments, (unsigned long long)cs->truncated,
+                (unsigned long long)cs->malformed, (unsigned long long)cs->unknown_linktype);
+        return;
+    }
+    if (r->format != MC_FMT_TEXT || r->quiet)
+        return;
+    fprintf(r->out, "%s: %s, %llu frames, %llu TCP connections: %llu mail (%llu encrypted), %llu other",
+            cs->name, cs->format ? cs->format : "unreadable", (unsigned long long)cs->frames,
+            (unsigned long long)cs->flows, (unsigned long long)cs->mail_flows,
+            (unsigned long long)cs->encrypted_flows, (unsigned long long)cs->other_flows);
+    if (cs->fragments)
+        fprintf(r->out, "; %llu IP fragments not reassembled", (unsigned long long)cs->fragments);
+    if (cs->truncated)
+        fprintf(r->out, "; %llu frames cut before the TCP payload", (unsigned long long)cs->truncated);
+    if (cs->malformed)
+        fprintf(r->out, "; %llu malformed frames", (unsigned long long)cs->malformed);
+    if (cs->unknown_linktype)
+        fprintf(r->out, "; %llu frames of unknown link type %u", (unsigned long long)cs->unknown_linktype,
+                cs->linktype);
+    fputc('\n', r->out);
+}
+
 void mc_report_end(struct mc_report *r)
 {
     uint64_t total = r->by_sev[0] + r->by_sev[1] + r->by_sev[2];

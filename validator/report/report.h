@@ -38,6 +38,40 @@ void mc_report_session(struct mc_report *r, const char *name, enum mc_proto prot
 /* An input problem (bad file, malformed line): stderr, and counted. */
 void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line, uint64_t col,
                            const char *msg);
+/* A problem worth telling that does not make the input unreadable (a flow
+ * closed early for the bounds): stderr, not counted as an input error. */
+void mc_report_warning(struct mc_report *r, const char *file, const char *msg);
+
+/* One TCP connection of a capture, when it ends. */
+struct mc_flow_summary {
+    const char *name;             /* the session name its findings carry */
+    const char *client, *server;  /* "10.0.0.1:40312", "[::1]:143" */
+    enum mc_proto proto;
+    bool submission;
+    const char *mode;             /* "plain", "STARTTLS", "implicit TLS" */
+    bool validated;               /* false: encrypted (no keys) or unknown */
+    bool encrypted;
+    bool roles_guessed;           /* no SYN: client and server told by ports */
+    bool midstream;               /* its start was not captured */
+    uint64_t first_frame, last_frame;
+    uint64_t octets_c2s, octets_s2c;
+    uint64_t gaps, gap_octets;    /* octets missing from the capture */
+    uint64_t overlaps;            /* retransmissions whose octets differed */
+    const char *banner;           /* the server's first line, or NULL */
+    uint64_t findings, suppressed;
+};
+void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs);
+
+/* A whole capture, after its flows. */
+struct mc_capture_summary {
+    const char *name;
+    const char *format;           /* "pcap", "pcapng", NULL if unreadable */
+    uint64_t frames, tcp_segments;
+    uint64_t flows, mail_flows, encrypted_flows, other_flows;
+    uint64_t not_tcp, fragments, truncated, malformed, unknown_linktype;
+    uint32_t linktype;            /* the first unknown one */
+};
+void mc_report_capture(struct mc_report *r, const struct mc_capture_summary *cs);
 void mc_report_end(struct mc_report *r);
 /* 0 nothing at or above fail_on, 1 findings at or above it, 2 input errors. */
 int mc_report_exit_code(const struct mc_report *r);

@@ -366,12 +366,22 @@ void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const str
 
 void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin)
 {
-    (void)origin;
     if (s->closed[dir])
         return;
     s->closed[dir] = true;
+    /* a side that closed without sending anything: findings about it
+     * (a server that closed without a greeting) name the close itself */
+    if (s->ctx.ring_count[dir] == 0)
+        record_origin(&s->ctx, dir, origin);
     if (s->ops)
         s->ops->close(s->proto_state, dir);
+}
+
+void mc_session_mark(struct mc_session *s, const struct mc_origin *origin)
+{
+    for (int d = 0; d < 2; d++)
+        if (s->ctx.ring_count[d] == 0)
+            record_origin(&s->ctx, (enum mc_dir)d, origin);
 }
 
 void mc_session_finish(struct mc_session *s)

@@ -81,6 +81,10 @@ void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin
 void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n,
                     const struct mc_origin *origin);
 void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin);
+/* The input reached origin (a capture's last frame for this connection):
+ * a direction that carried nothing takes it as the origin of its
+ * findings, so that every finding names a frame or line. */
+void mc_session_mark(struct mc_session *s, const struct mc_origin *origin);
 /* End of input: closes both directions; reports what is left open. */
 void mc_session_finish(struct mc_session *s);
 void mc_session_free(struct mc_session *s);
