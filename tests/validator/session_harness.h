@@ -16,6 +16,8 @@
  *   whole run with byte-by-byte feeding and with every split of every chunk.
  * - One trigger per rule: struct trigger / T(), check_rule_triggers() and
  *   check_rule_coverage().
+ * - Golden transcripts: check_golden_split_invariance() loads every
+ *   single-session transcript of tests/data/<proto> and checks split invariance.
  *
  * Before including it, a test defines:
  *   SESSION_PROTO       the protocol every finding must carry
@@ -29,12 +31,16 @@
 #ifndef MC_TEST_SESSION_HARNESS_H
 #define MC_TEST_SESSION_HARNESS_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "session/session.h"
+#include "transcript/transcript.h"
 
 #ifndef SESSION_PROTO
 #error "define SESSION_PROTO before including session_harness.h"
@@ -383,6 +389,115 @@ static inline void check_rule_coverage(const struct trigger *t, size_t n, enum m
             fail();
         }
     }
+}
+
+/* ---- the golden transcripts, split ------------------------------------------ */
+
+/* A transcript read into a step table (single-session files only). */
+struct loaded {
+    struct step *st;
+    size_t n, cap;
+    bool multi;
+};
+
+static inline void loaded_add(struct loaded *ld, struct step s)
+{
+    if (ld->n + 2 > ld->cap) {
+        ld->cap = ld->cap ? ld->cap * 2 : 64;
+        ld->st = realloc(ld->st, ld->cap * sizeof(ld->st[0]));
+        assert_non_null(ld->st);
+    }
+    ld->st[ld->n++] = s;
+    ld->st[ld->n].kind = K_END;
+}
+
+static inline void ld_directive(void *ctx, const char *key, const char *value, uint64_t line)
+{
+    struct loaded *ld = ctx;
+    (void)line;
+    if (strcmp(key, "session") == 0)
+        ld->multi = true;
+    if (strcmp(key, "protocol") == 0 && strcmp(value, "submission") == 0)
+        loaded_add(ld, (struct step)SUBMISSION);
+}
+
+static inline void ld_data(void *ctx, enum mc_dir dir, const uint8_t *buf, size_t len,
+                           uint64_t line)
+{
+    char *copy = malloc(len ? len : 1);
+    (void)line;
+    assert_non_null(copy);
+    memcpy(copy, buf, len);
+    loaded_add(ctx, (struct step){dir == MC_DIR_C2S ? K_C : K_S, copy, len, 0});
+}
+
+static inline void ld_tls(void *ctx, bool decrypted, uint64_t line)
+{
+    (void)line;
+    loaded_add(ctx, (struct step){decrypted ? K_TLSD : K_TLS, NULL, 0, 0});
+}
+
+static inline void ld_gap(void *ctx, enum mc_dir dir, uint64_t n, uint64_t line)
+{
+    (void)line;
+    loaded_add(ctx, (struct step){dir == MC_DIR_C2S ? K_GAPC : K_GAPS, NULL, 0, n});
+}
+
+static inline void ld_close(void *ctx, enum mc_dir dir, uint64_t line)
+{
+    (void)line;
+    loaded_add(ctx, (struct step){dir == MC_DIR_C2S ? K_CLOSEC : K_CLOSES, NULL, 0, 0});
+}
+
+static inline void ld_error(void *ctx, uint64_t line, uint64_t col, const char *msg)
+{
+    (void)ctx;
+    print_error("transcript error at %llu:%llu: %s\n", (unsigned long long)line,
+                (unsigned long long)col, msg);
+    fail();
+}
+
+/* Every single-session transcript of tests/data/<subdir> (found from the
+ * test's own path, self = __FILE__) passes check_split_invariance(); at
+ * least min of them. */
+static inline void check_golden_split_invariance(const char *self, const char *subdir,
+                                                 enum mc_proto proto, unsigned min)
+{
+    char dir[4096], path[4096 + 256];
+    const char *cut = strstr(self, "tests/validator/");
+    DIR *d;
+    struct dirent *de;
+    unsigned checked = 0;
+    assert_non_null(cut);
+    snprintf(dir, sizeof(dir), "%.*stests/data/%s", (int)(cut - self), self, subdir);
+    d = opendir(dir);
+    if (!d) {
+        print_error("cannot open %s\n", dir);
+        fail();
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        struct loaded ld = {0};
+        struct mc_transcript_handler h = {&ld, ld_directive, ld_data, ld_tls, ld_gap, ld_close,
+                                          ld_error};
+        FILE *f;
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".mct") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        assert_int_equal(mc_transcript_read(f, &h), 0);
+        fclose(f);
+        if (!ld.multi && ld.n > 0) {
+            check_split_invariance(de->d_name, ld.st, proto, false);
+            checked++;
+        }
+        for (size_t i = 0; i < ld.n; i++)
+            free((void *)ld.st[i].buf);
+        free(ld.st);
+    }
+    closedir(d);
+    assert_true(checked >= min);
 }
 
 #endif
