@@ -75,7 +75,14 @@ export AFL_TRY_AFFINITY=1 AFL_NO_CRASH_README=1 AFL_QUIET=1
 echo "== fuzzing: libFuzzer ${SECS}s, AFL++ ${AFL_SECS}s per target"
 for t in "${TARGETS[@]}"; do
   w=$WORK/$t
-  dict=fuzz/$(opt "$t" dict)
+  # a dictionary only where the options file names one (binary inputs such
+  # as captures and segment scripts have none)
+  dict=$(opt "$t" dict)
+  lf_dict=() afl_dict=()
+  if [ -n "$dict" ]; then
+    lf_dict=(-dict="fuzz/$dict")
+    afl_dict=(-x "fuzz/$dict")
+  fi
   max_len=$(opt "$t" max_len)
   max_len=${max_len:-8192}
   mkdir -p "$w/seeds" "$w/lf-corpus" "$w/lf-artifacts"
@@ -92,7 +99,7 @@ for t in "${TARGETS[@]}"; do
   # libFuzzer (ASan+UBSan): the exit status says it all.
   rc=0
   timeout -k 10 $((SECS + 120)) "build/fuzz/fuzz_$t" \
-    -dict="$dict" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 \
+    "${lf_dict[@]}" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 \
     -max_total_time="$SECS" -print_final_stats=1 \
     -artifact_prefix="$w/lf-artifacts/" "$w/lf-corpus" >"$w/libfuzzer.log" 2>&1 || rc=$?
   eps=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$w/libfuzzer.log" | tail -n 1)
@@ -108,7 +115,7 @@ for t in "${TARGETS[@]}"; do
 
   # AFL++ (afl-clang-lto, no sanitizer): exit 0 even on crashes.
   rc=0
-  timeout -k 10 $((AFL_SECS + 180)) afl-fuzz -i "$w/seeds" -o "$w/afl" -x "$dict" \
+  timeout -k 10 $((AFL_SECS + 180)) afl-fuzz -i "$w/seeds" -o "$w/afl" "${afl_dict[@]}" \
     -G "$max_len" -V "$AFL_SECS" -- "build/afl/fuzz_$t" >"$w/afl.log" 2>&1 </dev/null || rc=$?
   stats=$w/afl/default/fuzzer_stats
   if [ "$rc" -ne 0 ] || [ ! -f "$stats" ]; then
