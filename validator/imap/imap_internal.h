@@ -124,6 +124,7 @@ struct imap {
 
     struct mbox mb;
 
+    struct mc_span resp_line; /* the response being judged, whole (for excerpts) */
     bool c_resync, s_resync;
     bool state_unsure;        /* a state-changing completion may be lost in a gap */
 };

@@ -38,16 +38,37 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* Server findings quote the whole response line, not only the part of it
+ * the check looked at ("S: * 2 FETCH (UID 40)", not "S: (UID 40)"). */
+static const struct mc_span *excerpt_of(const struct imap *s, const struct mc_span *line)
+{
+    const struct mc_span *r = &s->resp_line;
+    if (line && r->len && line->ptr >= r->ptr && line->ptr + line->len <= r->ptr + r->len)
+        return r;
+    return line;
+}
+
 static void emit_line(struct imap *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
                       const struct mc_span *secret, const char *msg)
 {
-    mc__emit_line(s->c, r, off, line, secret, msg);
+    mc__emit_line(s->c, r, off, excerpt_of(s, line), secret, msg);
 }
 
 void imap_emit(struct imap *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
                const char *msg)
 {
-    mc__emit_line(s->c, r, off, line, NULL, msg);
+    mc__emit_line(s->c, r, off, excerpt_of(s, line), NULL, msg);
+}
+
+/* The response's line from its tag to the end of its text, when the parser
+ * kept it in one piece (no literal); else empty. */
+static struct mc_span whole_line(const struct mc_imap_resp_ev *ev)
+{
+    const uint8_t *a = ev->tag.ptr, *e = ev->text.ptr + ev->text.len;
+    if (ev->literals || !a || !ev->text.ptr || ev->text.len == 0 || ev->text.ptr < a ||
+        (size_t)(e - a) > MC_LINE_KEEP)
+        return (struct mc_span){NULL, 0, 0};
+    return (struct mc_span){a, (size_t)(e - a), ev->start};
 }
 
 unsigned imap_profile(const struct imap *s)
@@ -70,7 +91,7 @@ static void map_anoms(struct imap *s, const struct mc_anoms *a, enum mc_side sid
         /* RFC 9051 Appendix E item 23: resp-text may be empty in IMAP4rev2 */
         if (code == MC_ANOM_IMAP_TEXT_MISSING && imap_profile(s) == 9051)
             continue;
-        mc__emit_anom(s->c, MC_PROTO_IMAP, side, &a->hit[i], line, secret);
+        mc__emit_anom(s->c, MC_PROTO_IMAP, side, &a->hit[i], excerpt_of(s, line), secret);
     }
 }
 
@@ -734,6 +755,7 @@ static void on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
     if (ev->type != MC_IMAP_RESP_RESPONSE)
         return;   /* literal data: not looked into */
+    s->resp_line = whole_line(ev);
     if (s->tls.state == MC_TLS_STARTING) {
         on_injected_response(s, ev);
         return;
