@@ -18,6 +18,8 @@ PACKAGES=(
   # SMTP integration tests: Postfix (its SASL goes through Dovecot), swaks with
   # TLS (Net::SSLeay), and the libraries the extracted Exim needs (see below)
   postfix swaks libnet-ssleay-perl libgnutls-dane0 libidn12
+  # capture integration test: real sessions recorded on lo
+  tcpdump
 )
 
 # Exim is the second MTA of the SMTP tests. Installing exim4-daemon-light

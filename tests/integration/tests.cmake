@@ -56,3 +56,21 @@ set_tests_properties(integration_imap_dovecot PROPERTIES
   TIMEOUT 120
   SKIP_RETURN_CODE 77
   RESOURCE_LOCK mailconform_dovecot_ports)
+
+# integration_capture_real: the same real sessions recorded twice, by the
+# relay as transcripts and by tcpdump on lo (once on the servers' ports, once
+# on the relay's): Dovecot POP3 + IMAP and Postfix, real clients (curl,
+# poplib, imaplib, smtplib, swaks when installed, and a raw-socket client
+# with bare LFs). `mailconform check` on each capture must show every session
+# as a validated flow of the right protocol, with the transcript's octets and
+# the same findings (rule, severity, direction, offset). Exit 77 (skipped)
+# when Dovecot, Postfix or tcpdump is not installed. Needs root, curl,
+# python3, openssl; ports 26025-26995 (MC_CAP_* in the script). It starts a
+# Dovecot and a Postfix master, so it holds both servers' locks.
+add_test(NAME integration_capture_real
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/capture_real.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_capture_real PROPERTIES
+  LABELS integration
+  TIMEOUT 180
+  SKIP_RETURN_CODE 77
+  RESOURCE_LOCK "mailconform_dovecot_ports;mailconform_smtp_mta")

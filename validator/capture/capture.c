@@ -33,10 +33,6 @@
 #define SNIFF_HOLD_MAX 4096
 #define BANNER_MAX 96
 #define ENDPOINT_MAX 64
-/* Concurrent flows tracked. Sessions are large (outstanding commands,
- * parser buffers), so the bound keeps memory flat on hostile captures;
- * the least recently active flow is closed early and says so. */
-#define CAPTURE_MAX_FLOWS 2048
 
 static const struct mc_port_role default_ports[] = {
     {110, MC_PROTO_POP3, false, false}, {995, MC_PROTO_POP3, false, true},
@@ -121,9 +117,14 @@ struct capture {
     const char *name;
     struct mc_reasm *reasm;
     uint64_t flows, mail_flows, encrypted_flows, other_flows;
-    uint64_t frames, tcp, not_tcp, fragments, truncated, malformed, linktypes;
+    uint64_t frames, tcp, not_tcp, fragments, truncated, malformed, linktypes, evicted;
     uint32_t bad_linktype;
 };
+
+static unsigned max_flows(const struct capture *c)
+{
+    return c->opts->max_flows ? c->opts->max_flows : MC_CAPTURE_MAX_FLOWS;
+}
 
 static const struct mc_port_role *role_of(const struct capture *c, uint16_t port)
 {
@@ -347,10 +348,12 @@ static void on_note(void *ctx, void *flow, enum mc_reasm_note n, enum mc_reasm_d
         return;
     if (n == MC_REASM_OVERLAP_DIFFERS)
         f->overlaps++;
-    if (n == MC_REASM_EVICTED && !f->ignored && f->decided) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "frame %llu: %s closed early: more than %d connections open at once",
-                 (unsigned long long)frame, f->name, CAPTURE_MAX_FLOWS);
+    if (n == MC_REASM_EVICTED && !f->ignored && f->decided && c->evicted++ == 0) {
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "frame %llu: %s closed early: more than %u connections open at once "
+                 "(--max-flows); later ones are counted at the end",
+                 (unsigned long long)frame, f->name, max_flows(c));
         mc_report_warning(c->rep, c->name, msg);
     }
 }
@@ -443,7 +446,7 @@ static void progress(struct capture *c, struct mc_pcap_reader *r, uint64_t total
 
 static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
 {
-    struct mc_reasm_limits lim = {CAPTURE_MAX_FLOWS, 0, 0, 0};
+    struct mc_reasm_limits lim = {max_flows(c), 0, 0, 3600ull * 1000000000ull};
     struct mc_reasm_cb cb = {c,      on_open,  on_data, on_gap, on_fin,
                              on_note, on_close, on_is_server_port};
     struct mc_packet pkt;
@@ -485,6 +488,12 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
     mc_reasm_finish(c->reasm, c->frames);
     if (c->opts->progress)
         progress(c, r, total, true);
+    if (c->evicted > 1) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%llu connections in all were closed early for --max-flows %u",
+                 (unsigned long long)c->evicted, max_flows(c));
+        mc_report_warning(c->rep, c->name, msg);
+    }
     if (st == MC_PCAP_ERROR) {
         char msg[400];
         snprintf(msg, sizeof(msg), "byte %llu: %s%s", (unsigned long long)mc_pcap_error_offset(r),
@@ -524,7 +533,7 @@ bool mc_capture_check_fd(struct mc_report *rep, int fd, const char *name,
 bool mc_capture_check_fd_prefix(struct mc_report *rep, int fd, const uint8_t *prefix, size_t n,
                                 const char *name, const struct mc_capture_opts *opts)
 {
-    struct capture c = {rep, opts, name, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    struct capture c = {.rep = rep, .opts = opts, .name = name};
     struct mc_pcap_reader *r = n ? mc_pcap_open_fd_prefix(fd, prefix, n, name)
                                  : mc_pcap_open_fd(fd, name);
     struct stat st;
@@ -542,7 +551,7 @@ bool mc_capture_check_fd_prefix(struct mc_report *rep, int fd, const uint8_t *pr
 bool mc_capture_check_mem(struct mc_report *rep, const uint8_t *buf, size_t len, const char *name,
                           const struct mc_capture_opts *opts)
 {
-    struct capture c = {rep, opts, name, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    struct capture c = {.rep = rep, .opts = opts, .name = name};
     struct mc_pcap_reader *r = mc_pcap_open_mem(buf, len, name);
     bool ok;
     if (!r) {

@@ -24,6 +24,11 @@ struct mc_port_role {
 };
 
 #define MC_CAPTURE_PORTS_MAX 64
+/* Connections tracked at once by default. A connection costs about 60 KiB
+ * (its session's parsers and outstanding commands, reassembly state), so
+ * this keeps a hostile capture's memory near 64 MiB; the least recently
+ * active connection is closed early beyond it, with a warning. */
+#define MC_CAPTURE_MAX_FLOWS 1024
 
 struct mc_capture_opts {
     /* forced protocol for every flow (--protocol), else MC_PROTO_UNKNOWN */
@@ -34,6 +39,7 @@ struct mc_capture_opts {
     struct mc_port_role ports[MC_CAPTURE_PORTS_MAX];
     unsigned n_ports;
     bool progress;        /* a progress line on stderr (a terminal) */
+    unsigned max_flows;   /* connections tracked at once; 0: MC_CAPTURE_MAX_FLOWS */
 };
 
 /* "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "submission" ->

@@ -33,10 +33,10 @@
 #include <string.h>
 
 /* Delivered octets remembered per direction to compare retransmissions.
- * 16 KiB rather than a full window: with 65536 flows it already bounds the
- * rings to 2 GiB in the worst case, and retransmissions in mail traffic are
- * almost always of the last few segments. Older overlaps are not compared. */
-#define RING_SIZE 16384u
+ * 4 KiB (close to three full segments) rather than a window: it is most of
+ * a flow's memory, retransmissions in mail traffic are almost always of the
+ * last segment or two, and older overlaps are simply not compared. */
+#define RING_SIZE 4096u
 
 /* A SYN whose sequence is this far from what the direction expects starts a
  * new connection even when the old one never finished. */

@@ -68,6 +68,8 @@ static const char usage_check[] =
     "                   submission; the 's' forms are implicit TLS); repeatable. Defaults:\n"
     "                   110 pop3, 995 pop3s, 143 imap, 993 imaps, 25 and 2525 smtp,\n"
     "                   587 submission, 465 smtps\n"
+    "  --max-flows N    captures: connections tracked at once (default 1024, about 60 KiB\n"
+    "                   each); beyond it the least recently active one is closed early\n"
     "  -h, --help       this help\n";
 
 static const char usage_relay[] =
@@ -480,6 +482,21 @@ static int cmd_check(int argc, char **argv)
         if (common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
             free(files);
             return 2;
+        }
+        if (!handled && strcmp(argv[i], "--max-flows") == 0) {
+            char *end;
+            unsigned long v;
+            if (i + 1 >= argc) {
+                free(files);
+                return usage_error("option needs a value", argv[i], usage_check);
+            }
+            v = strtoul(argv[++i], &end, 10);
+            if (*end || v == 0 || v > 1000000) {
+                free(files);
+                return usage_error("--max-flows takes a number from 1 to 1000000", argv[i], usage_check);
+            }
+            o.capture.max_flows = (unsigned)v;
+            continue;
         }
         if (!handled && strcmp(argv[i], "--port") == 0) {
             const char *why;
