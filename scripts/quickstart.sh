@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds mailconform (release), and validates the
-# bundled recordings of real Dovecot POP3 and IMAP and Postfix SMTP sessions,
+# bundled real capture and recordings of Dovecot POP3 and IMAP and Postfix SMTP sessions,
 # then transcripts with planted violations so you see what findings look like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --workflow --preset release >/dev/null
+echo "== a real packet capture: Dovecot POP3/IMAP and Postfix SMTP/submission on loopback (expected: clean) =="
+build/release/mailconform check --port 26110=pop3 --port 26143=imap --port 26025=smtp \
+  --port 26587=submission corpus/samples/dovecot-postfix-loopback.pcap
+echo
 echo "== a real Dovecot POP3 session (expected: clean) =="
 build/release/mailconform check corpus/samples/dovecot-pop3.mct
 echo

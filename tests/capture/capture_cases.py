@@ -247,6 +247,18 @@ def cases(mc, tmp):
         expect(len(r.flows) == 2 and all(f["findings"] == 0 for f in r.flows), str(r.flows))
     yield "the same 4-tuple used twice gives two connections", c_port_reuse
 
+    def c_real_sample():
+        path = os.path.join(HERE, "..", "..", "corpus", "samples", "dovecot-postfix-loopback.pcap")
+        r = check(mc, path, "--port", "26110=pop3", "--port", "26143=imap", "--port", "26025=smtp",
+                  "--port", "26587=submission")
+        expect(r.rc == 0 and not r.findings, f"exit {r.rc}: {r.rules()} {r.stderr}")
+        expect([f["protocol"] for f in r.flows] == ["pop3", "imap", "smtp", "smtp", "smtp"],
+               str([f["protocol"] for f in r.flows]))
+        expect([f["mode"] for f in r.flows] == ["STARTTLS", "plain", "plain", "STARTTLS", "STARTTLS"],
+               str([f["mode"] for f in r.flows]))
+        expect(r.flows[4]["submission"], "port 26587 is not submission")
+    yield "the bundled real capture (Dovecot, Postfix) is silent", c_real_sample
+
     def c_stdin():
         r = check(mc, pcap("in.pcap", IMAP_BAD), stdin=True)
         expect(r.rules() == ["IMAP.UID.NOT_ASCENDING"], f"{r.rules()} {r.stderr}")
