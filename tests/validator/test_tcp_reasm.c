@@ -446,6 +446,26 @@ static void test_gap_before_fin(void **state)
     env_done(&e);
 }
 
+static void test_ack_reveals_gap(void **state)
+{
+    (void)state;
+    struct env e;
+    env_init(&e, NULL);
+    handshake(&e, CISN, SISN);
+    /* the client's command "a2 NOOP\r\n" (9 octets) is not in the capture;
+     * the server's answer acknowledges it: the gap comes first, before the
+     * answer's data, so the answer does not look unsolicited */
+    feed(&e, S2C, A, SISN + 1, CISN + 10, "ok\r\n");
+    struct rec_flow *f = &e.rec.f[0];
+    assert_string_equal(f->log, "o g0:9 d1:4");
+    /* a held segment after a hole is released by the ACK that covers the hole */
+    feed(&e, C2S, A, CISN + 14, SISN + 5, "next");    /* 4 octets lost before it */
+    assert_string_equal(f->log, "o g0:9 d1:4");
+    feed(&e, S2C, A, SISN + 5, CISN + 18, "ok2\r\n");
+    assert_string_equal(f->log, "o g0:9 d1:4 g0:4 d0:4 d1:5");
+    env_done(&e);
+}
+
 static void test_gap_at_finish(void **state)
 {
     (void)state;
@@ -823,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_midstream_roles),
         cmocka_unit_test(test_synack_first),
         cmocka_unit_test(test_gap_before_fin),
+        cmocka_unit_test(test_ack_reveals_gap),
         cmocka_unit_test(test_gap_at_finish),
         cmocka_unit_test(test_held_overflow),
         cmocka_unit_test(test_snaplen_missing),
