@@ -155,10 +155,17 @@ static void emit_data(struct mc_reasm *r, struct flow *f, int di, const uint8_t 
         return;
     if (r->cb.data)
         r->cb.data(r->cb.ctx, f->user, (enum mc_reasm_dir)di, p, n, frame);
-    /* Only the last RING_SIZE octets can matter. */
-    uint32_t skip = n > RING_SIZE ? n - RING_SIZE : 0;
-    for (uint32_t i = skip; i < n; i++)
-        d->ring[(uint64_t)(d->next + i) % RING_SIZE] = p[i];
+    /* Only the last RING_SIZE octets can matter; at most two copies (the
+     * ring wraps once), not one octet at a time: this runs for every
+     * delivered octet of the capture. */
+    {
+        uint32_t skip = n > RING_SIZE ? n - RING_SIZE : 0;
+        uint32_t at = (uint32_t)((uint64_t)(d->next + skip) % RING_SIZE);
+        uint32_t len = n - skip;
+        uint32_t first = len < RING_SIZE - at ? len : RING_SIZE - at;
+        memcpy(d->ring + at, p + skip, first);
+        memcpy(d->ring, p + skip + first, len - first);
+    }
     d->next += n;
 }
 
