@@ -64,9 +64,11 @@ void imap_emit(struct imap *s, enum mc_rule r, uint64_t off, const struct mc_spa
  * kept it in one piece (no literal); else empty. */
 static struct mc_span whole_line(const struct mc_imap_resp_ev *ev)
 {
-    const uint8_t *a = ev->tag.ptr, *e = ev->text.ptr + ev->text.len;
-    if (ev->literals || !a || !ev->text.ptr || ev->text.len == 0 || ev->text.ptr < a ||
-        (size_t)(e - a) > MC_LINE_KEEP)
+    const uint8_t *a = ev->tag.ptr, *e;
+    if (ev->literals || !a || !ev->text.ptr || ev->text.len == 0 || ev->text.ptr < a)
+        return (struct mc_span){NULL, 0, 0};
+    e = ev->text.ptr + ev->text.len;
+    if ((size_t)(e - a) > MC_LINE_KEEP)
         return (struct mc_span){NULL, 0, 0};
     return (struct mc_span){a, (size_t)(e - a), ev->start};
 }
