@@ -190,6 +190,14 @@ def cases(mc, tmp):
         expect(f["client"].endswith(":50000"), f["client"])
     yield "a connection captured mid-stream: roles from ports, silent", c_midstream
 
+    def c_roles_from_greeting():
+        # no SYN, neither port a mail port: the lower port (2000) is taken
+        # for the server, until the other side greets like a mail server
+        r = check(mc, pcap("g.pcap", IMAP_OK, server_port=10143, client_port=2000, handshake=False))
+        f = one_flow(r, "imap", roles_from="ports")
+        expect(f["server"].endswith(":10143") and f["client"].endswith(":2000"), str(f))
+    yield "no SYN, unknown ports: the greeting tells which side is the server", c_roles_from_greeting
+
     def c_sniff():
         r = check(mc, pcap("p.pcap", POP3_OK, server_port=10110))
         one_flow(r, "pop3")

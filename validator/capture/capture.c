@@ -102,6 +102,8 @@ struct flow {
     bool ignored;                 /* not mail */
     bool implicit_tls;
     bool roles_guessed, midstream;
+    bool swapped;                 /* roles from ports were wrong: the banner says so */
+    bool any_data;
     struct mc_session *s;
     uint8_t *hold;                /* client octets before the server spoke */
     size_t hold_len;
@@ -218,6 +220,22 @@ static void keep_banner(struct flow *f, const uint8_t *p, size_t n)
 
 /* ---- reassembly callbacks ------------------------------------------------------- */
 
+static enum mc_reasm_dir dir_of(const struct flow *f, enum mc_reasm_dir d)
+{
+    return f->swapped ? (d == MC_REASM_C2S ? MC_REASM_S2C : MC_REASM_C2S) : d;
+}
+
+static void swap_roles(struct flow *f)
+{
+    char t[ENDPOINT_MAX];
+    f->swapped = true;
+    memcpy(t, f->client, sizeof(t));
+    memcpy(f->client, f->server, sizeof(t));
+    memcpy(f->server, t, sizeof(t));
+    snprintf(f->name, sizeof(f->name), "flow %llu %s > %s", (unsigned long long)f->no, f->client,
+             f->server);
+}
+
 static void *on_open(void *ctx, const struct mc_reasm_flow_info *fi)
 {
     struct capture *c = ctx;
@@ -261,6 +279,13 @@ static void on_data(void *ctx, void *flow, enum mc_reasm_dir d, const uint8_t *p
     struct flow *f = flow;
     if (!f)
         return;
+    /* Roles guessed from the ports, and the side taken for the client
+     * speaks first with a mail greeting: it is the server. Decided on the
+     * first octets, before the session saw any data. */
+    if (!f->any_data && f->roles_guessed && d == MC_REASM_C2S && mail_greeting(p, n))
+        swap_roles(f);
+    f->any_data = true;
+    d = dir_of(f, d);
     f->octets[d] += n;
     f->last_frame = frame;
     if (d == MC_REASM_S2C && !f->banner_done)
@@ -311,6 +336,7 @@ static void on_gap(void *ctx, void *flow, enum mc_reasm_dir d, uint64_t n, uint6
     (void)ctx;
     if (!f)
         return;
+    d = dir_of(f, d);
     f->gaps++;
     f->gap_octets += n;
     if (!f->decided && d == MC_REASM_C2S) {
@@ -330,6 +356,7 @@ static void on_fin(void *ctx, void *flow, enum mc_reasm_dir d, bool rst, uint64_
     (void)rst;
     if (!f)
         return;
+    d = dir_of(f, d);
     f->last_frame = frame;
     if (f->s) {
         struct mc_origin o = {frame, 0};
