@@ -794,6 +794,15 @@ static void test_gaps(void **state)
     expect(conv_gap_client_tail, MC_PROTO_POP3, NONE);
     expect(conv_gap_server_body, MC_PROTO_POP3, NONE);
     expect(conv_gap_server_capa, MC_PROTO_POP3, NONE);
+    /* the +OK to STLS lost in a gap: the client's TLS record says the
+     * handshake began (not plaintext injection, nor TLS parsed as POP3) */
+    expect(SCRIPT(S(GREET), C("CAPA\r\n"), S("+OK\r\nSTLS\r\nUSER\r\n.\r\n"), C("STLS\r\n"),
+                  GAPS(6), C(TLS_CLIENT), S(TLS_SERVER)),
+           MC_PROTO_POP3, NONE);
+    /* ... or it was -ERR: the client goes on in plaintext, not injection */
+    expect(SCRIPT(S(GREET), C("CAPA\r\n"), S("+OK\r\nSTLS\r\nUSER\r\n.\r\n"), C("STLS\r\n"),
+                  GAPS(7), C("QUIT\r\n"), S("+OK bye\r\n")),
+           MC_PROTO_POP3, NONE);
     /* the same damage without the gap would be reported */
     expect(SCRIPT(LOGIN, C("RETR 1\r\n"), S("+OK\r\nline1\r\nline\x00" "b\rad\r\n.\r\n")),
            MC_PROTO_POP3, WANT(W(POP3_RESP_NUL, 42)));  /* a lone CR is legal content */

@@ -775,6 +775,15 @@ static void test_gaps(void **state)
     /* a reply whose start is lost is not unsolicited; the next command's
      * reply is matched again */
     expect(SCRIPT(HELLO, C("NOOP\r\n"), GAPS(5), S("OK\r\n"), C("NOOP\r\n"), S(OK)), NONE);
+    /* the 220 to STARTTLS lost in a gap: the client's TLS record says the
+     * handshake began (not plaintext injection, nor TLS parsed as SMTP) */
+    expect(SCRIPT(S(GREET), C(EHLO), S("250-mx.example.com\r\n250 STARTTLS\r\n"),
+                  C("STARTTLS\r\n"), GAPS(14), C(TLS_CLIENT), S(TLS_SERVER)),
+           NONE);
+    /* ... or it was refused: the client goes on in plaintext */
+    expect(SCRIPT(S(GREET), C(EHLO), S("250-mx.example.com\r\n250 STARTTLS\r\n"),
+                  C("STARTTLS\r\n"), GAPS(14), C("QUIT\r\n"), S("221 bye\r\n")),
+           NONE);
     /* a gap before the greeting */
     expect(SCRIPT(GAPS(10), S("ESMTP\r\n"), C(EHLO), S(EHLO_OK)), NONE);
     /* a lost command: its reply is not unsolicited */

@@ -118,7 +118,6 @@ struct imap {
     char done_tag[IMAP_TAG_KEEP];   /* completed before the command itself was */
     size_t done_tag_len;
     bool awaiting_starttls;
-    bool starttls_gap;        /* ... and a server gap may have hidden its answer */
     bool bye;                 /* the server sent BYE */
     bool bye_logout;          /* ... while a LOGOUT was outstanding */
 

@@ -382,7 +382,7 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
     if (ev->verb == MC_IMAP_SEARCH && text_has(L->ptr, L->len, "(SAVE)"))
         pd.search_save = true;
 
-    if ((s->awaiting_starttls && !s->starttls_gap) || s->tls.state == MC_TLS_STARTING) {
+    if ((s->awaiting_starttls && s->tls.state != MC_TLS_MAYBE) || s->tls.state == MC_TLS_STARTING) {
         /* RFC 2595 s3.1: nothing after STARTTLS until the response and the
          * TLS negotiation (CVE-2011-0411 style injection) */
         pd.injected = true;
@@ -531,8 +531,11 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
                  "tag %s: a command the server answered with BAD", pd->tag);
     if (pd->verb == MC_IMAP_LOGIN && ok && s->caps.logindisabled && !pd->injected)
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED_ACCEPTED, ev->start, &ev->text, NULL, NULL);
-    if (pd->verb == MC_IMAP_STARTTLS)
-        s->awaiting_starttls = s->starttls_gap = false;
+    if (pd->verb == MC_IMAP_STARTTLS) {
+        s->awaiting_starttls = false;
+        if (s->tls.state == MC_TLS_MAYBE)
+            s->tls.state = MC_TLS_NONE;   /* its answer came after all */
+    }
     if (pd->verb == MC_IMAP_IDLE && mc_imap_cmd_in_idle(&s->cmd))
         mc_imap_cmd_end_idle(&s->cmd);   /* its DONE fell into a client gap */
     if (state_changing(pd->verb) && !pd->gap)
@@ -888,6 +891,22 @@ static void went_opaque(void *p, enum mc_dir dir)
         drop_injected(s);
 }
 
+/* The answer to STARTTLS was lost in a gap; the next octets told whether
+ * TLS started (tls_switch.h, MC_TLS_MAYBE). */
+static void maybe_settled(void *p, bool tls)
+{
+    struct imap *s = p;
+    s->awaiting_starttls = false;
+    if (!tls)
+        return;
+    for (unsigned i = 0; i < s->q_len; i++) {
+        if (s->q[i].verb == MC_IMAP_STARTTLS && !s->q[i].injected) {
+            (void)remove_pending(s, i);
+            break;
+        }
+    }
+}
+
 static const struct mc_tls_ops tls_ops = {
     .feed_one = feed_one,
     .event_due = event_due,
@@ -895,28 +914,12 @@ static const struct mc_tls_ops tls_ops = {
     .resyncing = resyncing,
     .skip = skip,
     .went_opaque = went_opaque,
+    .maybe_settled = maybe_settled,
 };
 
 static void imap_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 {
     struct imap *s = p;
-    /* STARTTLS outstanding and its answer possibly lost in a gap: a TLS
-     * record where a line would start means it was OK; the server's
-     * plaintext means it was not (or TLS did not start) */
-    if (s->starttls_gap && s->tls.state == MC_TLS_NONE && len > 0 && at_line_start(s, dir)) {
-        if (mc_tls_record_type(buf[0])) {
-            int i;
-            for (i = 0; i < (int)s->q_len; i++)
-                if (s->q[i].verb == MC_IMAP_STARTTLS && !s->q[i].injected)
-                    break;
-            if (i < (int)s->q_len)
-                (void)remove_pending(s, (unsigned)i);
-            s->awaiting_starttls = s->starttls_gap = false;
-            s->tls.state = MC_TLS_STARTING;
-        } else if (dir == MC_DIR_S2C) {
-            s->starttls_gap = false;
-        }
-    }
     mc_tls_data(&s->tls, &tls_ops, s, dir, buf, len);
 }
 
@@ -980,8 +983,8 @@ static void imap_gap(void *p, enum mc_dir dir, uint64_t n)
             s->state_unsure = true;
     }
     assume_continuation(s);
-    if (s->awaiting_starttls)
-        s->starttls_gap = true;
+    if (s->awaiting_starttls && s->tls.state == MC_TLS_NONE)
+        s->tls.state = MC_TLS_MAYBE;
     mbox_lost(s);
     if (s->state == ST_GREETING)
         s->state = ST_NOTAUTH;
@@ -1029,7 +1032,7 @@ static void imap_set_version(void *p, unsigned rfc)
 static bool imap_in_tls(const void *p)
 {
     const struct imap *s = p;
-    return s->tls.state != MC_TLS_NONE;
+    return s->tls.state != MC_TLS_NONE && s->tls.state != MC_TLS_MAYBE;
 }
 
 const struct mc_proto_ops mc_imap_ops = {

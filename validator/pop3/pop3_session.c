@@ -192,7 +192,7 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
     pd.off = ev->line.off;
     mc_excerpt(pd.excerpt, ev->line.ptr, ev->line.len, ev->line.off, ev->secret.off, ev->secret.len);
 
-    if (s->awaiting_stls || s->tls.state == MC_TLS_STARTING) {
+    if ((s->awaiting_stls && s->tls.state != MC_TLS_MAYBE) || s->tls.state == MC_TLS_STARTING) {
         /* RFC 2595 s4: nothing may follow STLS until the answer and the
          * handshake; a server that reads it is open to CVE-2011-0411 style
          * injection */
@@ -629,7 +629,17 @@ static void went_opaque(void *p, enum mc_dir dir)
         drop_injected(s);
 }
 
+/* The answer to STLS was lost in a gap; the next octets told whether TLS
+ * started (tls_switch.h, MC_TLS_MAYBE). */
+static void maybe_settled(void *p, bool tls)
+{
+    struct pop3 *s = p;
+    (void)tls;
+    s->awaiting_stls = false;
+}
+
 static const struct mc_tls_ops tls_ops = {
+    .maybe_settled = maybe_settled,
     .feed_one = feed_one,
     .at_line_start = at_line_start,
     .resyncing = resyncing,
@@ -674,6 +684,8 @@ static void pop3_gap(void *p, enum mc_dir dir, uint64_t n)
     /* answers may be lost: the queue can no longer be matched, and a lost
      * greeting must not make the client's commands look early */
     s->s_resync = true;
+    if (s->awaiting_stls && s->tls.state == MC_TLS_NONE)
+        s->tls.state = MC_TLS_MAYBE;   /* the +OK to STLS may be in the gap */
     s->q_len = 0;
     if (s->state == ST_GREETING)
         s->state = ST_AUTHORIZATION;
@@ -709,7 +721,7 @@ static void pop3_close(void *p, enum mc_dir dir)
 static bool pop3_in_tls(const void *p)
 {
     const struct pop3 *s = p;
-    return s->tls.state != MC_TLS_NONE;
+    return s->tls.state != MC_TLS_NONE && s->tls.state != MC_TLS_MAYBE;
 }
 
 const struct mc_proto_ops mc_pop3_ops = {

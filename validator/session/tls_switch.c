@@ -39,6 +39,24 @@ void mc_tls_data(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum m
             break;
         case MC_TLS_OPAQUE:
             goto records;
+        case MC_TLS_MAYBE:
+            if (len == 0)
+                return;
+            if (ops->at_line_start(s, d) && mc_tls_record_type(buf[0])) {
+                t->state = MC_TLS_STARTING;
+                if (ops->maybe_settled)
+                    ops->maybe_settled(s, true);
+                continue;   /* STARTING takes the record */
+            }
+            /* the client speaks plaintext at a line start: no TLS (after a
+             * go-ahead it would have sent its ClientHello); the server's
+             * plaintext is parsed meanwhile (it may be the answer itself) */
+            if (d == MC_DIR_C2S && ops->at_line_start(s, d) && !ops->resyncing(s, d)) {
+                t->state = MC_TLS_NONE;
+                if (ops->maybe_settled)
+                    ops->maybe_settled(s, false);
+            }
+            break;
         }
         /* one event; the loop then looks at the state it left */
         used = ops->feed_one(s, d, buf, len);

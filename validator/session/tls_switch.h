@@ -24,7 +24,12 @@ enum mc_tls_state {
     MC_TLS_NONE,      /* plaintext */
     MC_TLS_STARTING,  /* the go-ahead was seen; each direction turns opaque in turn */
     MC_TLS_OPAQUE,    /* TLS running, records not decrypted: offsets only */
-    MC_TLS_PLAIN      /* TLS running, chunks are the decrypted plaintext */
+    MC_TLS_PLAIN,     /* TLS running, chunks are the decrypted plaintext */
+    MC_TLS_MAYBE      /* the answer to STLS/STARTTLS may be lost in a gap: a TLS
+                         record at a line start (either direction) says it
+                         was the go-ahead, client plaintext at a line start
+                         says it was not; server plaintext is parsed
+                         meanwhile (it may be the answer itself) */
 };
 
 struct mc_tls {
@@ -49,6 +54,10 @@ struct mc_tls_ops {
     void (*skip)(void *s, enum mc_dir d, uint64_t n);
     /* d turned to TLS records during MC_TLS_STARTING. */
     void (*went_opaque)(void *s, enum mc_dir d);
+    /* MC_TLS_MAYBE was settled: tls true, TLS started (the switch goes on
+     * as after a go-ahead); false, it did not (plaintext goes on). May be
+     * NULL when the protocol never enters MC_TLS_MAYBE. */
+    void (*maybe_settled)(void *s, bool tls);
 };
 
 /* Octets of direction d, dispatched by the TLS state. */

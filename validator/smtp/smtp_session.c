@@ -456,7 +456,7 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
     pd.off = L->off;
     mc_excerpt(pd.excerpt, L->ptr, L->len, L->off, sec->off, sec->len);
 
-    if (s->awaiting_starttls || s->tls.state == MC_TLS_STARTING) {
+    if ((s->awaiting_starttls && s->tls.state != MC_TLS_MAYBE) || s->tls.state == MC_TLS_STARTING) {
         /* RFC 3207 s4: STARTTLS ends the group; after its 220 the TLS
          * handshake comes first. A server that reads what follows in
          * plaintext is open to CVE-2011-0411 style injection. */
@@ -1170,7 +1170,17 @@ static bool resyncing(const void *p, enum mc_dir dir)
     return dir == MC_DIR_C2S ? mc_smtp_cmd_resyncing(&s->cmd) : mc_smtp_reply_resyncing(&s->reply);
 }
 
+/* The reply to STARTTLS was lost in a gap; the next octets told whether
+ * TLS started (tls_switch.h, MC_TLS_MAYBE). */
+static void maybe_settled(void *p, bool tls)
+{
+    struct smtp *s = p;
+    (void)tls;
+    s->awaiting_starttls = false;
+}
+
 static const struct mc_tls_ops tls_ops = {
+    .maybe_settled = maybe_settled,
     .feed_one = feed_one,
     .event_due = event_due,
     .at_line_start = at_line_start,
@@ -1219,6 +1229,8 @@ static void smtp_gap(void *p, enum mc_dir dir, uint64_t n)
         return;
     }
     s->s_resync = true;
+    if (s->awaiting_starttls && s->tls.state == MC_TLS_NONE)
+        s->tls.state = MC_TLS_MAYBE;   /* the 220 to STARTTLS may be in the gap */
     for (unsigned i = 0; i < s->q_len; i++)
         if (s->q[(s->q_head + i) % MC_SMTP_PENDING_MAX].verb == MC_SMTP_EHLO)
             s->caps_lost = true;   /* its reply may be in the gap */
@@ -1260,7 +1272,7 @@ static void smtp_close(void *p, enum mc_dir dir)
 static bool smtp_in_tls(const void *p)
 {
     const struct smtp *s = p;
-    return s->tls.state != MC_TLS_NONE;
+    return s->tls.state != MC_TLS_NONE && s->tls.state != MC_TLS_MAYBE;
 }
 
 static void smtp_set_submission(void *p, bool on)
