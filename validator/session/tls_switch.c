@@ -42,19 +42,18 @@ void mc_tls_data(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum m
         case MC_TLS_MAYBE:
             if (len == 0)
                 return;
-            if (ops->at_line_start(s, d) && mc_tls_record_type(buf[0])) {
-                t->state = MC_TLS_STARTING;
+            /* settled by the client alone: after a go-ahead it sends its
+             * ClientHello, after a refusal its next command. The server's
+             * octets are parsed meanwhile (they may be the answer itself);
+             * deciding on them would depend on how the server's data was
+             * cut, since a parser skipping a damaged line reads on into
+             * the next one without an event. */
+            if (d == MC_DIR_C2S && !ops->resyncing(s, d) && ops->at_line_start(s, d)) {
+                bool tls = mc_tls_record_type(buf[0]);
+                t->state = tls ? MC_TLS_STARTING : MC_TLS_NONE;
                 if (ops->maybe_settled)
-                    ops->maybe_settled(s, true);
-                continue;   /* STARTING takes the record */
-            }
-            /* the client speaks plaintext at a line start: no TLS (after a
-             * go-ahead it would have sent its ClientHello); the server's
-             * plaintext is parsed meanwhile (it may be the answer itself) */
-            if (d == MC_DIR_C2S && ops->at_line_start(s, d) && !ops->resyncing(s, d)) {
-                t->state = MC_TLS_NONE;
-                if (ops->maybe_settled)
-                    ops->maybe_settled(s, false);
+                    ops->maybe_settled(s, tls);
+                continue;
             }
             break;
         }

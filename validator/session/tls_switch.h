@@ -25,11 +25,10 @@ enum mc_tls_state {
     MC_TLS_STARTING,  /* the go-ahead was seen; each direction turns opaque in turn */
     MC_TLS_OPAQUE,    /* TLS running, records not decrypted: offsets only */
     MC_TLS_PLAIN,     /* TLS running, chunks are the decrypted plaintext */
-    MC_TLS_MAYBE      /* the answer to STLS/STARTTLS may be lost in a gap: a TLS
-                         record at a line start (either direction) says it
-                         was the go-ahead, client plaintext at a line start
-                         says it was not; server plaintext is parsed
-                         meanwhile (it may be the answer itself) */
+    MC_TLS_MAYBE      /* the answer to STLS/STARTTLS may be lost in a gap: the
+                         client's next line start settles it (a TLS record:
+                         it was the go-ahead; plaintext: it was not); the
+                         server's octets are parsed meanwhile */
 };
 
 struct mc_tls {
