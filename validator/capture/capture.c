@@ -23,6 +23,7 @@
 #include "pcap_reader.h"
 #include "tcp_reasm.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,35 +142,10 @@ static const struct mc_port_role *role_of(const struct capture *c, uint16_t port
 
 static void endpoint(char *out, uint8_t af, const uint8_t *a, uint16_t port)
 {
-    if (af == 4) {
-        snprintf(out, ENDPOINT_MAX, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
-        return;
-    }
-    /* IPv6: eight groups in hex, the longest run of zero groups as "::" */
-    {
-        unsigned g[8], best = 0, best_at = 8, run = 0;
-        size_t n = 0;
-        for (int i = 0; i < 8; i++)
-            g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
-        for (int i = 0; i < 8; i++) {
-            run = g[i] == 0 ? run + 1 : 0;
-            if (run > best && run > 1) {
-                best = run;
-                best_at = (unsigned)i + 1 - run;
-            }
-        }
-        n += (size_t)snprintf(out + n, ENDPOINT_MAX - n, "[");
-        for (unsigned i = 0; i < 8; i++) {
-            if (i == best_at) {
-                n += (size_t)snprintf(out + n, ENDPOINT_MAX - n, "::");
-                i += best - 1;
-                continue;
-            }
-            n += (size_t)snprintf(out + n, ENDPOINT_MAX - n, "%s%x",
-                                  i > 0 && i != best_at + best ? ":" : "", g[i]);
-        }
-        snprintf(out + n, ENDPOINT_MAX - n, "]:%u", port);
-    }
+    char ip[INET6_ADDRSTRLEN];
+    if (!inet_ntop(af == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip)))
+        snprintf(ip, sizeof(ip), "?");
+    snprintf(out, ENDPOINT_MAX, af == 4 ? "%s:%u" : "[%s]:%u", ip, port);
 }
 
 /* ---- sessions ---------------------------------------------------------------- */
