@@ -14,6 +14,9 @@
 #include "imap/imap_cmd.h"
 #include "imap/imap_resp.h"
 
+#include <string.h>
+#include <strings.h>
+
 /* Outstanding commands tracked; more are not correlated (bounded). */
 #define IMAP_PENDING_MAX 64
 #define IMAP_TAG_KEEP 64
@@ -127,6 +130,13 @@ struct imap {
     bool c_resync, s_resync;
     bool state_unsure;        /* a state-changing completion may be lost in a gap */
 };
+
+/* The span is the literal, ignoring case. */
+static inline bool span_is(const struct mc_span *sp, const char *lit)
+{
+    size_t n = strlen(lit);
+    return sp->len == n && strncasecmp((const char *)sp->ptr, lit, n) == 0;
+}
 
 /* imap_session.c */
 void imap_emit(struct imap *s, enum mc_rule r, uint64_t off, const struct mc_span *line,

@@ -17,12 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-static bool span_is(const struct mc_span *sp, const char *lit)
-{
-    size_t n = strlen(lit);
-    return sp->len == n && strncasecmp((const char *)sp->ptr, lit, n) == 0;
-}
-
 /* The text of a data response was kept whole (no literal, not cut). */
 static bool text_whole(const struct mc_imap_resp_ev *ev)
 {

@@ -97,12 +97,6 @@ static void map_anoms(struct imap *s, const struct mc_anoms *a, enum mc_side sid
     }
 }
 
-static bool span_is(const struct mc_span *sp, const char *lit)
-{
-    size_t n = strlen(lit);
-    return sp->len == n && strncasecmp((const char *)sp->ptr, lit, n) == 0;
-}
-
 static bool tag_is(const struct pending *pd, const struct mc_span *tag)
 {
     size_t n = tag->len < IMAP_TAG_KEEP - 1 ? tag->len : IMAP_TAG_KEEP - 1;
