@@ -12,3 +12,4 @@ mc_add_cmocka_test(test_imap_scan ${CMAKE_CURRENT_SOURCE_DIR}/validator/test_ima
 include(${CMAKE_CURRENT_SOURCE_DIR}/validator/capture_reader.cmake OPTIONAL)
 include(${CMAKE_CURRENT_SOURCE_DIR}/validator/capture_reasm.cmake OPTIONAL)
 include(${CMAKE_CURRENT_SOURCE_DIR}/validator/capture_glue.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/validator/tls.cmake OPTIONAL)
