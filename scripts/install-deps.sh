@@ -20,6 +20,9 @@ PACKAGES=(
   postfix swaks libnet-ssleay-perl libgnutls-dane0 libidn12
   # capture integration test: real sessions recorded on lo
   tcpdump
+  # report formats: SARIF checked against a JSON schema (with its uri
+  # formats), JUnit against an XSD; the man page checked by groff
+  python3-jsonschema python3-rfc3987 libxml2-utils groff-base
 )
 
 # Exim is the second MTA of the SMTP tests. Installing exim4-daemon-light

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "rules/policy.h"
+#include "session/session.h"
 
 /* ---- a minimal JSON parser -------------------------------------------- */
 
@@ -711,6 +713,10 @@ static void test_format_parse(void **state)
     assert_false(mc_format_parse("", &f));
     assert_false(mc_format_parse("sarif2", &f));
     assert_int_equal(f, MC_FMT_TEXT);
+    assert_true(mc_format_parse("sarif", &f));
+    assert_int_equal(f, MC_FMT_SARIF);
+    assert_true(mc_format_parse("junit", &f));
+    assert_int_equal(f, MC_FMT_JUNIT);
 }
 
 /* ---- rule listing ------------------------------------------------------ */
@@ -751,7 +757,9 @@ static void test_rules_listing(void **state)
     for (size_t i = 0; i < o.len; i++)
         lines += o.buf[i] == '\n' && i + 1 < o.len && o.buf[i + 1] == '|';
     assert_int_equal(lines, MC_RULE_COUNT + 2); /* header, separator, rows */
-    assert_non_null(strstr(o.buf, "| `POP3.STATUS.CASE` | pop3 | server | MUST | error | 1939 | 3 |"));
+    assert_non_null(strstr(o.buf, "| [`POP3.STATUS.CASE`](#pop3statuscase) | pop3 | server | MUST | error | 1939 | 3 |"));
+    assert_non_null(strstr(o.buf, "\n### `POP3.STATUS.CASE`\n"));   /* its section, with the examples */
+    assert_non_null(strstr(o.buf, "Non-conformant:\n\n```\n"));
     free(o.buf);
 
     out_open(&o);
@@ -785,6 +793,316 @@ static void test_bug_json_non_utf8(void **state)
     free(o.buf);
 }
 
+/* ---- policy: --rules and --severity ------------------------------------ */
+
+static unsigned enabled_count(const struct mc_policy *p)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < MC_RULE_COUNT; i++)
+        n += mc_policy_enabled(p, (enum mc_rule)i);
+    return n;
+}
+
+static void test_policy_rules(void **state)
+{
+    (void)state;
+    struct mc_policy p;
+    char err[256];
+
+    mc_policy_init(&p);
+    assert_int_equal(enabled_count(&p), MC_RULE_COUNT);
+    assert_true(mc_policy_enabled(NULL, MC_R_POP3_STATUS_CASE));
+
+    /* deny-list: starts from everything */
+    assert_true(mc_policy_rules(&p, "-pop3.*", err, sizeof(err)));
+    assert_false(mc_policy_enabled(&p, MC_R_POP3_STATUS_CASE));
+    assert_true(mc_policy_enabled(&p, MC_R_SMTP_CLEARTEXT_PASSWORD));
+    /* later patterns win, the underscore form names the same rule */
+    assert_true(mc_policy_rules(&p, "+POP3_STATUS_CASE", err, sizeof(err)));
+    assert_true(mc_policy_enabled(&p, MC_R_POP3_STATUS_CASE));
+    assert_false(mc_policy_enabled(&p, MC_R_POP3_CMD_BARE_LF));
+
+    /* allow-list: a first pattern that enables leaves out everything else */
+    mc_policy_init(&p);
+    assert_true(mc_policy_rules(&p, "SMTP.CLEARTEXT.PASSWORD, *.STLS.*", err, sizeof(err)));
+    assert_true(mc_policy_enabled(&p, MC_R_SMTP_CLEARTEXT_PASSWORD));
+    assert_true(mc_policy_enabled(&p, MC_R_POP3_STLS_CMD_INJECTION));
+    assert_false(mc_policy_enabled(&p, MC_R_POP3_STATUS_CASE));
+
+    /* typos are errors, not silent no-ops */
+    mc_policy_init(&p);
+    assert_false(mc_policy_rules(&p, "SMTP.CLEARTXT.*", err, sizeof(err)));
+    assert_non_null(strstr(err, "matches no rule"));
+    assert_false(mc_policy_rules(&p, "", err, sizeof(err)));
+    assert_false(mc_policy_rules(&p, "POP3.*,,", err, sizeof(err)));
+
+    /* severities */
+    mc_policy_init(&p);
+    assert_int_equal(mc_policy_severity_of(&p, MC_R_POP3_STATUS_CASE), MC_SEV_ERROR);
+    assert_true(mc_policy_severity(&p, "POP3.STATUS.*=note", err, sizeof(err)));
+    assert_int_equal(mc_policy_severity_of(&p, MC_R_POP3_STATUS_CASE), MC_SEV_NOTE);
+    assert_int_equal(mc_policy_severity_of(&p, MC_R_POP3_CMD_BARE_LF),
+                     mc_rule_info(MC_R_POP3_CMD_BARE_LF)->severity);
+    assert_false(mc_policy_severity(&p, "POP3.STATUS.CASE", err, sizeof(err)));
+    assert_false(mc_policy_severity(&p, "POP3.STATUS.CASE=fatal", err, sizeof(err)));
+    assert_false(mc_policy_severity(&p, "NOPE=note", err, sizeof(err)));
+}
+
+struct collected {
+    unsigned n;
+    struct mc_finding last;
+};
+
+static void collect(void *ctx, const struct mc_finding *f)
+{
+    struct collected *c = ctx;
+    c->n++;
+    c->last = *f;
+}
+
+/* A session with a policy: a left-out rule is neither reported nor
+ * counted; an overridden severity is what the finding carries. */
+static void test_policy_in_session(void **state)
+{
+    (void)state;
+    static const char greeting[] = "+ok POP3 ready\r\n";
+    struct mc_policy p;
+    char err[256];
+    for (int round = 0; round < 3; round++) {
+        struct collected c = {0};
+        struct mc_origin o = {0, 1};
+        struct mc_session *s = mc_session_new("t", MC_PROTO_POP3, collect, &c);
+        assert_non_null(s);
+        mc_policy_init(&p);
+        if (round == 1)
+            assert_true(mc_policy_rules(&p, "-POP3.STATUS.CASE", err, sizeof(err)));
+        if (round == 2)
+            assert_true(mc_policy_severity(&p, "POP3.STATUS.CASE=warning", err, sizeof(err)));
+        mc_session_set_policy(s, &p);
+        mc_session_data(s, MC_DIR_S2C, (const uint8_t *)greeting, sizeof(greeting) - 1, &o);
+        mc_session_finish(s);
+        if (round == 1) {
+            assert_int_equal(c.n, 0);
+            assert_int_equal(mc_session_findings(s), 0);
+        } else {
+            assert_int_equal(c.n, 1);
+            assert_int_equal(c.last.rule, MC_R_POP3_STATUS_CASE);
+            assert_int_equal(c.last.severity, round == 2 ? MC_SEV_WARNING : MC_SEV_ERROR);
+        }
+        mc_session_free(s);
+    }
+}
+
+/* ---- baselines --------------------------------------------------------- */
+
+static void test_baseline(void **state)
+{
+    (void)state;
+    struct mc_finding a = make_finding(MC_R_SMTP_CLEARTEXT_PASSWORD, "AUTH PLAIN <redacted>", "m");
+    struct mc_finding a2 = a, b = a, c = a;
+    char path[] = "/tmp/mc-baseline-XXXXXX", err[512];
+    struct mc_baseline *bl;
+    FILE *f;
+    int fd;
+
+    /* position and session do not matter; digits fold; rule, input and
+     * text do */
+    a2.origin.line = 99;
+    a2.session = "other";
+    a2.offset = 7;
+    assert_int_equal(mc_finding_fingerprint(&a, "t.mct"), mc_finding_fingerprint(&a2, "t.mct"));
+    snprintf(b.excerpt, sizeof(b.excerpt), "250 mail.example 4711");
+    snprintf(c.excerpt, sizeof(c.excerpt), "250 mail.example 12");
+    assert_int_equal(mc_finding_fingerprint(&b, "t.mct"), mc_finding_fingerprint(&c, "t.mct"));
+    assert_int_not_equal(mc_finding_fingerprint(&a, "t.mct"), mc_finding_fingerprint(&a, "u.mct"));
+    assert_int_not_equal(mc_finding_fingerprint(&a, "t.mct"), mc_finding_fingerprint(&b, "t.mct"));
+    c.rule = MC_R_POP3_STATUS_CASE;
+    assert_int_not_equal(mc_finding_fingerprint(&b, "t.mct"), mc_finding_fingerprint(&c, "t.mct"));
+
+    /* written, read back: each line accepts one occurrence */
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    mc_baseline_write_header(f);
+    mc_baseline_write(f, mc_finding_fingerprint(&a, "t.mct"), &a, "t.mct");
+    mc_baseline_write(f, mc_finding_fingerprint(&a, "t.mct"), &a2, "t.mct");
+    fclose(f);
+    bl = mc_baseline_load(path, err, sizeof(err));
+    assert_non_null(bl);
+    assert_true(mc_baseline_take(bl, mc_finding_fingerprint(&a, "t.mct")));
+    assert_true(mc_baseline_take(bl, mc_finding_fingerprint(&a, "t.mct")));
+    assert_false(mc_baseline_take(bl, mc_finding_fingerprint(&a, "t.mct")));
+    assert_false(mc_baseline_take(bl, mc_finding_fingerprint(&b, "t.mct")));
+    mc_baseline_free(bl);
+
+    /* a damaged file names its line */
+    f = fopen(path, "a");
+    fputs("not-a-fingerprint POP3.STATUS.CASE\n", f);
+    fclose(f);
+    assert_null(mc_baseline_load(path, err, sizeof(err)));
+    assert_non_null(strstr(err, ":5: expected a 16-digit hexadecimal fingerprint"));
+    unlink(path);
+    assert_null(mc_baseline_load(path, err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot read the baseline"));
+}
+
+/* The report leaves baselined findings out of output, totals and the exit
+ * status, and says how many it left out. */
+static void test_baseline_in_report(void **state)
+{
+    (void)state;
+    struct mc_finding e = make_finding(MC_R_POP3_STATUS_CASE, "+ok hi", "e");
+    struct mc_finding e2 = make_finding(MC_R_POP3_STATUS_CASE, "+ok there", "e");
+    char path[] = "/tmp/mc-baseline-XXXXXX", err[512];
+    struct out o;
+    struct mc_report r;
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    mc_baseline_write(f, mc_finding_fingerprint(&e, "t.mct"), &e, "t.mct");
+    fclose(f);
+
+    out_open(&o);
+    mc_report_init(&r, o.f, MC_FMT_TEXT, MC_SEV_ERROR);
+    r.baseline = mc_baseline_load(path, err, sizeof(err));
+    assert_non_null(r.baseline);
+    mc_report_begin(&r);
+    mc_report_input_begin(&r, "t.mct");
+    mc_report_finding(&r, &e);
+    assert_int_equal(mc_report_exit_code(&r), 0);
+    mc_report_finding(&r, &e2);
+    mc_report_session(&r, e.session, MC_PROTO_POP3, true, 2, 0);
+    mc_report_input_end(&r);
+    mc_report_end(&r);
+    out_close(&o);
+    assert_int_equal(mc_report_exit_code(&r), 1);
+    assert_null(strstr(o.buf, "+ok hi"));
+    assert_non_null(strstr(o.buf, "+ok there"));
+    assert_non_null(strstr(o.buf, "1 findings (1 more in the baseline)"));
+    assert_non_null(strstr(o.buf, "(1 findings left out: already in the baseline)"));
+    mc_baseline_free(r.baseline);
+    free(o.buf);
+    unlink(path);
+}
+
+/* ---- SARIF ------------------------------------------------------------- */
+
+static void test_sarif_document(void **state)
+{
+    (void)state;
+    struct mc_finding t = make_finding(MC_R_POP3_STATUS_CASE, "+ok \"hi\"", "servers send +OK");
+    struct mc_finding c = make_finding(MC_R_POP3_CMD_BARE_LF, "", "bare LF");
+    struct out o;
+    struct mc_report r;
+    struct jv *v;
+    const struct jv *run, *rules, *res, *loc;
+
+    c.origin.line = 0;
+    c.origin.frame = 9;
+    out_open(&o);
+    mc_report_init(&r, o.f, MC_FMT_SARIF, MC_SEV_ERROR);
+    r.version = "1.2.3";
+    mc_report_begin(&r);
+    mc_report_input_begin(&r, "dir/a b.mct");
+    mc_report_finding(&r, &t);
+    mc_report_session(&r, t.session, MC_PROTO_POP3, true, 1, 0);
+    mc_report_input_error(&r, "dir/a b.mct", 3, 1, "bad escape");
+    mc_report_input_end(&r);
+    mc_report_input_begin(&r, "cap.pcap");
+    mc_report_finding(&r, &c);
+    mc_report_input_end(&r);
+    mc_report_end(&r);
+    out_close(&o);
+
+    v = json_parse(o.buf, o.len);
+    assert_jstr(v, "version", "2.1.0");
+    run = jget(v, "runs")->kids[0];
+    assert_jstr(jget(jget(run, "tool"), "driver"), "name", "mailconform");
+    rules = jget(jget(jget(run, "tool"), "driver"), "rules");
+    assert_int_equal(rules->n, MC_RULE_COUNT);
+    /* ruleIndex is the rule's position in that array */
+    assert_jstr(rules->kids[MC_R_POP3_STATUS_CASE], "id", "POP3.STATUS.CASE");
+    assert_jstr(rules->kids[MC_R_POP3_STATUS_CASE], "name", "Pop3StatusCase");
+    assert_jstr(rules->kids[MC_R_POP3_STATUS_CASE], "helpUri",
+                "https://www.rfc-editor.org/rfc/rfc1939#section-3");
+    assert_true(jhas(rules->kids[MC_R_POP3_STATUS_CASE], "help"));
+
+    res = jget(run, "results");
+    assert_int_equal(res->n, 2);
+    assert_jstr(res->kids[0], "ruleId", "POP3.STATUS.CASE");
+    assert_jnum(res->kids[0], "ruleIndex", "6");
+    assert_jstr(res->kids[0], "level", "error");
+    loc = jget(jget(res->kids[0], "locations")->kids[0], "physicalLocation");
+    assert_jstr(jget(loc, "artifactLocation"), "uri", "dir/a%20b.mct");
+    assert_jnum(jget(loc, "artifactLocation"), "index", "0");
+    assert_jnum(jget(loc, "region"), "startLine", "7");
+    assert_jstr(jget(jget(loc, "region"), "snippet"), "text", "+ok \"hi\"");
+    /* capture findings: no line, the frame in the properties */
+    loc = jget(jget(res->kids[1], "locations")->kids[0], "physicalLocation");
+    assert_false(jhas(loc, "region"));
+    assert_jnum(jget(loc, "artifactLocation"), "index", "1");
+    assert_jnum(jget(res->kids[1], "properties"), "frame", "9");
+
+    assert_int_equal(jget(run, "artifacts")->n, 2);
+    res = jget(jget(run, "invocations")->kids[0], "toolExecutionNotifications");
+    assert_int_equal(res->n, 1);
+    assert_jstr(jget(res->kids[0], "message"), "text", "bad escape");
+    assert_false(jget(jget(run, "invocations")->kids[0], "executionSuccessful")->b);
+    jv_free(v);
+    free(o.buf);
+}
+
+/* ---- JUnit ------------------------------------------------------------- */
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void test_junit_document(void **state)
+{
+    (void)state;
+    struct mc_finding e = make_finding(MC_R_POP3_STATUS_CASE, "+ok <b>&", "servers send +OK");
+    struct mc_finding n = make_finding(MC_R_POP3_UNKNOWN_COMMAND, "XYZZY\x01", "unknown");
+    struct out o;
+    struct mc_report r;
+
+    n.session = "s2";
+    out_open(&o);
+    mc_report_init(&r, o.f, MC_FMT_JUNIT, MC_SEV_WARNING);
+    mc_report_begin(&r);
+    mc_report_input_begin(&r, "t.mct");
+    /* sessions interleave, as in a capture */
+    mc_report_finding(&r, &e);
+    mc_report_finding(&r, &n);
+    mc_report_session(&r, "s2", MC_PROTO_POP3, true, 1, 0);
+    mc_report_session(&r, e.session, MC_PROTO_POP3, true, 1, 250);
+    mc_report_session(&r, "s3", MC_PROTO_UNKNOWN, false, 0, 0);
+    mc_report_input_error(&r, "t.mct", 12, 3, "bad <escape>");
+    mc_report_input_end(&r);
+    mc_report_end(&r);
+    out_close(&o);
+
+    assert_non_null(strstr(o.buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"check\">\n"));
+    assert_non_null(strstr(o.buf, "<testsuite name=\"t.mct\" tests=\"4\" failures=\"1\" errors=\"1\" "
+                                  "skipped=\"1\" time=\"0\">"));
+    /* the error finding fails its own session only; the note is output */
+    assert_non_null(strstr(o.buf, "<testcase classname=\"mailconform.pop3\" name=\"mail.example:110\" "
+                                  "time=\"0\">\n      <failure type=\"POP3.STATUS.CASE\""));
+    assert_non_null(strstr(o.buf, "S: +ok &lt;b&gt;&amp;</failure>"));
+    assert_non_null(strstr(o.buf, "name=\"s2\" time=\"0\">\n      <system-out>note POP3.UNKNOWN.COMMAND"));
+    assert_non_null(strstr(o.buf, "C: XYZZY\xef\xbf\xbd\n</system-out>"));   /* no raw control */
+    assert_non_null(strstr(o.buf, "250 more findings counted but not shown"));
+    assert_non_null(strstr(o.buf, "<skipped message=\"protocol not recognised\"/>"));
+    assert_non_null(strstr(o.buf, "<error type=\"input\" message=\"bad &lt;escape&gt;\"/>"));
+    assert_int_equal(count_of(o.buf, "<testcase "), 4);
+    assert_int_equal(count_of(o.buf, "</testcase>"), 4);
+    assert_non_null(strstr(o.buf, "</testsuite>\n</testsuites>\n"));
+    free(o.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -799,6 +1117,12 @@ int main(void)
         cmocka_unit_test(test_format_parse),
         cmocka_unit_test(test_rules_listing),
         cmocka_unit_test(test_bug_json_non_utf8),
+        cmocka_unit_test(test_policy_rules),
+        cmocka_unit_test(test_policy_in_session),
+        cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_baseline_in_report),
+        cmocka_unit_test(test_sarif_document),
+        cmocka_unit_test(test_junit_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

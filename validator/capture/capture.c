@@ -159,6 +159,7 @@ static void start_session(struct capture *c, struct flow *f, enum mc_proto proto
     }
     if (submission)
         mc_session_set_submission(f->s);
+    mc_session_set_policy(f->s, c->opts->policy);
     if (c->opts->imap_version)
         mc_session_set_version(f->s, c->opts->imap_version);
     if (f->midstream) {

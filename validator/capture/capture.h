@@ -40,6 +40,7 @@ struct mc_capture_opts {
     unsigned n_ports;
     bool progress;        /* a progress line on stderr (a terminal) */
     unsigned max_flows;   /* connections tracked at once; 0: MC_CAPTURE_MAX_FLOWS */
+    const struct mc_policy *policy;   /* --rules, --severity; NULL: defaults */
 };
 
 /* "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "submission" ->

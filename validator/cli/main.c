@@ -4,6 +4,7 @@
  *   mailconform check [options] FILE...    validate transcripts
  *   mailconform relay [options]            record (and validate) live sessions
  *   mailconform rules [--format F]         list the rule catalogue
+ *   mailconform explain RULE...            why a rule matters, with examples
  *
  * Exit codes (DESIGN.md): 0 nothing at or above --fail-on, 1 findings at or
  * above it, 2 usage or input error.
@@ -20,6 +21,7 @@
 #include "capture/pcap_reader.h"
 #include "relay/relay.h"
 #include "report/report.h"
+#include "rules/policy.h"
 #include "session/session.h"
 #include "transcript/transcript.h"
 
@@ -39,10 +41,32 @@ static const char usage_main[] =
     "  check FILE...     validate recorded sessions (transcripts; '-' reads stdin)\n"
     "  relay             relay a live TCP connection, record it, validate it\n"
     "  rules             list the rule catalogue\n"
+    "  explain RULE...   why a rule matters, with a conformant and a non-conformant example\n"
     "  version           print the version\n"
     "\n"
-    "Run 'mailconform <command> --help' for the options of a command.\n"
+    "Run 'mailconform <command> --help' for the options of a command, 'man mailconform'\n"
+    "(docs/mailconform.1) for all of it.\n"
     "Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.\n";
+
+/* The options every validating command shares (check, relay), also
+ * accepted in the configuration file without their dashes. */
+#define REPORT_OPTIONS_HELP \
+    "  --format F       text (default), json (one document), jsonl (one finding per line,\n" \
+    "                   streamed), sarif (SARIF 2.1.0) or junit (JUnit XML)\n" \
+    "  --fail-on S      lowest severity that makes the exit status 1: error (default),\n" \
+    "                   warning or note\n" \
+    "  --rules LIST     rules to report: comma-separated ids or globs ('SMTP.*'), '-' before\n" \
+    "                   one leaves it out ('-IMAP.ID.*'); starting with an id or glob\n" \
+    "                   without '-' reports only what is listed; repeatable\n" \
+    "  --severity R=S   report rule(s) R (id or glob) at severity S; repeatable\n" \
+    "  --baseline FILE  leave out findings recorded in FILE (see --write-baseline)\n" \
+    "  --write-baseline FILE\n" \
+    "                   write every finding of this run to FILE, to accept them\n" \
+    "  --config FILE    read options from FILE (default: ./.mailconform.conf if present)\n" \
+    "  --no-config      ignore ./.mailconform.conf\n" \
+    "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n" \
+    "                   always, never\n" \
+    "  -q, --quiet      text format: print only the summary; no progress line\n"
 
 static const char usage_check[] =
     "usage: mailconform check [options] FILE...\n"
@@ -53,17 +77,12 @@ static const char usage_check[] =
     "section, side at fault and position (transcript line, or capture frame number).\n"
     "\n"
     "options:\n"
-    "  --format F       text (default), json (one document) or jsonl (one finding per line)\n"
-    "  --fail-on S      lowest severity that makes the exit status 1: error (default),\n"
-    "                   warning or note\n"
+    REPORT_OPTIONS_HELP
     "  --protocol P     pop3, imap, smtp or submission (SMTP with RFC 6409 rules);\n"
     "                   default: detected from the server's first line\n"
     "  --imap-version V IMAP rules where RFC 2060, 3501 and 9051 differ: 2060, 3501,\n"
     "                   9051, or auto (default: IMAP4rev2 when the server announces\n"
     "                   only IMAP4rev2 or the client enables it, else RFC 3501)\n"
-    "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n"
-    "                   always, never\n"
-    "  -q, --quiet      text format: print only the summary\n"
     "  --port P=NAME    captures: port P carries NAME (pop3, pop3s, imap, imaps, smtp, smtps,\n"
     "                   submission; the 's' forms are implicit TLS); repeatable. Defaults:\n"
     "                   110 pop3, 995 pop3s, 143 imap, 993 imaps, 25 and 2525 smtp,\n"
@@ -88,9 +107,10 @@ static const char usage_relay[] =
     "  --idle-timeout SECS  close connections idle this long (default 300, 0: never)\n"
     "  --protocol P         pop3, imap, smtp or submission; default: detected per connection\n"
     "  --imap-version V     2060, 3501, 9051 or auto (default), as for check\n"
-    "  --format F           text (default) or jsonl\n"
-    "  --fail-on S          as for check\n"
-    "  -h, --help           this help\n";
+    "  -h, --help           this help\n"
+    "\n"
+    "report options, as for check:\n"
+    REPORT_OPTIONS_HELP;
 
 struct opts {
     enum mc_format format;
@@ -101,7 +121,21 @@ struct opts {
     int color; /* -1 auto, 0 never, 1 always */
     bool quiet;
     struct mc_capture_opts capture;   /* --port, for captures */
+    struct mc_policy policy;          /* --rules, --severity */
+    const char *baseline, *write_baseline;
+    bool is_check;                    /* the command is check (--port, --max-flows) */
 };
+
+static void opts_init(struct opts *o, bool is_check)
+{
+    memset(o, 0, sizeof(*o));
+    o->format = MC_FMT_TEXT;
+    o->fail_on = MC_SEV_ERROR;
+    o->proto = MC_PROTO_UNKNOWN;
+    o->color = -1;
+    o->is_check = is_check;
+    mc_policy_init(&o->policy);
+}
 
 static int usage_error(const char *msg, const char *arg, const char *usage)
 {
@@ -146,40 +180,226 @@ static bool parse_proto(const char *s, enum mc_proto *out, bool *submission)
     return false;
 }
 
-/* Parses the options shared by check and relay; returns 0, or 2 after a
- * message. *i is advanced past an option's value. */
+static bool want_color(const struct opts *o);
+
+/* Options that take a value, shared by check and relay (and the
+ * configuration file). */
+static const char *const valued_opts[] = {
+    "--format", "--fail-on", "--protocol", "--color", "--imap-version", "--rules", "--severity",
+    "--baseline", "--write-baseline", "--port", "--max-flows",
+};
+
+static bool is_valued_opt(const char *a)
+{
+    for (size_t k = 0; k < sizeof(valued_opts) / sizeof(valued_opts[0]); k++)
+        if (strcmp(a, valued_opts[k]) == 0)
+            return true;
+    return false;
+}
+
+/* Applies option a with value v (NULL for flags). Returns NULL, or what is
+ * wrong with it (static or in err). */
+static const char *apply_opt(struct opts *o, const char *a, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        o->quiet = true;
+        return NULL;
+    }
+    if (strcmp(a, "--format") == 0)
+        return mc_format_parse(v, &o->format) ? NULL : "unknown format (text, json, jsonl, sarif, junit)";
+    if (strcmp(a, "--fail-on") == 0)
+        return mc_severity_parse(v, &o->fail_on) ? NULL : "unknown severity (error, warning, note)";
+    if (strcmp(a, "--protocol") == 0)
+        return parse_proto(v, &o->proto, &o->submission) ? NULL
+                                                          : "unsupported protocol (" MC_CLI_PROTOCOLS ")";
+    if (strcmp(a, "--imap-version") == 0)
+        return parse_imap_version(v, &o->imap_version) ? NULL : "--imap-version takes 2060, 3501, 9051 or auto";
+    if (strcmp(a, "--color") == 0) {
+        if (strcmp(v, "auto") == 0) o->color = -1;
+        else if (strcmp(v, "always") == 0) o->color = 1;
+        else if (strcmp(v, "never") == 0) o->color = 0;
+        else return "--color takes auto, always or never";
+        return NULL;
+    }
+    if (strcmp(a, "--rules") == 0)
+        return mc_policy_rules(&o->policy, v, err, errlen) ? NULL : err;
+    if (strcmp(a, "--severity") == 0)
+        return mc_policy_severity(&o->policy, v, err, errlen) ? NULL : err;
+    if (strcmp(a, "--baseline") == 0) {
+        o->baseline = v;
+        return NULL;
+    }
+    if (strcmp(a, "--write-baseline") == 0) {
+        o->write_baseline = v;
+        return NULL;
+    }
+    if (strcmp(a, "--max-flows") == 0) {
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (*v == '\0' || *end || n == 0 || n > 1000000)
+            return "--max-flows takes a number from 1 to 1000000";
+        o->capture.max_flows = (unsigned)n;
+        return NULL;
+    }
+    if (strcmp(a, "--port") == 0) {
+        const char *why;
+        return mc_capture_add_port(&o->capture, v, &why) ? NULL : why;
+    }
+    return "unknown option";
+}
+
+/* Parses one shared option at argv[*i]; returns 0 (also when it is not
+ * one: *handled false), or 2 after a message. *i is advanced past a value. */
 static int common_opt(struct opts *o, int argc, char **argv, int *i, const char *usage, bool *handled)
 {
-    const char *a = argv[*i];
+    const char *a = argv[*i], *v = NULL, *why;
+    char err[256];
+    *handled = false;
+    if (strcmp(a, "--config") == 0) {     /* read before everything else */
+        *handled = true;
+        ++*i;
+        return 0;
+    }
+    if (strcmp(a, "--no-config") == 0) {
+        *handled = true;
+        return 0;
+    }
+    if (!is_valued_opt(a) && strcmp(a, "-q") != 0 && strcmp(a, "--quiet") != 0)
+        return 0;
+    if ((strcmp(a, "--port") == 0 || strcmp(a, "--max-flows") == 0) && !o->is_check)
+        return 0;   /* capture options: unknown to relay */
     *handled = true;
-    if (strcmp(a, "--format") == 0 || strcmp(a, "--fail-on") == 0 || strcmp(a, "--protocol") == 0 ||
-        strcmp(a, "--color") == 0 || strcmp(a, "--imap-version") == 0) {
-        const char *v;
+    if (is_valued_opt(a)) {
         if (*i + 1 >= argc)
             return usage_error("option needs a value", a, usage);
         v = argv[++*i];
-        if (strcmp(a, "--format") == 0 && !mc_format_parse(v, &o->format))
-            return usage_error("unknown format", v, usage);
-        if (strcmp(a, "--fail-on") == 0 && !mc_severity_parse(v, &o->fail_on))
-            return usage_error("unknown severity (error, warning, note)", v, usage);
-        if (strcmp(a, "--protocol") == 0 && !parse_proto(v, &o->proto, &o->submission))
-            return usage_error("unsupported protocol (" MC_CLI_PROTOCOLS ")", v, usage);
-        if (strcmp(a, "--imap-version") == 0 && !parse_imap_version(v, &o->imap_version))
-            return usage_error("--imap-version takes 2060, 3501, 9051 or auto", v, usage);
-        if (strcmp(a, "--color") == 0) {
-            if (strcmp(v, "auto") == 0) o->color = -1;
-            else if (strcmp(v, "always") == 0) o->color = 1;
-            else if (strcmp(v, "never") == 0) o->color = 0;
-            else return usage_error("--color takes auto, always or never", v, usage);
+    }
+    why = apply_opt(o, a, v, err, sizeof(err));
+    if (why == err) {   /* a sentence that names the value already */
+        fprintf(stderr, "mailconform: %s\n", err);
+        return 2;
+    }
+    return why ? usage_error(why, v, usage) : 0;
+}
+
+/* The configuration file: the shared options, one per line, without their
+ * dashes ("fail-on = warning", "rules = -IMAP.ID.*", "quiet"); '#' starts a
+ * comment line. Read before the command line, which therefore wins for
+ * single-valued options and adds to the repeatable ones. Options that do
+ * not apply to the command (port, max-flows for relay) are ignored. An
+ * explicit --config FILE must exist; ./.mailconform.conf is read if present.
+ * Returns 0 or 2 after a message naming the file and line. */
+#define MC_CONFIG_DEFAULT ".mailconform.conf"
+
+static int load_config(struct opts *o, int argc, char **argv)
+{
+    const char *path = MC_CONFIG_DEFAULT;
+    bool explicit = false;
+    FILE *f;
+    char line[4096];
+    unsigned long lineno = 0;
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--no-config") == 0)
+            return 0;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[++i];
+            explicit = true;
+        } else if (is_valued_opt(argv[i])) {
+            i++;
         }
-        return 0;
     }
-    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-        return 0;
+    f = fopen(path, "r");
+    if (!f) {
+        if (!explicit && errno == ENOENT)
+            return 0;
+        fprintf(stderr, "mailconform: %s: cannot read the configuration: %s\n", path, strerror(errno));
+        return 2;
     }
-    *handled = false;
+    while (fgets(line, sizeof(line), f)) {
+        char opt[64], err[256], *key = line, *val, *end;
+        const char *why;
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        while (*key == ' ' || *key == '\t')
+            key++;
+        if (*key == '#' || *key == '\0')
+            continue;
+        val = strchr(key, '=');
+        if (val) {
+            *val++ = '\0';
+            while (*val == ' ' || *val == '\t')
+                val++;
+        }
+        end = key + strlen(key);
+        while (end > key && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (strlen(key) > sizeof(opt) - 3)
+            key[sizeof(opt) - 3] = '\0';   /* too long for any option: reported as unknown */
+        memcpy(opt, "--", 2);
+        memcpy(opt + 2, key, strlen(key) + 1);
+        if (strcmp(opt, "--config") == 0 || strcmp(opt, "--no-config") == 0) {
+            why = "the configuration cannot name another one";
+        } else if (is_valued_opt(opt) != (val != NULL) && strcmp(opt, "--quiet") != 0) {
+            why = val ? "this option takes no value" : "this option needs a value ('key = value')";
+            if (!is_valued_opt(opt))
+                why = "unknown option";
+        } else if ((strcmp(opt, "--port") == 0 || strcmp(opt, "--max-flows") == 0) && !o->is_check) {
+            continue;
+        } else if (strcmp(opt, "--quiet") == 0 && val) {
+            why = "quiet takes no value";
+        } else {
+            why = apply_opt(o, opt, val, err, sizeof(err));
+        }
+        if (why) {
+            fprintf(stderr, "mailconform: %s:%lu: %s: %s\n", path, lineno, key, why);
+            rc = 2;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Sets up the report for the options: policy, baseline, colour. Returns 0
+ * or 2 after a message. */
+static int report_setup(struct mc_report *rep, struct opts *o, const char *command)
+{
+    char err[512];
+    mc_report_init(rep, stdout, o->format, o->fail_on);
+    rep->color = want_color(o);
+    rep->quiet = o->quiet;
+    rep->policy = &o->policy;
+    rep->command = command;
+    rep->version = MC_VERSION;
+    if (o->baseline && !(rep->baseline = mc_baseline_load(o->baseline, err, sizeof(err)))) {
+        fprintf(stderr, "mailconform: %s\n", err);
+        return 2;
+    }
+    if (o->write_baseline && !(rep->write_baseline = fopen(o->write_baseline, "w"))) {
+        fprintf(stderr, "mailconform: %s: cannot write the baseline: %s\n", o->write_baseline,
+                strerror(errno));
+        mc_baseline_free(rep->baseline);
+        return 2;
+    }
     return 0;
+}
+
+/* Ends the report; returns the exit status. */
+static int report_finish(struct mc_report *rep)
+{
+    int rc;
+    mc_report_end(rep);
+    rc = mc_report_exit_code(rep);
+    mc_baseline_free(rep->baseline);
+    rep->baseline = NULL;
+    if (rep->write_baseline && fclose(rep->write_baseline) != 0) {
+        fprintf(stderr, "mailconform: cannot write the baseline: %s\n", strerror(errno));
+        rc = 2;
+    }
+    rep->write_baseline = NULL;
+    return rc;
 }
 
 static bool want_color(const struct opts *o)
@@ -206,6 +426,7 @@ struct checker {
     enum mc_proto default_proto;
     bool default_submission;
     unsigned default_imap_version;
+    const struct mc_policy *policy;
     struct live live[MC_CLI_MAX_SESSIONS];
     unsigned n_live;
     unsigned cur;            /* index into live */
@@ -237,6 +458,7 @@ static struct mc_session *current(struct checker *k)
         }
         if (l->proto != MC_PROTO_UNKNOWN ? l->submission : k->default_submission)
             mc_session_set_submission(l->s);
+        mc_session_set_policy(l->s, k->policy);
         if (l->imap_version || k->default_imap_version)
             mc_session_set_version(l->s, l->imap_version ? l->imap_version : k->default_imap_version);
     }
@@ -393,6 +615,7 @@ static void capture_opts(struct mc_capture_opts *co, const struct opts *o)
     co->submission = o->submission;
     co->imap_version = o->imap_version;
     co->progress = isatty(2) && !o->quiet;
+    co->policy = &o->policy;
 }
 
 /* The file starts with a pcap or pcapng magic; rewinds it. */
@@ -418,9 +641,10 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
     k.default_proto = o->proto;
     k.default_submission = o->submission;
     k.default_imap_version = o->imap_version;
+    k.policy = &o->policy;
     k.n_live = 1;
     snprintf(k.live[0].name, sizeof(k.live[0].name), "%s", k.file);
-    rep->input = k.file;
+    mc_report_input_begin(rep, k.file);
 
     if (strcmp(path, "-") == 0) {
         static struct prefixed_stdin pre;
@@ -431,6 +655,7 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
             struct mc_capture_opts co;
             capture_opts(&co, o);
             (void)mc_capture_check_fd_prefix(rep, 0, pre.pre, pre.n, k.file, &co);
+            mc_report_input_end(rep);
             return;
         }
         f = fopencookie(&pre, "r", io);
@@ -439,6 +664,7 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
     }
     if (!f) {
         mc_report_input_error(rep, k.file, 0, 0, strerror(errno));
+        mc_report_input_end(rep);
         return;
     }
     if (strcmp(path, "-") != 0 && is_capture(f)) {
@@ -447,6 +673,7 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
         capture_opts(&co, o);
         (void)mc_capture_check_fd(rep, fileno(f), k.file, &co);
         fclose(f);
+        mc_report_input_end(rep);
         return;
     }
     errors = mc_transcript_read(f, &h);
@@ -456,24 +683,32 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
     fclose(f);   /* a file, or the cookie stream over stdin (fd 0 stays open) */
     for (unsigned i = 0; i < k.n_live; i++)
         end_session(&k, &k.live[i]);
+    mc_report_input_end(rep);
 }
 
 static int cmd_check(int argc, char **argv)
 {
-    struct opts o = {.format = MC_FMT_TEXT, .fail_on = MC_SEV_ERROR, .proto = MC_PROTO_UNKNOWN, .color = -1};
+    static struct opts o;   /* the policy tables are large: kept off the stack */
     struct mc_report rep;
     char **files = calloc((size_t)argc, sizeof(*files));
     int nfiles = 0, rc;
 
     if (!files)
         return 2;
+    opts_init(&o, true);
     for (int i = 1; i < argc; i++) {
-        bool handled;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_check, stdout);
             free(files);
             return 0;
         }
+    }
+    if (load_config(&o, argc, argv) != 0) {
+        free(files);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        bool handled;
         if (strcmp(argv[i], "--") == 0) {
             while (++i < argc)
                 files[nfiles++] = argv[i];
@@ -482,33 +717,6 @@ static int cmd_check(int argc, char **argv)
         if (common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
             free(files);
             return 2;
-        }
-        if (!handled && strcmp(argv[i], "--max-flows") == 0) {
-            char *end;
-            unsigned long v;
-            if (i + 1 >= argc) {
-                free(files);
-                return usage_error("option needs a value", argv[i], usage_check);
-            }
-            v = strtoul(argv[++i], &end, 10);
-            if (*end || v == 0 || v > 1000000) {
-                free(files);
-                return usage_error("--max-flows takes a number from 1 to 1000000", argv[i], usage_check);
-            }
-            o.capture.max_flows = (unsigned)v;
-            continue;
-        }
-        if (!handled && strcmp(argv[i], "--port") == 0) {
-            const char *why;
-            if (i + 1 >= argc) {
-                free(files);
-                return usage_error("option needs a value", argv[i], usage_check);
-            }
-            if (!mc_capture_add_port(&o.capture, argv[++i], &why)) {
-                free(files);
-                return usage_error(why, argv[i], usage_check);
-            }
-            continue;
         }
         if (handled)
             continue;
@@ -523,15 +731,21 @@ static int cmd_check(int argc, char **argv)
         return usage_error("no input files", NULL, usage_check);
     }
 
-    mc_report_init(&rep, stdout, o.format, o.fail_on);
-    rep.color = want_color(&o);
-    rep.quiet = o.quiet;
+    if (report_setup(&rep, &o, "check") != 0) {
+        free(files);
+        return 2;
+    }
     mc_report_begin(&rep);
-    for (int i = 0; i < nfiles; i++)
+    for (int i = 0; i < nfiles; i++) {
+        /* many inputs: which one is being read, on a terminal (a capture
+         * shows its own progress within the file) */
+        if (nfiles > 1 && !o.quiet && isatty(STDERR_FILENO))
+            fprintf(stderr, "\r[%d/%d] %.60s\033[K", i + 1, nfiles, files[i]);
         check_file(&rep, files[i], &o);
-    rep.input = NULL;
-    mc_report_end(&rep);
-    rc = mc_report_exit_code(&rep);
+    }
+    if (nfiles > 1 && !o.quiet && isatty(STDERR_FILENO))
+        fputs("\r\033[K", stderr);
+    rc = report_finish(&rep);
     free(files);
     return rc;
 }
@@ -546,7 +760,7 @@ static void relay_session_end(void *ctx, const struct mc_session *s)
 
 static int cmd_relay(int argc, char **argv)
 {
-    struct opts o = {.format = MC_FMT_TEXT, .fail_on = MC_SEV_ERROR, .proto = MC_PROTO_UNKNOWN, .color = -1};
+    static struct opts o;
     struct mc_relay_opts ro;
     struct mc_report rep;
     char err[256] = "";
@@ -555,13 +769,18 @@ static int cmd_relay(int argc, char **argv)
 
     memset(&ro, 0, sizeof(ro));
     ro.idle_timeout_ms = 300000;
+    opts_init(&o, false);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool handled;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_relay, stdout);
             return 0;
         }
+    }
+    if (load_config(&o, argc, argv) != 0)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool handled;
         if (common_opt(&o, argc, argv, &i, usage_relay, &handled) != 0)
             return 2;
         if (handled)
@@ -593,14 +812,12 @@ static int cmd_relay(int argc, char **argv)
     }
     if (!ro.listen || !ro.to)
         return usage_error("--listen and --to are required", NULL, usage_relay);
-    if (o.format == MC_FMT_JSON)
-        return usage_error("relay streams findings: use --format text or jsonl", NULL, usage_relay);
     if (!ro.record)
         check = true;
 
-    mc_report_init(&rep, stdout, o.format, o.fail_on);
-    rep.color = want_color(&o);
-    rep.quiet = o.quiet;
+    if (report_setup(&rep, &o, "relay") != 0)
+        return 2;
+    ro.policy = &o.policy;
     ro.proto = o.proto;
     ro.submission = o.submission;
     ro.imap_version = o.imap_version;
@@ -609,15 +826,13 @@ static int cmd_relay(int argc, char **argv)
     ro.finding_ctx = &rep;
     ro.on_session_end = relay_session_end;
     ro.log = stderr;
-    rep.input = ro.record ? ro.record : "relay";
     mc_report_begin(&rep);
+    mc_report_input_begin(&rep, ro.record ? ro.record : "relay");
     rc = mc_relay_run(&ro, err, sizeof(err));
-    if (rc != 0) {
-        fprintf(stderr, "mailconform: %s\n", err[0] ? err : "relay failed");
-        rep.input_errors++;
-    }
-    mc_report_end(&rep);
-    return mc_report_exit_code(&rep);
+    if (rc != 0)
+        mc_report_input_error(&rep, "relay", 0, 0, err[0] ? err : "relay failed");
+    mc_report_input_end(&rep);
+    return report_finish(&rep);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -645,6 +860,63 @@ static int cmd_rules(int argc, char **argv)
     return 0;
 }
 
+/* ---- explain ----------------------------------------------------------- */
+
+static const char usage_explain[] =
+    "usage: mailconform explain [--format text|md] RULE...\n"
+    "\n"
+    "Prints each RULE (an id such as SMTP.CLEARTEXT.PASSWORD, or a glob such as\n"
+    "'POP3.STLS.*'): its RFC requirement and section, why it matters, a session\n"
+    "that breaks it and the same session done right. The examples are real\n"
+    "transcripts (docs/transcript.md); the test suite checks that the first makes\n"
+    "the rule fire and the second is silent. 'mailconform rules' lists the ids.\n";
+
+static int cmd_explain(int argc, char **argv)
+{
+    const char *fmt = "text";
+    bool any = false;
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage_explain, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--format") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("option needs a value", argv[i], usage_explain);
+            fmt = argv[++i];
+            if (strcmp(fmt, "text") != 0 && strcmp(fmt, "md") != 0)
+                return usage_error("unknown format (text, md)", fmt, usage_explain);
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        struct mc_policy sel;
+        char err[256];
+        if (strcmp(argv[i], "--format") == 0) {
+            i++;
+            continue;
+        }
+        /* a glob or id, matched as --rules matches them */
+        mc_policy_init(&sel);
+        if (!mc_policy_rules(&sel, argv[i], err, sizeof(err)) || argv[i][0] == '-') {
+            fprintf(stderr, "mailconform: %s\n", argv[i][0] == '-' ? "unknown option" : err);
+            rc = 2;
+            continue;
+        }
+        for (unsigned r = 0; r < MC_RULE_COUNT; r++) {
+            if (sel.disabled[r])
+                continue;
+            if (any)
+                fputs(strcmp(fmt, "md") == 0 ? "" : "\n", stdout);
+            any = true;
+            mc_report_explain(stdout, (enum mc_rule)r, fmt);
+        }
+    }
+    if (!any && rc == 0)
+        return usage_error("name a rule", NULL, usage_explain);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -656,7 +928,13 @@ int main(int argc, char **argv)
         return cmd_relay(argc - 1, argv + 1);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0)) {
+            fputs("usage: mailconform version\n\nPrints the version.\n", stdout);
+            return 0;
+        }
         printf("mailconform %s\n", MC_VERSION);
         return 0;
     }

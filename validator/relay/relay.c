@@ -583,6 +583,8 @@ static void conn_started(struct relay *r, struct conn *c)
         say(r, "session %u: out of memory for the session; relaying without validation", c->id);
     else if (r->o->submission)
         mc_session_set_submission(c->sess);
+    if (c->sess)
+        mc_session_set_policy(c->sess, r->o->policy);
     if (r->o->imap_version)
         mc_session_set_version(c->sess, r->o->imap_version);
     rec_session_start(r, c);

@@ -34,6 +34,7 @@ struct mc_relay_opts {
      * for a summary; also when check is off. */
     void (*on_session_end)(void *ctx, const struct mc_session *s);
     FILE *log;                 /* progress and errors (stderr if NULL) */
+    const struct mc_policy *policy;  /* --rules, --severity; NULL: defaults */
 };
 
 /* Runs until max_sessions connections have ended, or SIGINT/SIGTERM.

@@ -1,7 +1,13 @@
-/* Output formats live here and nowhere else. */
+/* Output formats live here (text, json, jsonl) and in report_sarif.c,
+ * report_junit.c; this file also keeps the totals and the open sessions. */
+#define _POSIX_C_SOURCE 200809L   /* open_memstream */
 #include "report.h"
+#include "report_internal.h"
+#include "rules/explain.h"
 #include "session/session.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const sev_color[] = {"\033[36m", "\033[33m", "\033[31m"};
@@ -12,6 +18,8 @@ bool mc_format_parse(const char *s, enum mc_format *out)
     if (strcmp(s, "text") == 0) *out = MC_FMT_TEXT;
     else if (strcmp(s, "json") == 0) *out = MC_FMT_JSON;
     else if (strcmp(s, "jsonl") == 0) *out = MC_FMT_JSONL;
+    else if (strcmp(s, "sarif") == 0) *out = MC_FMT_SARIF;
+    else if (strcmp(s, "junit") == 0) *out = MC_FMT_JUNIT;
     else return false;
     return true;
 }
@@ -22,10 +30,11 @@ void mc_report_init(struct mc_report *r, FILE *out, enum mc_format fmt, enum mc_
     r->out = out;
     r->format = fmt;
     r->fail_on = fail_on;
+    r->command = "check";
 }
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t mc__utf8_len(const unsigned char *s)
 {
     size_t n;
     unsigned cp;
@@ -46,7 +55,7 @@ static size_t utf8_len(const unsigned char *s)
 
 /* JSON string (RFC 8259 s7); octets that are not UTF-8 (session and file
  * names are arbitrary octets) become U+FFFD so the output stays JSON. */
-static void json_str(FILE *o, const char *str)
+void mc__json_str(FILE *o, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     putc('"', o);
@@ -56,7 +65,7 @@ static void json_str(FILE *o, const char *str)
         else if (c < 0x20 || c == 0x7f) { fprintf(o, "\\u%04x", c); s++; }
         else if (c < 0x80) { putc(c, o); s++; }
         else {
-            size_t n = utf8_len(s);
+            size_t n = mc__utf8_len(s);
             if (n) { fwrite(s, 1, n, o); s += n; }
             else { fputs("\\ufffd", o); s++; }
         }
@@ -64,27 +73,189 @@ static void json_str(FILE *o, const char *str)
     putc('"', o);
 }
 
+/* XML 1.0 s2.2: TAB, LF, CR and U+0020 and up, except U+FFFE/U+FFFF;
+ * markup characters as entities (s2.4). */
+void mc__xml_str(FILE *o, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned char c = *s;
+        size_t n;
+        if (c == '<') fputs("&lt;", o);
+        else if (c == '>') fputs("&gt;", o);
+        else if (c == '&') fputs("&amp;", o);
+        else if (c == '"') fputs("&quot;", o);
+        else if (c == '\'') fputs("&apos;", o);
+        else if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7f)) putc(c, o);
+        else if (c < 0x80) fputs("\xef\xbf\xbd", o);   /* controls and DEL */
+        else if ((n = mc__utf8_len(s)) != 0 &&
+                 !(n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)) {
+            fwrite(s, 1, n, o);
+            s += n;
+            continue;
+        } else fputs("\xef\xbf\xbd", o);
+        s++;
+    }
+}
+
+/* ---- open sessions: chained hash table by name ---- */
+
+struct sess_node {
+    struct mc_open_session s;
+    struct sess_node *next;
+};
+
+struct mc_report_sessions {
+    struct sess_node **b;
+    size_t nb, count;
+};
+
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static bool sessions_grow(struct mc_report_sessions *t)
+{
+    size_t nb = t->nb ? t->nb * 2 : 256;
+    struct sess_node **b = calloc(nb, sizeof(*b));
+    if (!b)
+        return false;
+    for (size_t i = 0; i < t->nb; i++) {
+        struct sess_node *n = t->b[i], *next;
+        for (; n; n = next) {
+            size_t h = name_hash(n->s.name) & (nb - 1);
+            next = n->next;
+            n->next = b[h];
+            b[h] = n;
+        }
+    }
+    free(t->b);
+    t->b = b;
+    t->nb = nb;
+    return true;
+}
+
+struct mc_open_session *mc__session_get(struct mc_report *r, const char *name, bool create)
+{
+    struct mc_report_sessions *t = r->open;
+    struct sess_node *n;
+    if (!t) {
+        if (!create || !(t = r->open = calloc(1, sizeof(*t))))
+            return NULL;
+    }
+    if (t->nb) {
+        for (n = t->b[name_hash(name) & (t->nb - 1)]; n; n = n->next)
+            if (strcmp(n->s.name, name) == 0)
+                return &n->s;
+    }
+    if (!create)
+        return NULL;
+    if (t->count >= t->nb && !sessions_grow(t))
+        return NULL;
+    n = calloc(1, sizeof(*n));
+    if (!n || !(n->s.name = strdup(name))) {
+        free(n);
+        return NULL;
+    }
+    size_t h = name_hash(name) & (t->nb - 1);
+    n->next = t->b[h];
+    t->b[h] = n;
+    t->count++;
+    return &n->s;
+}
+
+static void open_session_free(struct mc_open_session *s)
+{
+    if (s->junit_f)
+        fclose(s->junit_f);
+    if (s->out_f)
+        fclose(s->out_f);
+    free(s->junit);
+    free(s->out);
+    free(s->name);
+}
+
+void mc__session_drop(struct mc_report *r, struct mc_open_session *s)
+{
+    struct mc_report_sessions *t = r->open;
+    size_t h = name_hash(s->name) & (t->nb - 1);
+    for (struct sess_node **p = &t->b[h]; *p; p = &(*p)->next) {
+        if (&(*p)->s == s) {
+            struct sess_node *n = *p;
+            *p = n->next;
+            open_session_free(&n->s);
+            free(n);
+            t->count--;
+            return;
+        }
+    }
+}
+
+void mc__sessions_free(struct mc_report *r)
+{
+    struct mc_report_sessions *t = r->open;
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nb; i++) {
+        struct sess_node *n = t->b[i], *next;
+        for (; n; n = next) {
+            next = n->next;
+            open_session_free(&n->s);
+            free(n);
+        }
+    }
+    free(t->b);
+    free(t);
+    r->open = NULL;
+}
+
 void mc_report_begin(struct mc_report *r)
 {
+    if (r->write_baseline)
+        mc_baseline_write_header(r->write_baseline);
     if (r->format == MC_FMT_JSON)
         fputs("{\"tool\":\"mailconform\",\"findings\":[", r->out);
+    else if (r->format == MC_FMT_SARIF)
+        mc__sarif_begin(r);
+    else if (r->format == MC_FMT_JUNIT)
+        mc__junit_begin(r);
+}
+
+void mc_report_input_begin(struct mc_report *r, const char *name)
+{
+    r->input = name;
+    if (r->format == MC_FMT_SARIF)
+        mc__sarif_input(r, name);
+    else if (r->format == MC_FMT_JUNIT)
+        mc__junit_input_begin(r, name);
+}
+
+void mc_report_input_end(struct mc_report *r)
+{
+    if (r->format == MC_FMT_JUNIT)
+        mc__junit_input_end(r);
+    r->input = NULL;
 }
 
 static void finding_json(FILE *o, const struct mc_finding *f, const char *input)
 {
     const struct mc_rule_info *ri = mc_rule_info(f->rule);
     fputs("{\"rule\":", o);
-    json_str(o, ri->id);
+    mc__json_str(o, ri->id);
     fprintf(o, ",\"severity\":\"%s\",\"side\":\"%s\",\"protocol\":\"%s\",\"level\":\"%s\"",
             mc_severity_name(f->severity), mc_side_name(f->side), mc_proto_name(f->proto),
             mc_level_name(ri->level));
     fprintf(o, ",\"rfc\":%u,\"section\":", ri->rfc);
-    json_str(o, ri->section);
+    mc__json_str(o, ri->section);
     fputs(",\"session\":", o);
-    json_str(o, f->session ? f->session : "");
+    mc__json_str(o, f->session ? f->session : "");
     if (input) {
         fputs(",\"input\":", o);
-        json_str(o, input);
+        mc__json_str(o, input);
     }
     if (f->origin.frame)
         fprintf(o, ",\"frame\":%llu", (unsigned long long)f->origin.frame);
@@ -94,9 +265,9 @@ static void finding_json(FILE *o, const struct mc_finding *f, const char *input)
         fprintf(o, ",\"line\":%llu", (unsigned long long)f->origin.line);
     fprintf(o, ",\"direction\":\"%s\",\"offset\":%llu,\"excerpt\":",
             f->dir == MC_DIR_C2S ? "client" : "server", (unsigned long long)f->offset);
-    json_str(o, f->excerpt);
+    mc__json_str(o, f->excerpt);
     fputs(",\"message\":", o);
-    json_str(o, f->message);
+    mc__json_str(o, f->message);
     fputs("}", o);
 }
 
@@ -104,6 +275,18 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
 {
     struct mc_report *r = ctx;
     const struct mc_rule_info *ri = mc_rule_info(f->rule);
+    uint64_t fp = 0;
+    if (r->baseline || r->write_baseline || r->format == MC_FMT_SARIF)
+        fp = mc_finding_fingerprint(f, r->input);
+    if (r->write_baseline)
+        mc_baseline_write(r->write_baseline, fp, f, r->input);
+    if (r->baseline && mc_baseline_take(r->baseline, fp)) {
+        struct mc_open_session *os = mc__session_get(r, f->session ? f->session : "", true);
+        r->baselined++;
+        if (os)
+            os->baselined++;
+        return;
+    }
     r->by_sev[f->severity]++;
     r->by_rule[f->rule]++;
     switch (r->format) {
@@ -135,24 +318,54 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
         if (f->excerpt[0])
             fprintf(r->out, "    %s %s\n", f->dir == MC_DIR_C2S ? "C:" : "S:", f->excerpt);
         break;
+    case MC_FMT_SARIF:
+        mc__sarif_finding(r, f, fp);
+        break;
+    case MC_FMT_JUNIT:
+        mc__junit_finding(r, f);
+        break;
     }
+}
+
+/* Findings of a session the baseline left out; forgets the session. */
+static uint64_t session_done(struct mc_report *r, const char *name, enum mc_proto proto,
+                             const char *why_not, uint64_t suppressed)
+{
+    struct mc_open_session *os = mc__session_get(r, name, false);
+    uint64_t baselined = os ? os->baselined : 0;
+    if (r->format == MC_FMT_JUNIT)
+        mc__junit_session(r, name, proto, why_not, suppressed);
+    os = mc__session_get(r, name, false);
+    if (os)
+        mc__session_drop(r, os);
+    return baselined;
+}
+
+static void text_session_count(struct mc_report *r, uint64_t shown, uint64_t baselined)
+{
+    if (shown == 0)
+        fputs("no findings", r->out);
+    else
+        fprintf(r->out, "%llu findings", (unsigned long long)shown);
+    if (baselined)
+        fprintf(r->out, " (%llu more in the baseline)", (unsigned long long)baselined);
 }
 
 void mc_report_session(struct mc_report *r, const char *name, enum mc_proto proto, bool validated,
                        uint64_t findings, uint64_t suppressed)
 {
+    const char *why_not = validated ? NULL
+                          : proto == MC_PROTO_UNKNOWN ? "protocol not recognised"
+                                                      : "no validator for this protocol";
+    uint64_t baselined = session_done(r, name, proto, why_not, suppressed);
     r->sessions++;
     r->suppressed += suppressed;
     if (validated)
         r->sessions_validated++;
-    if (r->format == MC_FMT_TEXT && !r->quiet && validated)
-    {
-        if (findings + suppressed == 0)
-            fprintf(r->out, "%s: session %s (%s): no findings\n", r->input ? r->input : "-", name,
-                    mc_proto_name(proto));
-        else
-            fprintf(r->out, "%s: session %s (%s): %llu findings\n", r->input ? r->input : "-", name,
-                    mc_proto_name(proto), (unsigned long long)(findings + suppressed));
+    if (r->format == MC_FMT_TEXT && !r->quiet && validated) {
+        fprintf(r->out, "%s: session %s (%s): ", r->input ? r->input : "-", name, mc_proto_name(proto));
+        text_session_count(r, findings + suppressed - baselined, baselined);
+        putc('\n', r->out);
     }
     if (r->format == MC_FMT_TEXT && !r->quiet && !validated) {
         if (proto == MC_PROTO_UNKNOWN)
@@ -168,6 +381,10 @@ void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line,
                            const char *msg)
 {
     r->input_errors++;
+    if (r->format == MC_FMT_SARIF)
+        mc__sarif_input_error(r, file, line, msg);
+    else if (r->format == MC_FMT_JUNIT)
+        mc__junit_input_error(r, file, line, msg);
     if (line && col)
         fprintf(stderr, "mailconform: %s:%llu:%llu: %s\n", file, (unsigned long long)line,
                 (unsigned long long)col, msg);
@@ -186,15 +403,15 @@ void mc_report_warning(struct mc_report *r, const char *file, const char *msg)
 static void flow_json(FILE *o, const struct mc_flow_summary *fs, const char *input)
 {
     fputs("{\"flow\":", o);
-    json_str(o, fs->name);
+    mc__json_str(o, fs->name);
     if (input) {
         fputs(",\"input\":", o);
-        json_str(o, input);
+        mc__json_str(o, input);
     }
     fputs(",\"client\":", o);
-    json_str(o, fs->client);
+    mc__json_str(o, fs->client);
     fputs(",\"server\":", o);
-    json_str(o, fs->server);
+    mc__json_str(o, fs->server);
     fprintf(o, ",\"protocol\":\"%s\",\"submission\":%s,\"mode\":\"%s\",\"validated\":%s",
             mc_proto_name(fs->proto), fs->submission ? "true" : "false", fs->mode,
             fs->validated ? "true" : "false");
@@ -208,7 +425,7 @@ static void flow_json(FILE *o, const struct mc_flow_summary *fs, const char *inp
             (unsigned long long)fs->overlaps);
     fputs(",\"server_banner\":", o);
     if (fs->banner)
-        json_str(o, fs->banner);
+        mc__json_str(o, fs->banner);
     else
         fputs("null", o);
     fprintf(o, ",\"findings\":%llu}", (unsigned long long)(fs->findings + fs->suppressed));
@@ -216,6 +433,9 @@ static void flow_json(FILE *o, const struct mc_flow_summary *fs, const char *inp
 
 void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs)
 {
+    const char *why_not = fs->encrypted ? "encrypted, not validated"
+                          : !fs->validated ? "protocol not recognised" : NULL;
+    uint64_t baselined = session_done(r, fs->name, fs->proto, why_not, fs->suppressed);
     r->sessions++;
     r->suppressed += fs->suppressed;
     if (fs->validated)
@@ -226,6 +446,8 @@ void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs)
         putc('\n', r->out);
         break;
     case MC_FMT_JSON:
+    case MC_FMT_SARIF:
+    case MC_FMT_JUNIT:
         break;   /* the document lists findings; flows are counted in its summary */
     case MC_FMT_TEXT:
         if (r->quiet)
@@ -251,10 +473,13 @@ void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs)
             fputs(": encrypted, not validated\n", r->out);
         else if (!fs->validated)
             fputs(": not validated: protocol not recognised\n", r->out);
-        else if (fs->findings + fs->suppressed == 0)
-            fputs(": no findings\n", r->out);
-        else
-            fprintf(r->out, ": %llu findings\n", (unsigned long long)(fs->findings + fs->suppressed));
+        else {
+            fputs(": ", r->out);
+            text_session_count(r, fs->findings + fs->suppressed - baselined, baselined);
+            putc('\n', r->out);
+        }
+        break;
+    default:
         break;
     }
 }
@@ -263,7 +488,7 @@ void mc_report_capture(struct mc_report *r, const struct mc_capture_summary *cs)
 {
     if (r->format == MC_FMT_JSONL) {
         fputs("{\"capture\":", r->out);
-        json_str(r->out, cs->name);
+        mc__json_str(r->out, cs->name);
         fprintf(r->out,
                 ",\"format\":\"%s\",\"frames\":%llu,\"tcp_segments\":%llu,\"flows\":%llu,"
                 "\"mail_flows\":%llu,\"encrypted_flows\":%llu,\"other_flows\":%llu,\"not_tcp\":%llu,"
@@ -302,13 +527,21 @@ void mc_report_end(struct mc_report *r)
     case MC_FMT_JSON:
         fprintf(r->out,
                 "],\"summary\":{\"sessions\":%llu,\"validated\":%llu,\"findings\":%llu,"
-                "\"error\":%llu,\"warning\":%llu,\"note\":%llu,\"not_shown\":%llu,\"input_errors\":%llu}}\n",
+                "\"error\":%llu,\"warning\":%llu,\"note\":%llu,\"not_shown\":%llu,\"baselined\":%llu,"
+                "\"input_errors\":%llu}}\n",
                 (unsigned long long)r->sessions, (unsigned long long)r->sessions_validated,
                 (unsigned long long)total, (unsigned long long)r->by_sev[MC_SEV_ERROR],
                 (unsigned long long)r->by_sev[MC_SEV_WARNING], (unsigned long long)r->by_sev[MC_SEV_NOTE],
-                (unsigned long long)r->suppressed, (unsigned long long)r->input_errors);
+                (unsigned long long)r->suppressed, (unsigned long long)r->baselined,
+                (unsigned long long)r->input_errors);
         break;
     case MC_FMT_JSONL:
+        break;
+    case MC_FMT_SARIF:
+        mc__sarif_end(r);
+        break;
+    case MC_FMT_JUNIT:
+        mc__junit_end(r);
         break;
     case MC_FMT_TEXT:
         if (total > 0 && !r->quiet) {
@@ -316,8 +549,8 @@ void mc_report_end(struct mc_report *r)
             for (unsigned i = 0; i < MC_RULE_COUNT; i++) {
                 if (r->by_rule[i]) {
                     const struct mc_rule_info *ri = mc_rule_info((enum mc_rule)i);
-                    fprintf(r->out, "  %6llu  %-7s  %-32s RFC %u §%s\n",
-                            (unsigned long long)r->by_rule[i], mc_severity_name(ri->severity), ri->id,
+                    fprintf(r->out, "  %6llu  %-7s  %-32s RFC %u §%s\n", (unsigned long long)r->by_rule[i],
+                            mc_severity_name(mc_policy_severity_of(r->policy, (enum mc_rule)i)), ri->id,
                             ri->rfc, ri->section);
                 }
             }
@@ -335,9 +568,13 @@ void mc_report_end(struct mc_report *r)
         if (r->suppressed)
             fprintf(r->out, "(%llu more findings counted but not shown: at most %d per rule and session)\n",
                     (unsigned long long)r->suppressed, MC_FINDINGS_PER_RULE);
+        if (r->baselined)
+            fprintf(r->out, "(%llu findings left out: already in the baseline)\n",
+                    (unsigned long long)r->baselined);
         break;
     }
     fflush(r->out);
+    mc__sessions_free(r);
 }
 
 int mc_report_exit_code(const struct mc_report *r)
@@ -350,13 +587,88 @@ int mc_report_exit_code(const struct mc_report *r)
     return 0;
 }
 
+/* GitHub's heading anchor for "### `POP3.RESP.BARE_LF`": lower case, dots
+ * dropped, underscores kept: "pop3respbare_lf". */
+static const char *md_anchor(const char *id)
+{
+    static char a[96];
+    size_t n = 0;
+    for (; *id && n + 1 < sizeof(a); id++)
+        if (*id != '.')
+            a[n++] = (char)tolower((unsigned char)*id);
+    a[n] = '\0';
+    return a;
+}
+
+void mc_report_rfc_url(char *buf, size_t n, const struct mc_rule_info *ri)
+{
+    /* rfc-editor.org anchors: "section-4.2", appendices "appendix-A.1" */
+    bool appendix = ri->section[0] >= 'A' && ri->section[0] <= 'Z';
+    snprintf(buf, n, "https://www.rfc-editor.org/rfc/rfc%u#%s-%s", ri->rfc,
+             appendix ? "appendix" : "section", ri->section);
+}
+
+/* Writes each line of t with a prefix; '#' lines left out if skip_comments. */
+static void write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments)
+{
+    size_t at = 0;
+    while (at < t->len) {
+        const char *nl = memchr(t->p + at, '\n', t->len - at);
+        size_t n = nl ? (size_t)(nl - (t->p + at)) : t->len - at;
+        if (!(skip_comments && n && t->p[at] == '#')) {
+            fputs(prefix, o);
+            fwrite(t->p + at, 1, n, o);
+            putc('\n', o);
+        }
+        at += n + 1;
+    }
+}
+
+void mc_report_explain(FILE *out, enum mc_rule r, const char *format)
+{
+    const struct mc_rule_info *ri = mc_rule_info(r);
+    struct mc_explain e;
+    bool have = mc_explain_get(r, &e);
+    char url[160];
+    mc_report_rfc_url(url, sizeof(url), ri);
+    if (strcmp(format, "md") == 0) {
+        fprintf(out, "### `%s`\n\n%s; %s at fault; %s; default severity %s. "
+                     "[RFC %u §%s](%s): %s.\n\n",
+                ri->id, mc_proto_name(ri->proto), mc_side_name(ri->side), mc_level_name(ri->level),
+                mc_severity_name(ri->severity), ri->rfc, ri->section, url, ri->summary);
+        if (!have)
+            return;
+        write_lines(out, &e.why, "", true);
+        fputs("\nNon-conformant:\n\n```\n", out);
+        write_lines(out, &e.bad, "", false);
+        fputs("```\n\nConformant:\n\n```\n", out);
+        write_lines(out, &e.good, "", false);
+        fputs("```\n\n", out);
+        return;
+    }
+    fprintf(out, "%s\n  %s, %s at fault, %s, default severity %s\n  RFC %u §%s: %s\n  %s\n", ri->id,
+            mc_proto_name(ri->proto), mc_side_name(ri->side), mc_level_name(ri->level),
+            mc_severity_name(ri->severity), ri->rfc, ri->section, ri->summary, url);
+    if (!have) {
+        fputs("\n(no explanation written for this rule yet)\n", out);
+        return;
+    }
+    fputs("\nWhy it matters:\n", out);
+    write_lines(out, &e.why, "  ", true);
+    fputs("\nNon-conformant (the rule reports this):\n", out);
+    write_lines(out, &e.bad, "  ", false);
+    fputs("\nConformant:\n", out);
+    write_lines(out, &e.good, "  ", false);
+}
+
 void mc_report_rules(FILE *out, const char *format)
 {
     bool md = strcmp(format, "md") == 0, json = strcmp(format, "json") == 0;
     if (md) {
         fputs("# mailconform rule catalogue\n\n"
-              "Generated by `mailconform rules --format md` from `validator/rules/rules.def`; "
-              "do not edit by hand.\n\n"
+              "Generated by `mailconform rules --format md` from `validator/rules/rules.def` and "
+              "`validator/rules/explain/`; do not edit by hand. `mailconform explain RULE` prints "
+              "one rule's entry.\n\n"
               "| id | protocol | side | level | severity | RFC | section | summary |\n"
               "|---|---|---|---|---|---|---|---|\n", out);
     } else if (json) {
@@ -365,19 +677,23 @@ void mc_report_rules(FILE *out, const char *format)
     for (unsigned i = 0; i < MC_RULE_COUNT; i++) {
         const struct mc_rule_info *ri = mc_rule_info((enum mc_rule)i);
         if (md) {
-            fprintf(out, "| `%s` | %s | %s | %s | %s | %u | %s | %s |\n", ri->id,
+            fprintf(out, "| [`%s`](#%s) | %s | %s | %s | %s | %u | %s | %s |\n", ri->id, md_anchor(ri->id),
                     mc_proto_name(ri->proto), mc_side_name(ri->side), mc_level_name(ri->level),
                     mc_severity_name(ri->severity), ri->rfc, ri->section, ri->summary);
         } else if (json) {
+            char url[160];
+            mc_report_rfc_url(url, sizeof(url), ri);
             fputs(i ? ",\n{\"id\":" : "\n{\"id\":", out);
-            json_str(out, ri->id);
+            mc__json_str(out, ri->id);
             fprintf(out, ",\"protocol\":\"%s\",\"side\":\"%s\",\"level\":\"%s\",\"severity\":\"%s\","
                          "\"rfc\":%u,\"section\":",
                     mc_proto_name(ri->proto), mc_side_name(ri->side), mc_level_name(ri->level),
                     mc_severity_name(ri->severity), ri->rfc);
-            json_str(out, ri->section);
+            mc__json_str(out, ri->section);
             fputs(",\"summary\":", out);
-            json_str(out, ri->summary);
+            mc__json_str(out, ri->summary);
+            fputs(",\"url\":", out);
+            mc__json_str(out, url);
             fputs("}", out);
         } else {
             fprintf(out, "%-32s %-4s %-6s %-7s %-7s RFC %u §%-5s %s\n", ri->id, mc_proto_name(ri->proto),
@@ -387,4 +703,9 @@ void mc_report_rules(FILE *out, const char *format)
     }
     if (json)
         fputs("\n]\n", out);
+    if (md) {
+        fputs("\n## The rules in detail\n\n", out);
+        for (unsigned i = 0; i < MC_RULE_COUNT; i++)
+            mc_report_explain(out, (enum mc_rule)i, "md");
+    }
 }

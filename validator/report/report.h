@@ -1,16 +1,24 @@
 /*
  * Report writers: the only place that formats findings for output.
  * text: one finding per block, grep-friendly first line; json: one document;
- * jsonl: one finding object per line, streamed as found.
+ * jsonl: one finding object per line, streamed as found; sarif: one SARIF
+ * 2.1.0 log (report_sarif.c); junit: JUnit XML, one test case per session
+ * (report_junit.c). Baselines (baseline.c) drop findings already accepted.
  */
 #ifndef MC_REPORT_H
 #define MC_REPORT_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "rules/policy.h"
 #include "session/finding.h"
 
-enum mc_format { MC_FMT_TEXT, MC_FMT_JSON, MC_FMT_JSONL };
+enum mc_format { MC_FMT_TEXT, MC_FMT_JSON, MC_FMT_JSONL, MC_FMT_SARIF, MC_FMT_JUNIT };
+
+struct mc_baseline;
+struct mc_report_sessions;
+struct mc_report_sarif;
+struct mc_report_junit;
 
 struct mc_report {
     FILE *out;
@@ -19,16 +27,29 @@ struct mc_report {
     bool quiet;                       /* text: only the summary */
     enum mc_severity fail_on;
     const char *input;                /* current input file name */
+    const char *command;              /* "check", "relay": for SARIF/JUnit names */
+    const char *version;              /* the tool's version, for SARIF */
+    const struct mc_policy *policy;   /* severities shown in the rule summary; may be NULL */
+    struct mc_baseline *baseline;     /* --baseline: findings to leave out; may be NULL */
+    FILE *write_baseline;             /* --write-baseline: every finding goes there */
     /* totals */
     uint64_t by_sev[3];
     uint64_t by_rule[MC_RULE_COUNT];
-    uint64_t sessions, sessions_validated, input_errors, suppressed;
+    uint64_t sessions, sessions_validated, input_errors, suppressed, baselined;
     bool any_json;
+    /* per-format and per-session state, allocated on first use */
+    struct mc_report_sessions *open;
+    struct mc_report_sarif *sarif;
+    struct mc_report_junit *junit;
 };
 
 bool mc_format_parse(const char *s, enum mc_format *out);
 void mc_report_init(struct mc_report *r, FILE *out, enum mc_format fmt, enum mc_severity fail_on);
 void mc_report_begin(struct mc_report *r);
+/* An input (file, stdin, the relay's sessions) starts and ends; r->input
+ * names it meanwhile. Optional for text, json and jsonl. */
+void mc_report_input_begin(struct mc_report *r, const char *name);
+void mc_report_input_end(struct mc_report *r);
 /* A finding callback (mc_finding_fn) with ctx = struct mc_report *. */
 void mc_report_finding(void *ctx, const struct mc_finding *f);
 /* A session ended: proto, whether it was validated, its findings, and how
@@ -72,11 +93,31 @@ struct mc_capture_summary {
     uint32_t linktype;            /* the first unknown one */
 };
 void mc_report_capture(struct mc_report *r, const struct mc_capture_summary *cs);
+/* Closes the document and frees what the report allocated. */
 void mc_report_end(struct mc_report *r);
-/* 0 nothing at or above fail_on, 1 findings at or above it, 2 input errors. */
+/* 0 nothing at or above fail_on, 1 findings at or above it, 2 input errors.
+ * Findings left out by the baseline do not count. */
 int mc_report_exit_code(const struct mc_report *r);
 
 /* The catalogue listing: text, markdown (docs/rules.md) or json. */
 void mc_report_rules(FILE *out, const char *format);
+/* One rule explained (`mailconform explain`): text or md. */
+void mc_report_explain(FILE *out, enum mc_rule r, const char *format);
+/* The RFC section's address: https://www.rfc-editor.org/rfc/rfcN#section-S */
+void mc_report_rfc_url(char *buf, size_t n, const struct mc_rule_info *ri);
+
+/* ---- baselines (baseline.c) ---- */
+/* A finding's fingerprint: rule, input and excerpt, with digit runs folded
+ * (so ports, timestamps and message numbers that change between recordings
+ * of the same conversation do not make an old finding look new). Position
+ * and session name are left out for the same reason. */
+uint64_t mc_finding_fingerprint(const struct mc_finding *f, const char *input);
+/* Reads a baseline file; NULL with a message naming file and line. */
+struct mc_baseline *mc_baseline_load(const char *path, char *err, size_t errlen);
+/* True (and one occurrence used up) if the baseline holds fingerprint fp. */
+bool mc_baseline_take(struct mc_baseline *b, uint64_t fp);
+void mc_baseline_free(struct mc_baseline *b);
+void mc_baseline_write_header(FILE *o);
+void mc_baseline_write(FILE *o, uint64_t fp, const struct mc_finding *f, const char *input);
 
 #endif

@@ -78,6 +78,8 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
 {
     const struct mc_rule_info *ri = mc_rule_info(r);
     struct mc_finding f;
+    if (!mc_policy_enabled(c->policy, r))
+        return;
     if (c->per_rule[r] >= MC_FINDINGS_PER_RULE) {
         c->suppressed++;
         return;
@@ -85,7 +87,7 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
     c->per_rule[r]++;
     memset(&f, 0, sizeof(f));
     f.rule = r;
-    f.severity = ri->severity;
+    f.severity = mc_policy_severity_of(c->policy, r);
     f.side = ri->side;
     f.proto = ri->proto;
     f.dir = ri->side == MC_SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
@@ -314,6 +316,11 @@ void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, 
         replay_held(s);
     }
     deliver(s, dir, buf, len, origin);
+}
+
+void mc_session_set_policy(struct mc_session *s, const struct mc_policy *p)
+{
+    s->ctx.policy = p;
 }
 
 void mc_session_set_submission(struct mc_session *s)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "finding.h"
+#include "rules/policy.h"
 
 #define MC_ORIGIN_RING 256
 /* Findings of one rule reported per session; the rest are counted, not
@@ -32,6 +33,7 @@ struct mc_session_ctx {
     uint64_t suppressed;
     bool finishing;                        /* input ended (not a close by a peer) */
     uint32_t per_rule[MC_RULE_COUNT];
+    const struct mc_policy *policy;        /* NULL: every rule, own severity */
 };
 
 /* Reports rule r at absolute offset off of the direction the rule's side
@@ -70,6 +72,9 @@ void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, 
 /* The session is SMTP message submission (RFC 6409, port 587): submission
  * rules apply. Call before the first data. */
 void mc_session_set_submission(struct mc_session *s);
+/* Rules to leave out and severities to change (--rules, --severity); the
+ * policy must outlive the session. A disabled rule is not counted either. */
+void mc_session_set_policy(struct mc_session *s, const struct mc_policy *p);
 /* The RFC a protocol is judged by where its versions differ; 0 (default):
  * from what the peers announce. IMAP: 2060, 3501 (IMAP4rev1) or 9051
  * (IMAP4rev2). Call before the first data. */
