@@ -74,3 +74,21 @@ set_tests_properties(integration_capture_real PROPERTIES
   TIMEOUT 180
   SKIP_RETURN_CODE 77
   RESOURCE_LOCK "mailconform_dovecot_ports;mailconform_smtp_mta")
+
+# integration_starttls_crafted (issue 6): crafted POP3, IMAP and SMTP peers
+# (tests/integration/starttls_peers.py) that break the STARTTLS rules on
+# purpose (a command pipelined behind STARTTLS, a server that answers it, a
+# response injected after the go-ahead, credentials after a refused
+# STARTTLS or a cleartext PREAUTH, a password in the clear where STARTTLS
+# was offered, a close instead of the handshake), one conformant session
+# per protocol; each recorded by `mailconform relay --record` and captured
+# by tcpdump on lo: both must report the scenario's rules (the same rule
+# ids). Exit 77 (skipped) without tcpdump or root. Needs python3 and
+# openssl; ports 27025, 27100, 27110, 27143 (MC_ST_* in the script).
+add_test(NAME integration_starttls_crafted
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/starttls_crafted.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_starttls_crafted PROPERTIES
+  LABELS integration
+  TIMEOUT 120
+  SKIP_RETURN_CODE 77
+  RESOURCE_LOCK mailconform_starttls_crafted_ports)

@@ -55,6 +55,7 @@
 
 #define GREET "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n"           /* 46 */
 #define GREET_TLS "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n" /* 58 */
+#define GREET_ST "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n"      /* 55 */
 #define GREET_IDLE "* OK [CAPABILITY IMAP4rev1 IDLE AUTH=PLAIN] ready\r\n"      /* 51 */
 /* Greeted and logged in: client offset 21, server offset 69. */
 #define LOGIN S(GREET), C("a1 LOGIN mrc secret\r\n"), S("a1 OK LOGIN completed\r\n")
@@ -1021,6 +1022,86 @@ static void test_origin_lines(void **state)
     assert_int_equal(l->r[0].side, MC_SIDE_CLIENT);
 }
 
+/* ---- stripping and downgrade (RFC 8314 s5.2) ------------------------------ */
+
+static const struct step conv_starttls_refused_login[] = {
+    S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 NO TLS not available\r\n"),
+    C("a2 LOGIN mrc secret\r\n"), S("a2 OK LOGIN completed\r\n"),             /* LOGIN at c 13 */
+    END};
+static const struct step conv_starttls_goahead_login[] = {
+    S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 OK go\r\n"),
+    C("a2 LOGIN mrc secret\r\n"),                                               /* c 13 */
+    END};
+static const struct step conv_starttls_goahead_close[] = {
+    S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 OK go\r\n"), CLOSEC, CLOSES, END};
+/* "a2 OK" injected after the OK to STARTTLS (s 65); inside TLS the client
+ * sends a2, then a3 (c 28) before a2's completion: it took the injected
+ * one for it */
+static const struct step conv_starttls_injected_used[] = {
+    S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 OK go\r\na2 OK injected\r\n"), TLSD,
+    C("a2 CAPABILITY\r\n"), C("a3 LOGIN mrc secret\r\n"),
+    S("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na2 OK done\r\na3 OK done\r\n"), END};
+
+static const struct step conv_starttls_answered_after_hello[] = {
+    S(GREET_ST), C("a1 STARTTLS\r\na2 CAPABILITY\r\n"), S("a1 OK go\r\n"), TLS,
+    C("\x16\x03\x01\x00\x05hello"), S("* CAPABILITY IMAP4rev1\r\na2 OK done\r\n"), /* a2 at s 89 */
+    END};
+
+static void test_starttls_downgrade(void **state)
+{
+    (void)state;
+    /* STARTTLS offered, not used, a password in the clear */
+    expect(SCRIPT(S(GREET_ST), C("a1 LOGIN mrc secret\r\n"), S("a1 OK LOGIN completed\r\n")),
+           WANT(W(IMAP_CLEARTEXT_PASSWORD, 0)));
+    expect(SCRIPT(S(GREET_ST), C("a1 AUTHENTICATE PLAIN AGEAYg==\r\n"), S("a1 OK done\r\n")),
+           WANT(W(IMAP_CLEARTEXT_PASSWORD, 0)));
+    /* not offered: IMAP over plain TCP, nothing to say; offered with
+     * LOGINDISABLED: IMAP.LOGIN.DISABLED says it */
+    expect(SCRIPT(LOGIN), NONE);
+    /* implicit TLS: protected from the first octet */
+    expect(SCRIPT(TLSD, LOGIN), NONE);
+    expect(SCRIPT(S(GREET_TLS), C("a1 LOGIN mrc secret\r\n"), S("a1 NO disabled\r\n")),
+           WANT(W(IMAP_LOGIN_DISABLED, 3)));
+    /* a password-derived mechanism is not the password in the clear */
+    expect(SCRIPT(S(GREET_ST), C("a1 AUTHENTICATE CRAM-MD5\r\n"), S("+ PDEyMzQ+\r\n"),
+                  C("YSBi\r\n"), S("a1 OK done\r\n")),
+           NONE);
+    expect(conv_starttls_refused_login, WANT(W(IMAP_STARTTLS_REFUSED_CREDENTIALS, 13)));
+    expect(SCRIPT(S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 BAD no\r\n"),
+                  C("a2 AUTHENTICATE SCRAM-SHA-256\r\n"), S("a2 NO no\r\n")),
+           WANT(W(IMAP_STARTTLS_REFUSED_CREDENTIALS, 13)));
+    expect(SCRIPT(S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 NO no\r\n"),
+                  C("a2 AUTHENTICATE EXTERNAL =\r\n"), S("a2 NO no\r\n")),
+           NONE);
+    /* a cleartext PREAUTH rules STARTTLS out; credentials after it */
+    expect(SCRIPT(S("* PREAUTH IMAP4rev1 hi\r\n"), C("a1 AUTHENTICATE DIGEST-MD5\r\n"),
+                  S("a1 BAD already authenticated\r\n")),
+           WANT(W(IMAP_PREAUTH_CLEARTEXT, 0), W(IMAP_STARTTLS_REFUSED_CREDENTIALS, 0),
+                W(IMAP_CMD_WRONG_STATE, 3)));
+    expect(conv_starttls_goahead_login,
+           WANT(W(IMAP_STARTTLS_CMD_INJECTION, 13), W(IMAP_CLEARTEXT_PASSWORD, 13)));
+    expect(conv_starttls_goahead_close, WANT(W(IMAP_STARTTLS_NO_HANDSHAKE, 13)));
+    expect(SCRIPT(S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 OK go\r\n")), NONE);
+    expect(conv_starttls_injected_used,
+           WANT(W(IMAP_STARTTLS_RESPONSE_INJECTION, 65), W(IMAP_STARTTLS_INJECTED_RESPONSE_USED, 28)));
+    /* the client waits for a2's completion inside TLS: only the server is at fault */
+    expect(SCRIPT(S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 OK go\r\na2 OK injected\r\n"), TLSD,
+                  C("a2 CAPABILITY\r\n"), S("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na2 OK done\r\n"),
+                  C("a3 LOGIN mrc secret\r\n"), S("a3 OK done\r\n")),
+           WANT(W(IMAP_STARTTLS_RESPONSE_INJECTION, 65)));
+    /* '! tls' at the client's ClientHello (as the relay writes it), then
+     * the server answers the injected CAPABILITY in plaintext: still seen,
+     * its untagged data as part of the answer */
+    expect(conv_starttls_answered_after_hello,
+           WANT(W(IMAP_STARTTLS_CMD_INJECTION, 13), W(IMAP_STARTTLS_INJECTION_ANSWERED, 89)));
+    check_split_invariance("starttls answered after hello", conv_starttls_answered_after_hello,
+                           MC_PROTO_IMAP, true);
+    check_split_invariance("starttls refused", conv_starttls_refused_login, MC_PROTO_IMAP, true);
+    check_split_invariance("starttls plaintext", conv_starttls_goahead_login, MC_PROTO_IMAP, true);
+    check_split_invariance("starttls close", conv_starttls_goahead_close, MC_PROTO_IMAP, true);
+    check_split_invariance("starttls injected used", conv_starttls_injected_used, MC_PROTO_IMAP, true);
+}
+
 /* ---- one trigger per rule -------------------------------------------------------- */
 
 static const struct trigger triggers[] = {
@@ -1110,6 +1191,12 @@ static const struct trigger triggers[] = {
       C("a1 LOGIN mrc secret\r\n"), S("a1 OK LOGIN completed\r\n"),
       C("a2 APPEND INBOX {5000+}\r\n" X1000 X1000 X1000 X1000 X1000 "\r\n"),
       S("a2 BAD [TOOBIG] literal too big\r\n")),
+    T(IMAP_CLEARTEXT_PASSWORD, 0, S(GREET_ST), C("a1 LOGIN mrc secret\r\n")),
+    T(IMAP_STARTTLS_REFUSED_CREDENTIALS, 13, S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 NO no\r\n"),
+      C("a2 LOGIN mrc secret\r\n")),
+    T(IMAP_STARTTLS_NO_HANDSHAKE, 13, S(GREET_ST), C("a1 STARTTLS\r\n"), S("a1 OK go\r\n"), CLOSEC),
+    T(IMAP_STARTTLS_INJECTED_RESPONSE_USED, 28, S(GREET_ST), C("a1 STARTTLS\r\n"),
+      S("a1 OK go\r\na2 OK injected\r\n"), TLSD, C("a2 CAPABILITY\r\n"), C("a3 LOGIN mrc secret\r\n")),
     T(IMAP_STARTTLS_CMD_INJECTION, 13, S(GREET_TLS), C("a1 STARTTLS\r\na2 CAPABILITY\r\n"),
       S("a1 OK Begin TLS negotiation now\r\n"), TLSD, C("a3 CAPABILITY\r\n"),
       S("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n"), S("a3 OK CAPABILITY completed\r\n")),
@@ -1490,6 +1577,7 @@ int main(void)
         cmocka_unit_test(test_line_layer),
         cmocka_unit_test(test_gaps),
         cmocka_unit_test(test_origin_lines),
+        cmocka_unit_test(test_starttls_downgrade),
         cmocka_unit_test(test_rule_triggers),
         cmocka_unit_test(test_rule_coverage),
         cmocka_unit_test(test_credentials_redacted),

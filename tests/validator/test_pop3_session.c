@@ -779,6 +779,75 @@ static void test_cleartext_password(void **state)
            MC_PROTO_POP3, NONE);
 }
 
+/* Stripping and downgrade (RFC 8314 s5.2): the client asked for TLS and was
+ * refused, or was told to start TLS and did not. */
+static const struct step conv_stls_refused_pass[] = {
+    S(GREET), C("STLS\r\n"), S("-ERR TLS not available\r\n"),
+    C("USER a\r\n"), S("+OK\r\n"), C("PASS b\r\n"), S("+OK\r\n"),   /* PASS at c 14 */
+    END};
+static const struct step conv_stls_goahead_plaintext[] = {
+    S(GREET), C("STLS\r\n"), S("+OK begin TLS\r\n"),
+    C("USER a\r\n"), C("PASS b\r\n"),                                    /* c 6, 14 */
+    END};
+static const struct step conv_stls_goahead_close[] = {
+    S(GREET), C("STLS\r\n"), S("+OK begin TLS\r\n"), CLOSEC, CLOSES, END};
+/* an injected "+OK" after the go-ahead; inside TLS the client sends USER
+ * before the answer to its CAPA: it took the injected line for that answer */
+static const struct step conv_stls_injected_used[] = {
+    S(GREET), C("STLS\r\n"), S("+OK\r\n+OK injected\r\n"),            /* injected at s 21 */
+    TLSD, C("CAPA\r\n"), C("USER a\r\n"),                                /* c 6, 12 */
+    S("+OK\r\nUSER\r\n.\r\n+OK\r\n"), END};
+
+static const struct step conv_stls_answered_after_hello[] = {
+    S(GREET), C("STLS\r\nCAPA\r\n"), S("+OK\r\n"), TLS, C("\x16\x03\x01\x00\x05hello"),
+    S("+OK\r\nUSER\r\n.\r\n"), END};                                      /* answer at s 21 */
+
+static void test_stls_downgrade(void **state)
+{
+    (void)state;
+    expect(conv_stls_refused_pass, MC_PROTO_POP3, WANT(W(POP3_STLS_REFUSED_CREDENTIALS, 14)));
+    /* APOP and password-derived SASL are credentials too; EXTERNAL is not */
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("-ERR\r\n"),
+                  C("APOP a c4c9334bac560ecc979e58001b3e22fb\r\n"), S("-ERR\r\n")),
+           MC_PROTO_POP3, WANT(W(POP3_STLS_REFUSED_CREDENTIALS, 6)));
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("-ERR\r\n"), C("AUTH SCRAM-SHA-256\r\n"),
+                  S("-ERR\r\n")),
+           MC_PROTO_POP3, WANT(W(POP3_STLS_REFUSED_CREDENTIALS, 6)));
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("-ERR\r\n"), C("AUTH EXTERNAL =\r\n"),
+                  S("-ERR\r\n")),
+           MC_PROTO_POP3, NONE);
+    /* no STLS asked for and none offered: POP3-Plain, nothing to say */
+    expect(SCRIPT(LOGIN), MC_PROTO_POP3, NONE);
+    /* the +OK to STLS, then plaintext: injection, and the password is out */
+    expect(conv_stls_goahead_plaintext, MC_PROTO_POP3,
+           WANT(W(POP3_STLS_CMD_INJECTION, 6), W(POP3_STLS_CMD_INJECTION, 14),
+                W(POP3_CLEARTEXT_PASSWORD, 14)));
+    expect(conv_stls_goahead_close, MC_PROTO_POP3, WANT(W(POP3_STLS_NO_HANDSHAKE, 6)));
+    /* the server went first, or the capture just ended: nothing */
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("+OK\r\n"), CLOSES, CLOSEC), MC_PROTO_POP3, NONE);
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("+OK\r\n")), MC_PROTO_POP3, NONE);
+    /* a TLS handshake, then the close: nothing */
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("+OK\r\n"), C("\x16\x03\x01\x00\x05hello"),
+                  CLOSEC, CLOSES),
+           MC_PROTO_POP3, NONE);
+    expect(conv_stls_injected_used, MC_PROTO_POP3,
+           WANT(W(POP3_STLS_RESPONSE_INJECTION, 21), W(POP3_STLS_INJECTED_RESPONSE_USED, 12)));
+    /* the client waits for the answer inside TLS: only the server is at fault */
+    expect(SCRIPT(S(GREET), C("STLS\r\n"), S("+OK\r\n+OK injected\r\n"), TLSD,
+                  C("CAPA\r\n"), S("+OK\r\nUSER\r\n.\r\n"), C("USER a\r\n"), S("+OK\r\n")),
+           MC_PROTO_POP3, WANT(W(POP3_STLS_RESPONSE_INJECTION, 21)));
+    /* '! tls' at the client's ClientHello (as the relay writes it), then
+     * the server answers the injected CAPA in plaintext: still seen */
+    expect(conv_stls_answered_after_hello, MC_PROTO_POP3,
+           WANT(W(POP3_STLS_CMD_INJECTION, 6), W(POP3_STLS_INJECTION_ANSWERED, 21)));
+    check_split_invariance("stls answered after hello", conv_stls_answered_after_hello,
+                           MC_PROTO_POP3, true);
+    check_split_invariance("stls refused", conv_stls_refused_pass, MC_PROTO_POP3, true);
+    check_split_invariance("stls plaintext", conv_stls_goahead_plaintext, MC_PROTO_POP3, true);
+    check_split_invariance("stls close", conv_stls_goahead_close, MC_PROTO_POP3, true);
+    check_split_invariance("stls injected used", conv_stls_injected_used, MC_PROTO_POP3, true);
+}
+
 static void test_stls_wrong_state(void **state)
 {
     (void)state;
@@ -904,6 +973,11 @@ static const struct trigger triggers[] = {
     T(POP3_CAPA_NOT_REISSUED, 6, S(GREET), C("STLS\r\n"), S("+OK\r\n"), TLSD, C("USER a\r\n")),
     T(POP3_CLEARTEXT_PASSWORD, 14, S(GREET), C("CAPA\r\n"), S("+OK\r\nSTLS\r\n.\r\n"),
       C("USER a\r\n"), S("+OK\r\n"), C("PASS b\r\n")),
+    T(POP3_STLS_REFUSED_CREDENTIALS, 14, S(GREET), C("STLS\r\n"), S("-ERR\r\n"), C("USER a\r\n"),
+      S("+OK\r\n"), C("PASS b\r\n")),
+    T(POP3_STLS_NO_HANDSHAKE, 6, S(GREET), C("STLS\r\n"), S("+OK\r\n"), CLOSEC),
+    T(POP3_STLS_INJECTED_RESPONSE_USED, 12, S(GREET), C("STLS\r\n"), S("+OK\r\n+OK\r\n"), TLSD,
+      C("CAPA\r\n"), C("USER a\r\n")),
 };
 #define NTRIGGERS (sizeof(triggers) / sizeof(triggers[0]))
 
@@ -1298,6 +1372,7 @@ int main(void)
         cmocka_unit_test(test_deleted_messages),
         cmocka_unit_test(test_quit),
         cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_stls_downgrade),
         cmocka_unit_test(test_stls_command_injection),
         cmocka_unit_test(test_stls_response_injection),
         cmocka_unit_test(test_stls_opaque_tls),

@@ -52,6 +52,7 @@
 #define OK "250 OK\r\n"                                         /* 8 */
 /* Greeted and EHLO answered: client offset 16, server offset 40. */
 #define HELLO S(GREET), C(EHLO), S(EHLO_OK)
+#define EHLO_TLS "250-mx.example.com\r\n250-STARTTLS\r\n250 AUTH CRAM-MD5\r\n"   /* 53 */
 /* The same with PIPELINING: client 16, server 56. */
 #define HELLO_PIPE S(GREET), C(EHLO), S(EHLO_PIPE)
 /* MAIL and RCPT accepted: client +48, server +16. */
@@ -674,12 +675,19 @@ static void test_auth(void **state)
     expect(SCRIPT(HELLO, C("AUTH GSSAPI\r\n"), S("504 unrecognized\r\n"), C("NOOP\r\n"),
                   S(OK)),
            WANT(W(SMTP_AUTH_UNADVERTISED, 21)));
-    /* the cleartext finding once per session; LOGIN outside TLS */
-    expect(SCRIPT(S(GREET), C(EHLO), S("250-mx.example.com\r\n250 AUTH LOGIN\r\n"),
+    /* the cleartext finding once per session; LOGIN outside TLS although
+     * STARTTLS was offered */
+    expect(SCRIPT(S(GREET), C(EHLO), S("250-mx.example.com\r\n250-STARTTLS\r\n250 AUTH LOGIN\r\n"),
                   C("AUTH LOGIN\r\n"), S("334 VXNlcm5hbWU6\r\n"), C("YQ==\r\n"),
                   S("535 no\r\n"), C("AUTH LOGIN\r\n"), S("334 VXNlcm5hbWU6\r\n"), C("*\r\n"),
                   S("501 cancelled\r\n")),
-           WANT(W(SMTP_PLAINTEXT_AUTH_OFFERED, 49), W(SMTP_CLEARTEXT_PASSWORD, 16)));
+           WANT(W(SMTP_PLAINTEXT_AUTH_OFFERED, 63), W(SMTP_CLEARTEXT_PASSWORD, 16)));
+    /* no STARTTLS offered (and none asked for): plain SMTP; offering LOGIN
+     * there is the server's business (SMTP.PLAINTEXT.AUTH_OFFERED) */
+    expect(SCRIPT(S(GREET), C(EHLO), S("250-mx.example.com\r\n250 AUTH LOGIN\r\n"),
+                  C("AUTH LOGIN\r\n"), S("334 VXNlcm5hbWU6\r\n"), C("YQ==\r\n"),
+                  S("535 no\r\n")),
+           WANT(W(SMTP_PLAINTEXT_AUTH_OFFERED, 49)));
     /* a 334 with a bad challenge, then the exchange goes on */
     expect(SCRIPT(HELLO, C("AUTH CRAM-MD5\r\n"), S("334 <1.2@x>\r\n"), C("YQ==\r\n"),
                   S("535 no\r\n")),
@@ -805,6 +813,66 @@ static void test_origin_lines(void **state)
     assert_int_equal(l->r[3].line, 11);
 }
 
+/* ---- stripping and downgrade (RFC 8314 s5.2) ------------------------------ */
+
+static const struct step conv_starttls_refused_auth[] = {
+    S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"), S("454 TLS not available\r\n"),
+    C("AUTH CRAM-MD5\r\n"), S("334 PDEyMzQ+\r\n"), C("YSBi\r\n"), S("235 ok\r\n"), /* AUTH at c 26 */
+    END};
+static const struct step conv_starttls_goahead_auth[] = {
+    S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"), S("220 go\r\n"),
+    C("AUTH PLAIN AGEAYg==\r\n"),                                               /* c 26 */
+    END};
+static const struct step conv_starttls_goahead_close[] = {
+    S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"), S("220 go\r\n"), CLOSEC, CLOSES, END};
+/* a 250 injected after the 220 (s 81); inside TLS the client sends MAIL
+ * (c 42) before the reply to its EHLO: it took the injected 250 for it */
+static const struct step conv_starttls_injected_used[] = {
+    S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"), S("220 go\r\n250 injected\r\n"),
+    TLSD, C(EHLO), C(MAIL), S(EHLO_OK), S(OK), END};
+
+static const struct step conv_starttls_answered_after_hello[] = {
+    HELLO, C("STARTTLS\r\nNOOP\r\n"), S("220 go\r\n"), TLS, C("\x16\x03\x01\x00\x05hello"),
+    S(OK), END};                                                             /* 250 at s 48 */
+
+static void test_starttls_downgrade(void **state)
+{
+    (void)state;
+    expect(conv_starttls_refused_auth, WANT(W(SMTP_STARTTLS_REFUSED_CREDENTIALS, 26)));
+    /* STARTTLS not advertised, asked for anyway and refused: the same */
+    expect(SCRIPT(HELLO, C("STARTTLS\r\n"), S("502 no\r\n"), C("AUTH LOGIN\r\n"),
+                  S("504 no\r\n")),
+           WANT(W(SMTP_STARTTLS_REFUSED_CREDENTIALS, 26), W(SMTP_AUTH_UNADVERTISED, 31)));
+    /* EXTERNAL and ANONYMOUS carry no secret */
+    expect(SCRIPT(S(GREET), C(EHLO), S("250-mx.example.com\r\n250-STARTTLS\r\n250 AUTH ANONYMOUS\r\n"),
+                  C("STARTTLS\r\n"), S("454 no\r\n"), C("AUTH ANONYMOUS\r\n"), S("334 \r\n"),
+                  C("YQ==\r\n"), S("235 ok\r\n")),
+           NONE);
+    /* the 220, then AUTH in plaintext: injection, and the password is out */
+    expect(conv_starttls_goahead_auth,
+           WANT(W(SMTP_STARTTLS_CMD_INJECTION, 26), W(SMTP_CLEARTEXT_PASSWORD, 26)));
+    expect(conv_starttls_goahead_close, WANT(W(SMTP_STARTTLS_NO_HANDSHAKE, 26)));
+    /* the server closed first, or the capture just ended: nothing to say
+     * about the handshake */
+    expect(SCRIPT(S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"), S("220 go\r\n")), NONE);
+    expect(conv_starttls_injected_used,
+           WANT(W(SMTP_STARTTLS_RESPONSE_INJECTION, 81), W(SMTP_STARTTLS_INJECTED_RESPONSE_USED, 42)));
+    /* the client waits for the reply inside TLS: only the server is at fault */
+    expect(SCRIPT(S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"), S("220 go\r\n250 injected\r\n"),
+                  TLSD, C(EHLO), S(EHLO_OK), C(MAIL), S(OK)),
+           WANT(W(SMTP_STARTTLS_RESPONSE_INJECTION, 81)));
+    /* '! tls' at the client's ClientHello (as the relay writes it), then
+     * the server answers the injected NOOP in plaintext: still seen */
+    expect(conv_starttls_answered_after_hello,
+           WANT(W(SMTP_STARTTLS_CMD_INJECTION, 26), W(SMTP_STARTTLS_INJECTION_ANSWERED, 48)));
+    check_split_invariance("starttls answered after hello", conv_starttls_answered_after_hello,
+                           MC_PROTO_SMTP, true);
+    check_split_invariance("starttls refused", conv_starttls_refused_auth, MC_PROTO_SMTP, true);
+    check_split_invariance("starttls plaintext", conv_starttls_goahead_auth, MC_PROTO_SMTP, true);
+    check_split_invariance("starttls close", conv_starttls_goahead_close, MC_PROTO_SMTP, true);
+    check_split_invariance("starttls injected used", conv_starttls_injected_used, MC_PROTO_SMTP, true);
+}
+
 /* ---- one trigger per rule ------------------------------------------------ */
 
 static const struct trigger triggers[] = {
@@ -912,7 +980,14 @@ static const struct trigger triggers[] = {
     T(SMTP_AUTH_REPEAT, 33, HELLO, C("AUTH EXTERNAL =\r\n"), S("235 OK\r\n"), C("AUTH EXTERNAL =\r\n")),
     T(SMTP_AUTH_IN_TRANSACTION, 41, HELLO, C(MAIL), S(OK), C("AUTH EXTERNAL =\r\n")),
     T(SMTP_AUTH_IR_TOO_LONG, 526, TLSD, S(GREET), C(EHLO), S("250-mx.example.com\r\n250 AUTH PLAIN\r\n"), C("AUTH PLAIN " B100 B100 B100 B100 B100 "\r\n")),
-    T(SMTP_CLEARTEXT_PASSWORD, 16, HELLO, C("AUTH LOGIN\r\n")),
+    T(SMTP_CLEARTEXT_PASSWORD, 16, S(GREET), C(EHLO), S("250-mx.example.com\r\n250 STARTTLS\r\n"),
+      C("AUTH LOGIN\r\n")),
+    T(SMTP_STARTTLS_REFUSED_CREDENTIALS, 26, S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"),
+      S("454 TLS not available\r\n"), C("AUTH CRAM-MD5\r\n")),
+    T(SMTP_STARTTLS_NO_HANDSHAKE, 26, S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"),
+      S("220 go\r\n"), CLOSEC),
+    T(SMTP_STARTTLS_INJECTED_RESPONSE_USED, 42, S(GREET), C(EHLO), S(EHLO_TLS), C("STARTTLS\r\n"),
+      S("220 go\r\n250 injected\r\n"), TLSD, C(EHLO), C(MAIL)),
 };
 #define NTRIGGERS (sizeof(triggers) / sizeof(triggers[0]))
 
@@ -1172,6 +1247,7 @@ int main(void)
         cmocka_unit_test(test_session_order),
         cmocka_unit_test(test_gaps),
         cmocka_unit_test(test_origin_lines),
+        cmocka_unit_test(test_starttls_downgrade),
         cmocka_unit_test(test_rule_triggers),
         cmocka_unit_test(test_rule_coverage),
         cmocka_unit_test(test_credentials_redacted),

@@ -121,6 +121,14 @@ struct imap {
     char done_tag[IMAP_TAG_KEEP];   /* completed before the command itself was */
     size_t done_tag_len;
     bool awaiting_starttls;
+    bool starttls_refused;    /* a STARTTLS got NO or BAD: the client asked for TLS in vain */
+    bool preauth_clear;       /* PREAUTH greeting without TLS: STARTTLS is ruled out */
+    /* the tag of a tagged response injected in plaintext after the OK to
+     * STARTTLS; a client that, inside TLS, sends that tag and goes on
+     * without waiting for its completion took the injected one for it */
+    char inj_tag[IMAP_TAG_KEEP];
+    size_t inj_tag_len;
+    bool said_cleartext, said_refused_credentials, said_injected_used;
     bool bye;                 /* the server sent BYE */
     bool bye_logout;          /* ... while a LOGOUT was outstanding */
 

@@ -337,6 +337,62 @@ static void check_command(struct imap *s, const struct mc_imap_cmd_ev *ev, struc
     }
 }
 
+/* The mechanism AUTHENTICATE names (its first argument); len 0: none. */
+static struct mc_span auth_mechanism(const struct mc_imap_cmd_ev *ev)
+{
+    struct mc_span m = {NULL, 0, 0};
+    const uint8_t *end = ev->text.ptr + ev->text.len;
+    const uint8_t *a = ev->name.ptr + ev->name.len;
+    if (ev->name.len == 0 || ev->name.ptr < ev->text.ptr || a >= end || *a != ' ')
+        return m;
+    m.ptr = ++a;
+    m.off = ev->name.off + ev->name.len + 1;
+    while (a < end && *a != ' ')
+        a++;
+    m.len = (size_t)(a - m.ptr);
+    return m;
+}
+
+/* Credentials outside TLS (RFC 8314 s5.2): a password in the clear (LOGIN,
+ * AUTHENTICATE PLAIN or LOGIN) where STARTTLS was on offer or accepted; any
+ * credentials (password-derived SASL too) after STARTTLS was refused or a
+ * cleartext PREAUTH ruled it out. Mechanisms that carry no secret an
+ * eavesdropper could use (EXTERNAL, ANONYMOUS, GSSAPI, GS2-KRB5) are
+ * not credentials here. Commands injected behind STARTTLS count: the
+ * password went over the wire all the same. */
+static void check_credentials(struct imap *s, const struct mc_imap_cmd_ev *ev,
+                              const struct mc_span *L, const struct mc_span *sec)
+{
+    bool password = ev->verb == MC_IMAP_LOGIN;
+    if (s->tls_active || (ev->verb != MC_IMAP_LOGIN && ev->verb != MC_IMAP_AUTHENTICATE))
+        return;
+    if (ev->verb == MC_IMAP_AUTHENTICATE) {
+        struct mc_span m = auth_mechanism(ev);
+        if (m.len == 0 || span_is(&m, "EXTERNAL") || span_is(&m, "ANONYMOUS") ||
+            span_is(&m, "GSSAPI") || span_is(&m, "GS2-KRB5"))
+            return;
+        password = span_is(&m, "PLAIN") || span_is(&m, "LOGIN");
+    }
+    if (s->starttls_refused || s->preauth_clear) {
+        if (!s->said_refused_credentials) {
+            s->said_refused_credentials = true;
+            emit_line(s, MC_R_IMAP_STARTTLS_REFUSED_CREDENTIALS, L->off, L, sec,
+                      s->starttls_refused
+                          ? "credentials in the clear after the server refused STARTTLS"
+                          : "credentials in the clear after a PREAUTH greeting without TLS "
+                            "(which rules STARTTLS out)");
+        }
+    } else if (password && !s->said_cleartext &&
+               !(ev->verb == MC_IMAP_LOGIN && s->caps.logindisabled) &&   /* IMAP.LOGIN.DISABLED */
+               (s->caps.starttls || s->tls.state == MC_TLS_STARTING)) {
+        s->said_cleartext = true;
+        emit_line(s, MC_R_IMAP_CLEARTEXT_PASSWORD, L->off, L, sec,
+                  s->tls.state == MC_TLS_STARTING
+                      ? "password in the clear after the OK to STARTTLS, where the TLS negotiation must start"
+                      : NULL);
+    }
+}
+
 static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
 {
     const struct mc_span sec_text = secret_in_text(ev);
@@ -384,6 +440,22 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
                   s->awaiting_starttls
                       ? "command sent behind STARTTLS before the server's response and the TLS negotiation"
                       : "plaintext command where the TLS negotiation must start");
+    }
+    check_credentials(s, ev, L, sec);
+    if (s->inj_tag_len > 0 && s->tls.state == MC_TLS_PLAIN && !s->said_injected_used) {
+        /* RFC 9051 s6.2.1: what came before TLS is void */
+        for (unsigned i = 0; i < s->q_len; i++) {
+            if (!s->q[i].injected && s->q[i].tag_len == s->inj_tag_len &&
+                memcmp(s->q[i].tag, s->inj_tag, s->inj_tag_len) == 0) {
+                char msg[MC_MESSAGE_MAX];
+                s->said_injected_used = true;
+                (void)snprintf(msg, sizeof(msg), "sent before the completion of %.24s inside "
+                               "TLS: the client took the completion injected after the OK to "
+                               "STARTTLS for it", s->inj_tag);
+                emit_line(s, MC_R_IMAP_STARTTLS_INJECTED_RESPONSE_USED, L->off, L, sec, msg);
+                break;
+            }
+        }
     }
     {
         int k = find_pending(s, &ev->tag);
@@ -467,8 +539,10 @@ static void on_greeting(struct imap *s, const struct mc_imap_resp_ev *ev)
         s->state = ST_NOTAUTH;
     } else if (ev->kind == MC_IMAP_KIND_PREAUTH) {
         s->state = ST_AUTH;
-        if (!s->tls_active)
+        if (!s->tls_active) {
+            s->preauth_clear = true;
             emit_line(s, MC_R_IMAP_PREAUTH_CLEARTEXT, ev->start, &ev->text, NULL, NULL);
+        }
     } else if (ev->kind == MC_IMAP_KIND_BYE) {
         s->state = ST_LOGOUT;
         s->bye = true;
@@ -527,6 +601,8 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED_ACCEPTED, ev->start, &ev->text, NULL, NULL);
     if (pd->verb == MC_IMAP_STARTTLS) {
         s->awaiting_starttls = false;
+        if (!s->tls_active && !pd->gap)
+            s->starttls_refused = !ok;
         if (s->tls.state == MC_TLS_MAYBE)
             s->tls.state = MC_TLS_NONE;   /* its answer came after all */
     }
@@ -597,14 +673,35 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
 static void on_injected_response(struct imap *s, const struct mc_imap_resp_ev *ev)
 {
     int i = ev->kind == MC_IMAP_KIND_TAGGED ? find_pending(s, &ev->tag) : -1;
+    bool injected_open = s->n_injected > 0;
     if (i >= 0 && s->q[i].injected) {
         (void)remove_pending(s, (unsigned)i);
         emit_line(s, MC_R_IMAP_STARTTLS_INJECTION_ANSWERED, ev->start, &ev->text, NULL,
                   "plaintext completion of a command pipelined behind STARTTLS");
         return;
     }
+    for (unsigned k = 0; ev->kind == MC_IMAP_KIND_TAGGED && k < s->n_injected; k++) {
+        if (tag_is(&s->injected[k], &ev->tag)) {
+            /* the client's handshake began first (its commands were set
+             * aside then); the server still completes one in plaintext */
+            memmove(&s->injected[k], &s->injected[k + 1],
+                    (--s->n_injected - k) * sizeof(s->injected[0]));
+            emit_line(s, MC_R_IMAP_STARTTLS_INJECTION_ANSWERED, ev->start, &ev->text, NULL,
+                      "plaintext completion of a command pipelined behind STARTTLS");
+            return;
+        }
+    }
+    for (unsigned k = 0; k < s->q_len; k++)
+        injected_open = injected_open || s->q[k].injected;
+    if (ev->kind != MC_IMAP_KIND_TAGGED && injected_open)
+        return;   /* data of the injected command's answer; its completion is reported */
     emit_line(s, MC_R_IMAP_STARTTLS_RESPONSE_INJECTION, ev->start, &ev->text, NULL,
               "plaintext after the OK to STARTTLS where the TLS negotiation must start");
+    if (ev->kind == MC_IMAP_KIND_TAGGED && ev->tag.len > 0) {
+        s->inj_tag_len = ev->tag.len < IMAP_TAG_KEEP - 1 ? ev->tag.len : IMAP_TAG_KEEP - 1;
+        memcpy(s->inj_tag, ev->tag.ptr, s->inj_tag_len);
+        s->inj_tag[s->inj_tag_len] = '\0';
+    }
 }
 
 static void on_tagged(struct imap *s, const struct mc_imap_resp_ev *ev)
@@ -920,6 +1017,12 @@ static void imap_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 static void imap_tls(void *p, bool decrypted)
 {
     struct imap *s = p;
+    /* TLS records after the OK (the relay marks the first one): each
+     * direction turns to records when its own first record comes
+     * (tls_switch.h), so a plaintext response after the client's
+     * ClientHello is still seen, as it is in a capture */
+    if (!decrypted && s->tls.state == MC_TLS_STARTING)
+        return;
     /* the recording says TLS runs: a STARTTLS still outstanding was
      * answered with OK, whatever the responses seen said */
     for (unsigned i = 0; i < s->q_len; i++) {
@@ -991,6 +1094,9 @@ static void imap_close(void *p, enum mc_dir dir)
     s->closed[dir] = true;
     if (s->tls.state == MC_TLS_OPAQUE || s->closed[other] || s->c->finishing)
         return;
+    if (dir == MC_DIR_C2S && s->tls.state == MC_TLS_STARTING && !s->tls.opaque[MC_DIR_C2S])
+        mc__emit(s->c, MC_R_IMAP_STARTTLS_NO_HANDSHAKE, s->c->pos[MC_DIR_C2S], NULL,
+                 "the client closed the connection after the OK to STARTTLS without a TLS handshake");
     if (dir == MC_DIR_C2S) {
         struct mc_imap_cmd_ev ev;
         while (mc_imap_cmd_finish(&s->cmd, &ev) == MC_EVENT)

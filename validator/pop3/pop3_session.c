@@ -65,6 +65,10 @@ struct pop3 {
     bool user_ok;             /* the previous command was an accepted USER */
     bool quit_sent;
     bool awaiting_stls;       /* STLS sent, its answer not yet seen */
+    bool stls_refused;        /* the last STLS got -ERR: the client asked for TLS in vain */
+    unsigned resp_injected;   /* plaintext status lines after the +OK to STLS that
+                                 answered nothing: a client inside TLS that goes on
+                                 as if one answered its command took it as the answer */
     /* injected commands a conformant server discarded at TLS start; kept
      * so an answer to one inside TLS is recognised (and its shape known) */
     struct pending injected[8];
@@ -84,7 +88,7 @@ struct pop3 {
 
     /* rules reported at most once per session */
     bool said_before_greeting, said_after_quit, said_pipelining, said_cleartext,
-        said_capa_not_reissued;
+        said_capa_not_reissued, said_refused_credentials, said_injected_used;
 };
 
 static void emit_line(struct pop3 *s, enum mc_rule r, uint64_t off, const struct mc_span *line,
@@ -151,10 +155,51 @@ static void pop3_init(void *p, struct mc_session_ctx *c)
 
 /* ---- client side ------------------------------------------------------- */
 
+static bool mech_is(const struct mc_span *m, const char *name)
+{
+    size_t n = strlen(name);
+    return m->len == n && strncasecmp((const char *)m->ptr, name, n) == 0;
+}
+
+/* SASL mechanisms that carry the password itself */
 static bool password_mech(const struct mc_span *m)
 {
-    return (m->len == 5 && strncasecmp((const char *)m->ptr, "PLAIN", 5) == 0) ||
-           (m->len == 5 && strncasecmp((const char *)m->ptr, "LOGIN", 5) == 0);
+    return mech_is(m, "PLAIN") || mech_is(m, "LOGIN");
+}
+
+/* SASL mechanisms that carry no secret an eavesdropper could use: the
+ * client's TLS certificate, none at all, a Kerberos ticket. Every other
+ * one (CRAM-MD5, DIGEST-MD5, SCRAM-*, OAUTHBEARER, ...) carries a password,
+ * a token or something derived from a password (open to offline guessing). */
+static bool secretless_mech(const struct mc_span *m)
+{
+    return mech_is(m, "EXTERNAL") || mech_is(m, "ANONYMOUS") || mech_is(m, "GSSAPI") ||
+           mech_is(m, "GS2-KRB5");
+}
+
+/* Credentials sent outside TLS: a password in the clear (PASS, AUTH PLAIN
+ * or LOGIN) where STLS was on offer or accepted, or any credentials (APOP
+ * and password-derived SASL too) after STLS was refused (RFC 8314 s5.2). */
+static void check_credentials(struct pop3 *s, const struct mc_pop3_cmd_ev *ev, bool password)
+{
+    bool creds = password || ev->verb == MC_POP3_APOP ||
+                 (ev->verb == MC_POP3_AUTH && ev->argc >= 1 && !secretless_mech(&ev->arg[0]));
+    if (s->tls_active || !creds)
+        return;
+    if (s->stls_refused) {
+        if (!s->said_refused_credentials) {
+            s->said_refused_credentials = true;
+            emit_line(s, MC_R_POP3_STLS_REFUSED_CREDENTIALS, ev->line.off, &ev->line, &ev->secret,
+                      "credentials in the clear after the server refused STLS");
+        }
+    } else if (password && !s->said_cleartext &&
+               (s->cap_stls || s->tls.state == MC_TLS_STARTING)) {
+        s->said_cleartext = true;
+        emit_line(s, MC_R_POP3_CLEARTEXT_PASSWORD, ev->line.off, &ev->line, &ev->secret,
+                  s->tls.state == MC_TLS_STARTING
+                      ? "password in the clear after the +OK to STLS, where the TLS negotiation must start"
+                      : NULL);
+    }
 }
 
 /* Removes and returns the oldest unanswered command; q_len MUST be > 0. */
@@ -201,6 +246,16 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
                   s->awaiting_stls
                       ? "command sent behind STLS before the server's answer and the TLS handshake"
                       : "plaintext command after the +OK to STLS where the TLS handshake must start");
+    } else if (s->resp_injected > 0 && s->tls.state == MC_TLS_PLAIN &&
+               (s->q_len > 0 || mc_pop3_resp_in_multiline(&s->resp))) {
+        /* RFC 2595 s4: what came before TLS is void; a client that goes on
+         * before the answer inside TLS took the injected line for it */
+        if (!s->said_injected_used) {
+            s->said_injected_used = true;
+            emit_line(s, MC_R_POP3_STLS_INJECTED_RESPONSE_USED, ev->line.off, &ev->line, &ev->secret,
+                      "command sent inside TLS before the answer to the previous one: the client "
+                      "took plaintext injected after the +OK to STLS as that answer");
+        }
     } else if ((s->q_len > 0 || mc_pop3_resp_in_multiline(&s->resp)) && !s->cap_pipelining &&
                !s->said_pipelining && s->state != ST_GREETING) {
         s->said_pipelining = true;
@@ -209,11 +264,7 @@ static void on_command(struct pop3 *s, const struct mc_pop3_cmd_ev *ev)
 
     if (ev->verb == MC_POP3_AUTH && ev->argc >= 1)
         pd.sasl_ir_plain = password_mech(&ev->arg[0]);
-    if (!s->tls_active && s->cap_stls && !s->said_cleartext &&
-        (ev->verb == MC_POP3_PASS || pd.sasl_ir_plain)) {
-        s->said_cleartext = true;
-        emit_line(s, MC_R_POP3_CLEARTEXT_PASSWORD, ev->line.off, &ev->line, &ev->secret, NULL);
-    }
+    check_credentials(s, ev, ev->verb == MC_POP3_PASS || pd.sasl_ir_plain);
     if (s->tls_active && s->tls.state == MC_TLS_PLAIN) {
         if (ev->verb == MC_POP3_CAPA)
             s->capa_after_tls = true;
@@ -409,8 +460,15 @@ static void on_injected_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
         answered_injected(s, &pd, ev, "plaintext answer to a command pipelined behind STLS");
         return;
     }
+    if (s->n_injected > 0) {
+        struct pending pd = s->injected[0];
+        memmove(&s->injected[0], &s->injected[1], --s->n_injected * sizeof(s->injected[0]));
+        answered_injected(s, &pd, ev, "plaintext answer to a command pipelined behind STLS");
+        return;
+    }
     emit_line(s, MC_R_POP3_STLS_RESPONSE_INJECTION, ev->line.off, &ev->line, NULL,
               "plaintext after the +OK to STLS where the TLS handshake must start");
+    s->resp_injected++;
 }
 
 static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
@@ -446,8 +504,10 @@ static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 
     if (pd.verb == MC_POP3_AUTH)
         mc_pop3_cmd_expect_sasl(&s->cmd, false);
-    if (pd.verb == MC_POP3_STLS)
+    if (pd.verb == MC_POP3_STLS) {
         s->awaiting_stls = false;
+        s->stls_refused = ev->status != MC_POP3_STATUS_OK;
+    }
     if (pd.verb != MC_POP3_USER && pd.verb != MC_POP3_PASS)
         s->user_ok = false;
 
@@ -535,7 +595,8 @@ static void on_body(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
         if (a == MC_ANOM_NONE) {
             if (tl == 4 && strncasecmp((const char *)p, "STLS", 4) == 0) {
                 s->cap_stls = true;
-                if (s->tls_active)
+                /* not in a plaintext answer to a command injected behind STLS */
+                if (s->tls_active && !s->cur.injected)
                     emit_line(s, MC_R_POP3_STLS_ADVERTISED_IN_TLS, ev->line.off, &ev->line, NULL, NULL);
             } else if (tl == 10 && strncasecmp((const char *)p, "PIPELINING", 10) == 0) {
                 s->cap_pipelining = true;
@@ -656,6 +717,12 @@ static void pop3_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 static void pop3_tls(void *p, bool decrypted)
 {
     struct pop3 *s = p;
+    /* TLS records after the +OK (the relay marks the first one): each
+     * direction turns to records when its own first record comes
+     * (tls_switch.h), so a plaintext answer after the client's ClientHello
+     * is still seen, as it is in a capture */
+    if (!decrypted && s->tls.state == MC_TLS_STARTING)
+        return;
     s->tls_active = true;
     s->awaiting_stls = false;
     drop_injected(s);
@@ -698,6 +765,10 @@ static void pop3_close(void *p, enum mc_dir dir)
     s->closed[dir] = true;
     if (s->tls.state == MC_TLS_OPAQUE)
         return;
+    if (dir == MC_DIR_C2S && s->tls.state == MC_TLS_STARTING && !s->tls.opaque[MC_DIR_C2S] &&
+        !s->closed[other] && !s->c->finishing)
+        mc__emit(s->c, MC_R_POP3_STLS_NO_HANDSHAKE, s->c->pos[MC_DIR_C2S], NULL,
+                 "the client closed the connection after the +OK to STLS without a TLS handshake");
     /* A line or multi-line answer cut off is the closing side's fault only
      * if it closed first, while its peer was still there: not when the
      * peer had gone (an aborted download) or the capture just ended. */

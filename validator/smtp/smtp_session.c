@@ -102,6 +102,10 @@ struct smtp {
     bool c_rcpt_sent;        /* an RCPT was sent in this transaction */
     bool quit_sent;
     bool awaiting_starttls;
+    bool starttls_refused;   /* the last STARTTLS got no 220: the client asked for TLS in vain */
+    unsigned resp_injected;  /* plaintext replies after the 220 to STARTTLS that answered
+                                nothing: a client inside TLS that goes on as if one
+                                answered its command took it as the answer */
     bool after_tls_first;    /* TLS started: the next command should be EHLO */
     bool authed;             /* an AUTH got 235 */
 
@@ -128,7 +132,8 @@ struct smtp {
      * unknown are skipped meanwhile (nothing is blamed on a gap). */
     bool c_lost, caps_lost;
     bool said_before_greeting, said_after_quit, said_pipelining, said_not_last,
-        said_esc_missing, said_cleartext, said_content_early, said_no_ehlo, said_plain_offered;
+        said_esc_missing, said_cleartext, said_content_early, said_no_ehlo, said_plain_offered,
+        said_refused_credentials, said_injected_used;
 };
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -186,9 +191,45 @@ static void forget_caps(struct smtp *s)
 
 /* ---- client side ----------------------------------------------------------- */
 
+/* SASL mechanisms that carry the password itself */
 static bool password_mech(const struct mc_span *m)
 {
     return span_is(m, "PLAIN") || span_is(m, "LOGIN");
+}
+
+/* SASL mechanisms that carry no secret an eavesdropper could use: the
+ * client's TLS certificate, none at all, a Kerberos ticket. Every other
+ * one (CRAM-MD5, DIGEST-MD5, SCRAM-*, OAUTHBEARER, ...) carries a password,
+ * a token or something derived from a password (open to offline guessing). */
+static bool secretless_mech(const struct mc_span *m)
+{
+    return span_is(m, "EXTERNAL") || span_is(m, "ANONYMOUS") || span_is(m, "GSSAPI") ||
+           span_is(m, "GS2-KRB5");
+}
+
+/* AUTH outside TLS: a password in the clear (PLAIN, LOGIN) where STARTTLS
+ * was on offer or accepted, or any credentials after STARTTLS was refused
+ * (RFC 8314 s5.2). Judged for commands injected behind STARTTLS too: the
+ * password went over the wire all the same. */
+static void check_credentials(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
+{
+    const struct mc_span *L = &ev->line, *sec = &ev->secret;
+    if (ev->verb != MC_SMTP_AUTH || s->tls_active || ev->mech.len == 0 || secretless_mech(&ev->mech))
+        return;
+    if (s->starttls_refused) {
+        if (!s->said_refused_credentials) {
+            s->said_refused_credentials = true;
+            emit_line(s, MC_R_SMTP_STARTTLS_REFUSED_CREDENTIALS, L->off, L, sec,
+                      "credentials in the clear after the server refused STARTTLS");
+        }
+    } else if (password_mech(&ev->mech) && !s->said_cleartext &&
+               ((s->caps.starttls && !s->caps_lost) || s->tls.state == MC_TLS_STARTING)) {
+        s->said_cleartext = true;
+        emit_line(s, MC_R_SMTP_CLEARTEXT_PASSWORD, L->off, L, sec,
+                  s->tls.state == MC_TLS_STARTING
+                      ? "password in the clear after the 220 to STARTTLS, where the TLS handshake must start"
+                      : NULL);
+    }
 }
 
 static bool mech_offered(const struct smtp *s, const struct mc_span *m)
@@ -379,10 +420,6 @@ static void client_checks(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
             emit_line(s, MC_R_SMTP_AUTH_UNADVERTISED, ev->mech.off, L, sec,
                       s->caps.auth ? "mechanism not in the server's AUTH list"
                                    : "AUTH without the AUTH extension advertised");
-        if (password_mech(&ev->mech) && !s->tls_active && !s->said_cleartext) {
-            s->said_cleartext = true;
-            emit_line(s, MC_R_SMTP_CLEARTEXT_PASSWORD, L->off, L, sec, NULL);
-        }
         if (ev->initial_response && ev->line_len + 2 > MC_SMTP_CMD_LINE_MAX)
             emit_line(s, MC_R_SMTP_AUTH_IR_TOO_LONG, L->off + MC_SMTP_CMD_LINE_MAX - 2, L, sec, NULL);
         /* without an initial response the client's next lines are SASL
@@ -465,6 +502,15 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
                   s->awaiting_starttls
                       ? "command sent behind STARTTLS before its reply and the TLS handshake"
                       : "plaintext command after the 220 to STARTTLS where the TLS handshake must start");
+    } else if (s->resp_injected > 0 && s->tls.state == MC_TLS_PLAIN && s->q_len > 0) {
+        /* RFC 3207 s4.2: what came before TLS is void; a client that goes
+         * on before the reply inside TLS took the injected reply for it */
+        if (!s->said_injected_used) {
+            s->said_injected_used = true;
+            emit_line(s, MC_R_SMTP_STARTTLS_INJECTED_RESPONSE_USED, L->off, L, sec,
+                      "command sent inside TLS before the reply to the previous one: the client "
+                      "took a reply injected after the 220 to STARTTLS as that reply");
+        }
     } else if (s->q_len > 0 && s->state != ST_GREETING && !s->caps.pipelining && !s->caps_lost) {
         if (!s->said_pipelining) {
             s->said_pipelining = true;
@@ -485,6 +531,7 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
             emit_line(s, MC_R_SMTP_STARTTLS_NO_EHLO, L->off, L, sec, NULL);
         }
     }
+    check_credentials(s, ev);
     if (!pd.injected)
         client_checks(s, ev);   /* a MAIL first in TLS is SMTP.STARTTLS.NO_EHLO only */
     s->after_tls_first = false;
@@ -767,6 +814,7 @@ static void judge(struct smtp *s, const struct pending *pd, unsigned code,
         break;
     case MC_SMTP_STARTTLS:
         s->awaiting_starttls = false;
+        s->starttls_refused = code != 220;
         if (code == 220)
             s->tls.state = MC_TLS_STARTING;
         break;
@@ -797,8 +845,17 @@ static void on_injected_reply(struct smtp *s, const struct mc_span *line)
                   "plaintext reply to a command pipelined behind STARTTLS");
         return;
     }
+    if (s->n_injected > 0) {
+        /* the client's handshake began first (its commands were set
+         * aside then); the server still answers one in plaintext */
+        memmove(&s->injected[0], &s->injected[1], --s->n_injected * sizeof(s->injected[0]));
+        emit_line(s, MC_R_SMTP_STARTTLS_INJECTION_ANSWERED, line->off, line, NULL,
+                  "plaintext reply to a command pipelined behind STARTTLS");
+        return;
+    }
     emit_line(s, MC_R_SMTP_STARTTLS_RESPONSE_INJECTION, line->off, line, NULL,
               "plaintext after the 220 to STARTTLS where the TLS handshake must start");
+    s->resp_injected++;
 }
 
 /* Could this reply answer the oldest pending command? Failures fit any
@@ -1198,6 +1255,12 @@ static void smtp_data(void *p, enum mc_dir dir, const uint8_t *buf, size_t len)
 static void smtp_tls(void *p, bool decrypted)
 {
     struct smtp *s = p;
+    /* TLS records after the 220 (the relay marks the first one): each
+     * direction turns to records when its own first record comes
+     * (tls_switch.h), so a plaintext reply after the client's ClientHello
+     * is still seen, as it is in a capture */
+    if (!decrypted && s->tls.state == MC_TLS_STARTING)
+        return;
     /* The recording says TLS runs, so a STARTTLS still pending was
      * answered with 220 even if the replies seen did not say so (a reply
      * that was lost or misread, e.g. a greeting that never ended): drop it
@@ -1246,6 +1309,11 @@ static void smtp_close(void *p, enum mc_dir dir)
     s->closed[dir] = true;
     if (s->tls.state == MC_TLS_OPAQUE || s->closed[other] || s->c->finishing)
         return;
+    if (dir == MC_DIR_C2S && s->tls.state == MC_TLS_STARTING && !s->tls.opaque[MC_DIR_C2S]) {
+        mc__emit(s->c, MC_R_SMTP_STARTTLS_NO_HANDSHAKE, s->c->pos[MC_DIR_C2S], NULL,
+                 "the client closed the connection after the 220 to STARTTLS without a TLS handshake");
+        return;   /* no QUIT is owed: the session was to start over inside TLS */
+    }
     if (dir == MC_DIR_C2S) {
         struct mc_smtp_cmd_ev ev;
         /* cut off inside message content (SMTP.BODY.UNTERMINATED): the
