@@ -20,14 +20,12 @@
 #include "capture/capture.h"
 #include "capture/pcap_reader.h"
 #include "relay/relay.h"
+#include "cli/cli_common.h"
 #include "report/report.h"
 #include "rules/policy.h"
 #include "session/session.h"
 #include "transcript/transcript.h"
 
-#ifndef MC_VERSION
-#define MC_VERSION "dev"
-#endif
 
 /* Sessions open at once within one transcript (multi-session files). */
 #define MC_CLI_MAX_SESSIONS 1024
@@ -48,25 +46,6 @@ static const char usage_main[] =
     "(docs/mailconform.1) for all of it.\n"
     "Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.\n";
 
-/* The options every validating command shares (check, relay), also
- * accepted in the configuration file without their dashes. */
-#define REPORT_OPTIONS_HELP \
-    "  --format F       text (default), json (one document), jsonl (one finding per line,\n" \
-    "                   streamed), sarif (SARIF 2.1.0) or junit (JUnit XML)\n" \
-    "  --fail-on S      lowest severity that makes the exit status 1: error (default),\n" \
-    "                   warning or note\n" \
-    "  --rules LIST     rules to report: comma-separated ids or globs ('SMTP.*'), '-' before\n" \
-    "                   one leaves it out ('-IMAP.ID.*'); starting with an id or glob\n" \
-    "                   without '-' reports only what is listed; repeatable\n" \
-    "  --severity R=S   report rule(s) R (id or glob) at severity S; repeatable\n" \
-    "  --baseline FILE  leave out findings recorded in FILE (see --write-baseline)\n" \
-    "  --write-baseline FILE\n" \
-    "                   write every finding of this run to FILE, to accept them\n" \
-    "  --config FILE    read options from FILE (default: ./.mailconform.conf if present)\n" \
-    "  --no-config      ignore ./.mailconform.conf\n" \
-    "  --color WHEN     auto (default; off when NO_COLOR is set or output is no terminal),\n" \
-    "                   always, never\n" \
-    "  -q, --quiet      text format: print only the summary; no progress line\n"
 
 static const char usage_check[] =
     "usage: mailconform check [options] FILE...\n"
@@ -112,302 +91,6 @@ static const char usage_relay[] =
     "report options, as for check:\n"
     REPORT_OPTIONS_HELP;
 
-struct opts {
-    enum mc_format format;
-    enum mc_severity fail_on;
-    enum mc_proto proto;
-    bool submission;         /* --protocol submission */
-    unsigned imap_version;   /* --imap-version; 0: auto */
-    int color; /* -1 auto, 0 never, 1 always */
-    bool quiet;
-    struct mc_capture_opts capture;   /* --port, for captures */
-    struct mc_policy policy;          /* --rules, --severity */
-    const char *baseline, *write_baseline;
-    bool is_check;                    /* the command is check (--port, --max-flows) */
-};
-
-static void opts_init(struct opts *o, bool is_check)
-{
-    memset(o, 0, sizeof(*o));
-    o->format = MC_FMT_TEXT;
-    o->fail_on = MC_SEV_ERROR;
-    o->proto = MC_PROTO_UNKNOWN;
-    o->color = -1;
-    o->is_check = is_check;
-    mc_policy_init(&o->policy);
-}
-
-static int usage_error(const char *msg, const char *arg, const char *usage)
-{
-    fprintf(stderr, "mailconform: %s%s%s\n\n%s", msg, arg ? ": " : "", arg ? arg : "", usage);
-    return 2;
-}
-
-/* Protocol names for --protocol and '@ protocol'. "submission" is SMTP with
- * the message submission rules of RFC 6409 (port 587). */
-#define MC_CLI_PROTOCOLS "pop3, imap, smtp, submission"
-
-/* --imap-version and '@ imap-version': 2060, 3501, 9051 or auto (0). */
-static bool parse_imap_version(const char *s, unsigned *out)
-{
-    static const char *const names[] = {"auto", "2060", "3501", "9051"};
-    static const unsigned values[] = {0, 2060, 3501, 9051};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(s, names[i]) == 0) {
-            *out = values[i];
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool parse_proto(const char *s, enum mc_proto *out, bool *submission)
-{
-    *submission = false;
-    if (strcmp(s, "pop3") == 0) {
-        *out = MC_PROTO_POP3;
-        return true;
-    }
-    if (strcmp(s, "imap") == 0) {
-        *out = MC_PROTO_IMAP;
-        return true;
-    }
-    if (strcmp(s, "smtp") == 0 || strcmp(s, "submission") == 0) {
-        *out = MC_PROTO_SMTP;
-        *submission = s[1] == 'u';
-        return true;
-    }
-    return false;
-}
-
-static bool want_color(const struct opts *o);
-
-/* Options that take a value, shared by check and relay (and the
- * configuration file). */
-static const char *const valued_opts[] = {
-    "--format", "--fail-on", "--protocol", "--color", "--imap-version", "--rules", "--severity",
-    "--baseline", "--write-baseline", "--port", "--max-flows",
-};
-
-static bool is_valued_opt(const char *a)
-{
-    for (size_t k = 0; k < sizeof(valued_opts) / sizeof(valued_opts[0]); k++)
-        if (strcmp(a, valued_opts[k]) == 0)
-            return true;
-    return false;
-}
-
-/* Applies option a with value v (NULL for flags). Returns NULL, or what is
- * wrong with it (static or in err). */
-static const char *apply_opt(struct opts *o, const char *a, const char *v, char *err, size_t errlen)
-{
-    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-        return NULL;
-    }
-    if (strcmp(a, "--format") == 0)
-        return mc_format_parse(v, &o->format) ? NULL : "unknown format (text, json, jsonl, sarif, junit)";
-    if (strcmp(a, "--fail-on") == 0)
-        return mc_severity_parse(v, &o->fail_on) ? NULL : "unknown severity (error, warning, note)";
-    if (strcmp(a, "--protocol") == 0)
-        return parse_proto(v, &o->proto, &o->submission) ? NULL
-                                                          : "unsupported protocol (" MC_CLI_PROTOCOLS ")";
-    if (strcmp(a, "--imap-version") == 0)
-        return parse_imap_version(v, &o->imap_version) ? NULL : "--imap-version takes 2060, 3501, 9051 or auto";
-    if (strcmp(a, "--color") == 0) {
-        if (strcmp(v, "auto") == 0) o->color = -1;
-        else if (strcmp(v, "always") == 0) o->color = 1;
-        else if (strcmp(v, "never") == 0) o->color = 0;
-        else return "--color takes auto, always or never";
-        return NULL;
-    }
-    if (strcmp(a, "--rules") == 0)
-        return mc_policy_rules(&o->policy, v, err, errlen) ? NULL : err;
-    if (strcmp(a, "--severity") == 0)
-        return mc_policy_severity(&o->policy, v, err, errlen) ? NULL : err;
-    if (strcmp(a, "--baseline") == 0) {
-        o->baseline = v;
-        return NULL;
-    }
-    if (strcmp(a, "--write-baseline") == 0) {
-        o->write_baseline = v;
-        return NULL;
-    }
-    if (strcmp(a, "--max-flows") == 0) {
-        char *end;
-        unsigned long n = strtoul(v, &end, 10);
-        if (*v == '\0' || *end || n == 0 || n > 1000000)
-            return "--max-flows takes a number from 1 to 1000000";
-        o->capture.max_flows = (unsigned)n;
-        return NULL;
-    }
-    if (strcmp(a, "--port") == 0) {
-        const char *why;
-        return mc_capture_add_port(&o->capture, v, &why) ? NULL : why;
-    }
-    return "unknown option";
-}
-
-/* Parses one shared option at argv[*i]; returns 0 (also when it is not
- * one: *handled false), or 2 after a message. *i is advanced past a value. */
-static int common_opt(struct opts *o, int argc, char **argv, int *i, const char *usage, bool *handled)
-{
-    const char *a = argv[*i], *v = NULL, *why;
-    char err[256];
-    *handled = false;
-    if (strcmp(a, "--config") == 0) {     /* read before everything else */
-        *handled = true;
-        ++*i;
-        return 0;
-    }
-    if (strcmp(a, "--no-config") == 0) {
-        *handled = true;
-        return 0;
-    }
-    if (!is_valued_opt(a) && strcmp(a, "-q") != 0 && strcmp(a, "--quiet") != 0)
-        return 0;
-    if ((strcmp(a, "--port") == 0 || strcmp(a, "--max-flows") == 0) && !o->is_check)
-        return 0;   /* capture options: unknown to relay */
-    *handled = true;
-    if (is_valued_opt(a)) {
-        if (*i + 1 >= argc)
-            return usage_error("option needs a value", a, usage);
-        v = argv[++*i];
-    }
-    why = apply_opt(o, a, v, err, sizeof(err));
-    if (why == err) {   /* a sentence that names the value already */
-        fprintf(stderr, "mailconform: %s\n", err);
-        return 2;
-    }
-    return why ? usage_error(why, v, usage) : 0;
-}
-
-/* The configuration file: the shared options, one per line, without their
- * dashes ("fail-on = warning", "rules = -IMAP.ID.*", "quiet"); '#' starts a
- * comment line. Read before the command line, which therefore wins for
- * single-valued options and adds to the repeatable ones. Options that do
- * not apply to the command (port, max-flows for relay) are ignored. An
- * explicit --config FILE must exist; ./.mailconform.conf is read if present.
- * Returns 0 or 2 after a message naming the file and line. */
-#define MC_CONFIG_DEFAULT ".mailconform.conf"
-
-static int load_config(struct opts *o, int argc, char **argv)
-{
-    const char *path = MC_CONFIG_DEFAULT;
-    bool explicit = false;
-    FILE *f;
-    char line[4096];
-    unsigned long lineno = 0;
-    int rc = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--no-config") == 0)
-            return 0;
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            path = argv[++i];
-            explicit = true;
-        } else if (is_valued_opt(argv[i])) {
-            i++;
-        }
-    }
-    f = fopen(path, "r");
-    if (!f) {
-        if (!explicit && errno == ENOENT)
-            return 0;
-        fprintf(stderr, "mailconform: %s: cannot read the configuration: %s\n", path, strerror(errno));
-        return 2;
-    }
-    while (fgets(line, sizeof(line), f)) {
-        char opt[64], err[256], *key = line, *val, *end;
-        const char *why;
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        while (*key == ' ' || *key == '\t')
-            key++;
-        if (*key == '#' || *key == '\0')
-            continue;
-        val = strchr(key, '=');
-        if (val) {
-            *val++ = '\0';
-            while (*val == ' ' || *val == '\t')
-                val++;
-        }
-        end = key + strlen(key);
-        while (end > key && (end[-1] == ' ' || end[-1] == '\t'))
-            *--end = '\0';
-        if (strlen(key) > sizeof(opt) - 3)
-            key[sizeof(opt) - 3] = '\0';   /* too long for any option: reported as unknown */
-        memcpy(opt, "--", 2);
-        memcpy(opt + 2, key, strlen(key) + 1);
-        if (strcmp(opt, "--config") == 0 || strcmp(opt, "--no-config") == 0) {
-            why = "the configuration cannot name another one";
-        } else if (is_valued_opt(opt) != (val != NULL) && strcmp(opt, "--quiet") != 0) {
-            why = val ? "this option takes no value" : "this option needs a value ('key = value')";
-            if (!is_valued_opt(opt))
-                why = "unknown option";
-        } else if ((strcmp(opt, "--port") == 0 || strcmp(opt, "--max-flows") == 0) && !o->is_check) {
-            continue;
-        } else if (strcmp(opt, "--quiet") == 0 && val) {
-            why = "quiet takes no value";
-        } else {
-            why = apply_opt(o, opt, val, err, sizeof(err));
-        }
-        if (why) {
-            fprintf(stderr, "mailconform: %s:%lu: %s: %s\n", path, lineno, key, why);
-            rc = 2;
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
-/* Sets up the report for the options: policy, baseline, colour. Returns 0
- * or 2 after a message. */
-static int report_setup(struct mc_report *rep, struct opts *o, const char *command)
-{
-    char err[512];
-    mc_report_init(rep, stdout, o->format, o->fail_on);
-    rep->color = want_color(o);
-    rep->quiet = o->quiet;
-    rep->policy = &o->policy;
-    rep->command = command;
-    rep->version = MC_VERSION;
-    if (o->baseline && !(rep->baseline = mc_baseline_load(o->baseline, err, sizeof(err)))) {
-        fprintf(stderr, "mailconform: %s\n", err);
-        return 2;
-    }
-    if (o->write_baseline && !(rep->write_baseline = fopen(o->write_baseline, "w"))) {
-        fprintf(stderr, "mailconform: %s: cannot write the baseline: %s\n", o->write_baseline,
-                strerror(errno));
-        mc_baseline_free(rep->baseline);
-        return 2;
-    }
-    return 0;
-}
-
-/* Ends the report; returns the exit status. */
-static int report_finish(struct mc_report *rep)
-{
-    int rc;
-    mc_report_end(rep);
-    rc = mc_report_exit_code(rep);
-    mc_baseline_free(rep->baseline);
-    rep->baseline = NULL;
-    if (rep->write_baseline && fclose(rep->write_baseline) != 0) {
-        fprintf(stderr, "mailconform: cannot write the baseline: %s\n", strerror(errno));
-        rc = 2;
-    }
-    rep->write_baseline = NULL;
-    return rc;
-}
-
-static bool want_color(const struct opts *o)
-{
-    if (o->color >= 0)
-        return o->color == 1;
-    return getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
-}
 
 /* ---- check ------------------------------------------------------------- */
 
@@ -508,7 +191,7 @@ static void ck_directive(void *ctx, const char *key, const char *value, uint64_t
     } else if (strcmp(key, "protocol") == 0) {
         enum mc_proto p;
         bool sub;
-        if (!parse_proto(value, &p, &sub)) {
+        if (!mc_cli_parse_proto(value, &p, &sub)) {
             char msg[200];
             snprintf(msg, sizeof(msg), "unsupported protocol '%s' (" MC_CLI_PROTOCOLS ")", value);
             mc_report_input_error(k->rep, k->file, line, 0, msg);
@@ -522,7 +205,7 @@ static void ck_directive(void *ctx, const char *key, const char *value, uint64_t
         }
     } else if (strcmp(key, "imap-version") == 0) {
         unsigned v;
-        if (!parse_imap_version(value, &v))
+        if (!mc_cli_parse_imap_version(value, &v))
             mc_report_input_error(k->rep, k->file, line, 0,
                                   "'@ imap-version' takes 2060, 3501, 9051 or auto");
         else if (k->live[k->cur].s)
@@ -608,7 +291,7 @@ static size_t read_stdin(uint8_t *p, size_t n)
     return got;
 }
 
-static void capture_opts(struct mc_capture_opts *co, const struct opts *o)
+static void capture_opts(struct mc_capture_opts *co, const struct mc_cli_opts *o)
 {
     *co = o->capture;
     co->proto = o->proto;
@@ -628,7 +311,7 @@ static bool is_capture(FILE *f)
     return cap;
 }
 
-static void check_file(struct mc_report *rep, const char *path, const struct opts *o)
+static void check_file(struct mc_report *rep, const char *path, const struct mc_cli_opts *o)
 {
     static struct checker k; /* large: kept off the stack */
     struct mc_transcript_handler h = {&k, ck_directive, ck_data, ck_tls, ck_gap, ck_close, ck_error};
@@ -688,14 +371,14 @@ static void check_file(struct mc_report *rep, const char *path, const struct opt
 
 static int cmd_check(int argc, char **argv)
 {
-    static struct opts o;   /* the policy tables are large: kept off the stack */
+    static struct mc_cli_opts o;   /* the policy tables are large: kept off the stack */
     struct mc_report rep;
     char **files = calloc((size_t)argc, sizeof(*files));
     int nfiles = 0, rc;
 
     if (!files)
         return 2;
-    opts_init(&o, true);
+    mc_cli_opts_init(&o, true);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_check, stdout);
@@ -703,7 +386,7 @@ static int cmd_check(int argc, char **argv)
             return 0;
         }
     }
-    if (load_config(&o, argc, argv) != 0) {
+    if (mc_cli_load_config(&o, argc, argv) != 0) {
         free(files);
         return 2;
     }
@@ -714,7 +397,7 @@ static int cmd_check(int argc, char **argv)
                 files[nfiles++] = argv[i];
             break;
         }
-        if (common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
+        if (mc_cli_common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
             free(files);
             return 2;
         }
@@ -722,16 +405,16 @@ static int cmd_check(int argc, char **argv)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             free(files);
-            return usage_error("unknown option", argv[i], usage_check);
+            return mc_cli_usage_error("unknown option", argv[i], usage_check);
         }
         files[nfiles++] = argv[i];
     }
     if (nfiles == 0) {
         free(files);
-        return usage_error("no input files", NULL, usage_check);
+        return mc_cli_usage_error("no input files", NULL, usage_check);
     }
 
-    if (report_setup(&rep, &o, "check") != 0) {
+    if (mc_cli_report_setup(&rep, &o, "check") != 0) {
         free(files);
         return 2;
     }
@@ -745,7 +428,7 @@ static int cmd_check(int argc, char **argv)
     }
     if (nfiles > 1 && !o.quiet && isatty(STDERR_FILENO))
         fputs("\r\033[K", stderr);
-    rc = report_finish(&rep);
+    rc = mc_cli_report_finish(&rep);
     free(files);
     return rc;
 }
@@ -760,7 +443,7 @@ static void relay_session_end(void *ctx, const struct mc_session *s)
 
 static int cmd_relay(int argc, char **argv)
 {
-    static struct opts o;
+    static struct mc_cli_opts o;
     struct mc_relay_opts ro;
     struct mc_report rep;
     char err[256] = "";
@@ -769,19 +452,19 @@ static int cmd_relay(int argc, char **argv)
 
     memset(&ro, 0, sizeof(ro));
     ro.idle_timeout_ms = 300000;
-    opts_init(&o, false);
+    mc_cli_opts_init(&o, false);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_relay, stdout);
             return 0;
         }
     }
-    if (load_config(&o, argc, argv) != 0)
+    if (mc_cli_load_config(&o, argc, argv) != 0)
         return 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool handled;
-        if (common_opt(&o, argc, argv, &i, usage_relay, &handled) != 0)
+        if (mc_cli_common_opt(&o, argc, argv, &i, usage_relay, &handled) != 0)
             return 2;
         if (handled)
             continue;
@@ -793,7 +476,7 @@ static int cmd_relay(int argc, char **argv)
             strcmp(a, "--max-sessions") == 0 || strcmp(a, "--idle-timeout") == 0) {
             const char *v;
             if (i + 1 >= argc)
-                return usage_error("option needs a value", a, usage_relay);
+                return mc_cli_usage_error("option needs a value", a, usage_relay);
             v = argv[++i];
             if (strcmp(a, "--listen") == 0) ro.listen = v;
             else if (strcmp(a, "--to") == 0) ro.to = v;
@@ -802,20 +485,20 @@ static int cmd_relay(int argc, char **argv)
                 char *end;
                 unsigned long n = strtoul(v, &end, 10);
                 if (*v == '\0' || *end != '\0' || n > 1000000)
-                    return usage_error("expected a number", v, usage_relay);
+                    return mc_cli_usage_error("expected a number", v, usage_relay);
                 if (strcmp(a, "--max-sessions") == 0) ro.max_sessions = (unsigned)n;
                 else ro.idle_timeout_ms = (unsigned)n * 1000u;
             }
             continue;
         }
-        return usage_error("unknown option", a, usage_relay);
+        return mc_cli_usage_error("unknown option", a, usage_relay);
     }
     if (!ro.listen || !ro.to)
-        return usage_error("--listen and --to are required", NULL, usage_relay);
+        return mc_cli_usage_error("--listen and --to are required", NULL, usage_relay);
     if (!ro.record)
         check = true;
 
-    if (report_setup(&rep, &o, "relay") != 0)
+    if (mc_cli_report_setup(&rep, &o, "relay") != 0)
         return 2;
     ro.policy = &o.policy;
     ro.proto = o.proto;
@@ -832,7 +515,7 @@ static int cmd_relay(int argc, char **argv)
     if (rc != 0)
         mc_report_input_error(&rep, "relay", 0, 0, err[0] ? err : "relay failed");
     mc_report_input_end(&rep);
-    return report_finish(&rep);
+    return mc_cli_report_finish(&rep);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -851,10 +534,10 @@ static int cmd_rules(int argc, char **argv)
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             fmt = argv[++i];
             if (strcmp(fmt, "text") && strcmp(fmt, "md") && strcmp(fmt, "json"))
-                return usage_error("unknown format (text, md, json)", fmt, "usage: mailconform rules [--format text|md|json]\n");
+                return mc_cli_usage_error("unknown format (text, md, json)", fmt, "usage: mailconform rules [--format text|md|json]\n");
             continue;
         }
-        return usage_error("unknown option", argv[i], "usage: mailconform rules [--format text|md|json]\n");
+        return mc_cli_usage_error("unknown option", argv[i], "usage: mailconform rules [--format text|md|json]\n");
     }
     mc_report_rules(stdout, fmt);
     return 0;
@@ -883,10 +566,10 @@ static int cmd_explain(int argc, char **argv)
         }
         if (strcmp(argv[i], "--format") == 0) {
             if (i + 1 >= argc)
-                return usage_error("option needs a value", argv[i], usage_explain);
+                return mc_cli_usage_error("option needs a value", argv[i], usage_explain);
             fmt = argv[++i];
             if (strcmp(fmt, "text") != 0 && strcmp(fmt, "md") != 0)
-                return usage_error("unknown format (text, md)", fmt, usage_explain);
+                return mc_cli_usage_error("unknown format (text, md)", fmt, usage_explain);
         }
     }
     for (int i = 1; i < argc; i++) {
@@ -913,7 +596,7 @@ static int cmd_explain(int argc, char **argv)
         }
     }
     if (!any && rc == 0)
-        return usage_error("name a rule", NULL, usage_explain);
+        return mc_cli_usage_error("name a rule", NULL, usage_explain);
     return rc;
 }
 
@@ -921,7 +604,7 @@ int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
     if (!cmd)
-        return usage_error("no command given", NULL, usage_main);
+        return mc_cli_usage_error("no command given", NULL, usage_main);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "relay") == 0)
@@ -942,5 +625,5 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return 0;
     }
-    return usage_error("unknown command", cmd, usage_main);
+    return mc_cli_usage_error("unknown command", cmd, usage_main);
 }
