@@ -14,8 +14,13 @@
 # usage: tests/integration/capture_real.sh PATH/TO/mailconform
 # Exit: 0 all passed, 1 a case failed, 77 Dovecot, Postfix or tcpdump is not
 # installed (skip). Needs root (tcpdump on lo; Dovecot and Postfix deliver as
-# uid 5000). Sends nothing beyond 127.0.0.1. Ports: MC_CAP_* below.
+# uid 5000). Sends nothing beyond loopback (127.0.0.1, and MC_CAP_NOTLS_ADDR
+# below). Ports: MC_CAP_* below.
 # KEEP_TMP=1 keeps the temp dir (captures, recordings, logs).
+# SAMPLE_PCAP=FILE (needs swaks) writes the server side of five sessions that
+# have no finding at all (SAMPLE_CASES below) to FILE, checks that it is
+# silent, and prints the command that checks it: this is how
+# corpus/samples/dovecot-postfix-loopback.pcap is made.
 set -euo pipefail
 
 MC=${1:?usage: capture_real.sh PATH/TO/mailconform}
@@ -36,6 +41,10 @@ MC_CAP_R_POP3=${MC_CAP_R_POP3:-26111}           # the relays
 MC_CAP_R_IMAP=${MC_CAP_R_IMAP:-26144}
 MC_CAP_R_SMTP=${MC_CAP_R_SMTP:-26026}
 MC_CAP_R_SUBM=${MC_CAP_R_SUBM:-26588}
+# Dovecot also listens on this loopback address, on the same ports, with TLS
+# off (lib.sh dovecot_notls): it offers no STARTTLS, so the plaintext IMAP
+# cases log in in the clear without IMAP.CLEARTEXT.PASSWORD (RFC 8314 5.2)
+MC_CAP_NOTLS_ADDR=${MC_CAP_NOTLS_ADDR:-127.0.0.2}
 
 command -v dovecot >/dev/null 2>&1 || { echo "SKIP: dovecot is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 command -v postfix >/dev/null 2>&1 || { echo "SKIP: postfix is not installed (scripts/install-deps.sh installs it)"; exit 77; }
@@ -81,8 +90,11 @@ make_cert
 make_maildir   # alice: the POP3 messages (message 2 with dot lines); swapped for IMAP's below
 
 # One Dovecot for everything: POP3 (write_dovecot_conf's own), IMAP, and the
-# SASL socket Postfix authenticates through (start_dovecot_sasl's socket name)
-write_dovecot_conf pop3 127.0.0.1 "$MC_CAP_POP3_PORT" "$MC_CAP_POP3S_PORT" "protocols = pop3 imap
+# SASL socket Postfix authenticates through (start_dovecot_sasl's socket name);
+# on 127.0.0.1 with STLS/STARTTLS, on $MC_CAP_NOTLS_ADDR without TLS
+MC_NOTLS_ADDR=$MC_CAP_NOTLS_ADDR dovecot_notls
+write_dovecot_conf pop3 "$DOVECOT_LISTEN" "$MC_CAP_POP3_PORT" "$MC_CAP_POP3S_PORT" "$DOVECOT_NOTLS
+protocols = pop3 imap
 service imap-login {
   inet_listener imap {
     port = $MC_CAP_IMAP_PORT
@@ -99,8 +111,8 @@ service auth {
 }"
 dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
 if ! { wait_banner "$MC_CAP_POP3_PORT" '+OK' && wait_banner "$MC_CAP_IMAP_PORT" '* OK' &&
-       [ -S "$TMP/dovecot/run/auth-postfix" ]; }; then
-  echo "FAIL: Dovecot did not come up on 127.0.0.1:$MC_CAP_POP3_PORT/$MC_CAP_IMAP_PORT with its SASL socket"
+       wait_banner "$MC_CAP_NOTLS_ADDR:$MC_CAP_IMAP_PORT" '* OK' && [ -S "$TMP/dovecot/run/auth-postfix" ]; }; then
+  echo "FAIL: Dovecot did not come up on 127.0.0.1:$MC_CAP_POP3_PORT/$MC_CAP_IMAP_PORT, $MC_CAP_NOTLS_ADDR:$MC_CAP_IMAP_PORT with its SASL socket"
   tail -20 "$TMP/dovecot/dovecot.log" 2>/dev/null || true
   exit 1
 fi
@@ -148,19 +160,24 @@ ALLOW[pop3-inject]="POP3.CMD.BARE_LF POP3.STLS.CMD_INJECTION"
 # imap-bare-lf / smtp-bare-lf are rude.py below, deliberately ending two
 # command lines with a bare LF (RFC 3501 section 2.2: lines end in CRLF;
 # RFC 5321 section 2.3.8: CR and LF only together, as CRLF).
-ALLOW[imap-bare-lf]="IMAP.CMD.BARE_LF"
+# rude.py also sends its LOGIN in the clear to the listener that offers
+# STARTTLS, so imap-bare-lf has the warning IMAP.CLEARTEXT.PASSWORD too (RFC
+# 8314 section 5.2); the comparison below wants exactly these rules.
+ALLOW[imap-bare-lf]="IMAP.CMD.BARE_LF IMAP.CLEARTEXT.PASSWORD"
 ALLOW[smtp-bare-lf]="SMTP.CMD.BARE_LF"
 
 PASSED=0 FAILED=0 NAME= SESSIONS=()
-# relayed NAME PROTO RELAY_PORT TARGET_PORT -- CLIENT_CMD...: one client
-# session through a relay that records $TMP/NAME.mct; the client must
-# succeed, the relay end by itself (exit 0, or 1 with ALLOWed findings).
-# Failures are reported with the comparison below.
+# relayed NAME PROTO RELAY_PORT [ADDR:]TARGET_PORT -- CLIENT_CMD...: one
+# client session through a relay to ADDR (127.0.0.1 if not given) that
+# records $TMP/NAME.mct; the client must succeed, the relay end by itself
+# (exit 0, or 1 with ALLOWed findings). Failures are reported with the
+# comparison below.
 declare -A CLIENT_FAIL=()
 relayed() {
   NAME=$1; local proto=$2 rport=$3 to=$4 rc=0 want=0; shift 5
+  case $to in *:*) ;; *) to=127.0.0.1:$to ;; esac
   SESSIONS+=("$NAME $proto")
-  if ! start_relay_to "$NAME" "$rport" "127.0.0.1:$to" --max-sessions 1 --protocol "$proto"; then
+  if ! start_relay_to "$NAME" "$rport" "$to" --max-sessions 1 --protocol "$proto"; then
     CLIENT_FAIL[$NAME]="the relay did not start listening"; RELAY_PID=; return 0
   fi
   timeout 30 "$@" > "$TMP/$NAME.client" 2>&1 || rc=$?
@@ -175,7 +192,8 @@ relayed() {
 
 # rude.py imap|smtp PORT: a raw-socket client that ends some lines with a
 # bare LF, so that the IMAP and SMTP sessions have findings (with offsets)
-# for the captures to reproduce; Dovecot and Postfix 3.7 accept them
+# for the captures to reproduce; Dovecot and Postfix 3.7 accept them. Its
+# IMAP LOGIN goes in the clear although STARTTLS is offered (a finding too).
 cat > "$TMP/rude.py" <<'RUDE'
 import socket, sys
 proto, port = sys.argv[1], int(sys.argv[2])
@@ -226,12 +244,13 @@ relayed pop3-inject pop3 "$R" "$S" -- python3 "$POPPY" inject "$R" "$CA"
 # IMAP: alice's Maildir replaced by make_imap_maildir's (no session is open)
 rm -rf "$TMP/mail/alice/Maildir"
 make_imap_maildir
-R=$MC_CAP_R_IMAP S=$MC_CAP_IMAP_PORT
+# (the plaintext sessions to the listener without STARTTLS)
+R=$MC_CAP_R_IMAP S=$MC_CAP_IMAP_PORT PLAIN=$MC_CAP_NOTLS_ADDR:$MC_CAP_IMAP_PORT
 URLS=(/ "/INBOX;UID=1" "/INBOX;UID=2" "/INBOX;UID=3")
-relayed imap-curl-plain imap "$R" "$S" -- "${CURL[@]}" "${URLS[@]/#/imap://127.0.0.1:$R}"
+relayed imap-curl-plain imap "$R" "$PLAIN" -- "${CURL[@]}" "${URLS[@]/#/imap://127.0.0.1:$R}"
 relayed imap-curl-starttls imap "$R" "$S" -- "${CURL[@]}" --ssl-reqd --cacert "$CA" \
   --resolve "localhost:$R:127.0.0.1" "${URLS[@]/#/imap://localhost:$R}"
-relayed imap-imaplib imap "$R" "$S" -- python3 "$IMAPPY" session "$R" "$CA" "$TMP/msgs"
+relayed imap-imaplib imap "$R" "$PLAIN" -- python3 "$IMAPPY" session "$R" "$CA" "$TMP/msgs"
 relayed imap-imaplib-starttls imap "$R" "$S" -- python3 "$IMAPPY" session "$R" "$CA" "$TMP/msgs" --starttls
 relayed imap-bare-lf imap "$R" "$S" -- python3 "$TMP/rude.py" imap "$R"
 
@@ -294,12 +313,17 @@ check_capture relay "${RELAY_PORTS[@]}"
 # relay's probe (it connects to the server once before listening, and
 # closes without sending anything: a flow whose client sent 0 octets, which
 # may carry a warning such as SMTP.CLOSE.WITHOUT_QUIT but no error); port:
-# the flow whose client is the transcript's "@ client" (the capture on the
-# relay's ports has no probes). Octets each way must equal the transcript's,
-# but for one case on the server's side: when the server had closed and the
-# relay could not pass on the client's last octets (pop3-inject: Dovecot
-# drops the TLS handshake, the client's TLS alert meets a closed socket; the
-# transcript says "torn down: writing to the server"), the server saw fewer.
+# the flow from the transcript's "@ client" to the relay's listening address
+# (its "# listening on" line; the client address alone is not enough: the
+# kernel may give the same ephemeral port to a later client of another
+# relay port). The capture on the relay's ports has no probes. Octets each
+# way must equal the transcript's, but for the client's in pop3-inject
+# (Dovecot drops the TLS handshake and resets; the relay tears the session
+# down, '# ... torn down: ...'), two races: on the server's side, when the
+# relay could not pass on the client's last octets ("torn down: writing to
+# the server"), the server saw fewer; on the relay's side, the client's TLS
+# alert may reach the relay's socket after the relay stopped reading it, so
+# the client sent more.
 # Prints PASS/FAIL per session, the counts last.
 cat > "$TMP/compare.py" <<'EOF'
 import collections, json, os, re, sys
@@ -313,9 +337,10 @@ def unescape(t):
         return {b"r": b"\r", b"n": b"\n", b"t": b"\t", b"\\": b"\\"}.get(e, b"\\" + e)
     return ESC.sub(one, t)
 def transcript(path):
-    """octets each way, '@ client' address, whether '! tls' appears, whether
-    the relay could not forward all the client sent (the server had gone)"""
-    octets, client, tls, torn = {"C": 0, "S": 0}, None, False, False
+    """octets each way, ('@ client' address, the relay's listening address),
+    whether '! tls' appears, why the relay tore the session down (None if
+    it ended normally)"""
+    octets, client, relay, tls, torn = {"C": 0, "S": 0}, None, None, False, None
     with open(path, "rb") as f:
         for raw in f:
             line = raw.rstrip(b"\n").rstrip(b"\r")
@@ -323,11 +348,13 @@ def transcript(path):
                 octets[line[:1].decode()] += len(unescape(line[3:]))
             elif line.startswith(b"@ client "):
                 client = line[9:].decode().strip()
+            elif line.startswith(b"# listening on ") and relay is None:
+                relay = line[15:].split(b",")[0].decode().strip()
             elif line.strip() == b"! tls":
                 tls = True
-            elif line.startswith(b"# ") and b"torn down: writing to the server" in line:
-                torn = True
-    return octets, client, tls, torn
+            elif line.startswith(b"# ") and b" torn down: " in line:
+                torn = line.split(b" torn down: ", 1)[1].decode(errors="replace")
+    return octets, (client, relay), tls, torn
 def key(d):
     return (d["rule"], d["severity"], d["direction"], d["offset"])
 def jsonl(path):
@@ -385,7 +412,7 @@ if stray:
     problems_all.append(f"findings of no flow: {stray}")
 for p in problems_all:
     print(f"    {side}: {p}")
-by_client = {f["client"]: f for f in flows}
+by_client = {(f["client"], f["server"]): f for f in flows}
 for i, s in enumerate(sessions):
     name, problems = s["name"], []
     mct = os.path.join(tmp, name + ".mct")
@@ -397,7 +424,7 @@ for i, s in enumerate(sessions):
     if mapping == "port":
         flow = by_client.get(client)
         if flow is None:
-            problems.append(f"no flow from the transcript's client {client}")
+            problems.append(f"no flow from the transcript's client {client[0]} to the relay {client[1]}")
     else:
         flow = flows[i] if i < len(flows) else None
         if flow is None:
@@ -417,9 +444,11 @@ for i, s in enumerate(sessions):
             problems.append(f"roles from {flow['roles_from']}, midstream {flow['midstream']}")
         if flow["gaps"] or flow["overlaps_differing"]:
             problems.append(f"{flow['gaps']} gaps ({flow['gap_octets']} octets), {flow['overlaps_differing']} differing overlaps")
-        short = mapping == "order" and torn and flow["octets"]["client"] <= octets["C"]
+        fc_c = flow["octets"]["client"]
+        short = mapping == "order" and torn and torn.startswith("writing to the server") and fc_c <= octets["C"]
+        late = mapping == "port" and torn and fc_c >= octets["C"]
         if flow["octets"] != {"client": octets["C"], "server": octets["S"]} and not (
-                short and flow["octets"]["server"] == octets["S"]):
+                (short or late) and flow["octets"]["server"] == octets["S"]):
             problems.append(f"flow octets {flow['octets']}, transcript client {octets['C']} server {octets['S']}")
         fc = collections.Counter(key(d) for d in by_flow.get(flow["flow"], []))
         tc = collections.Counter(key(d) for d in tr)
@@ -468,6 +497,61 @@ for side in server relay; do
     done
   fi
 done
+
+# SAMPLE_PCAP: the server side of SAMPLE_CASES (each flow found by its place
+# among the flows that are not probes, as in compare.py's "order" mapping),
+# cut out of server.pcap by tcpdump, then checked: exactly these flows, each
+# validated, no finding at all
+SAMPLE_CASES=(pop3-curl-stls imap-curl-plain smtp-swaks-plain smtp-swaks-starttls subm-smtplib-starttls)
+SAMPLE_PORTS=("$MC_CAP_POP3_PORT=pop3" "$MC_CAP_IMAP_PORT=imap" "$MC_CAP_SMTP_PORT=smtp" "$MC_CAP_SUBM_PORT=submission")
+write_sample() {
+  local out=$1 filter rc=0
+  [ "$HAVE_SWAKS" = 1 ] || { echo "FAIL: SAMPLE_PCAP needs swaks (its SMTP sessions are in the sample)"; return 1; }
+  [ "$FAILED" = 0 ] || { echo "FAIL: SAMPLE_PCAP not written: a case failed"; return 1; }
+  filter=$(python3 - "$TMP" "${SAMPLE_CASES[@]}" <<'PY'
+import json, os, sys
+tmp, want = sys.argv[1], sys.argv[2:]
+names = [line.split()[0] for line in open(os.path.join(tmp, "sessions.txt"))]
+flows = []
+for line in open(os.path.join(tmp, "server.jsonl"), encoding="utf-8"):
+    if line.strip():
+        d = json.loads(line)
+        if "flow" in d and d["octets"]["client"] != 0:
+            flows.append(d)
+flows.sort(key=lambda d: d["first_frame"])
+assert len(flows) == len(names), f"{len(flows)} flows, {len(names)} sessions"
+by_name = dict(zip(names, flows))
+parts = []
+for n in want:
+    f = by_name[n]
+    assert f["findings"] == 0, f"{n} has {f['findings']} findings"
+    (ch, cp), (sh, sp) = (f[k].rsplit(":", 1) for k in ("client", "server"))
+    parts.append(f"(host {ch} and tcp port {cp} and host {sh} and tcp port {sp})")
+print(" or ".join(parts))
+PY
+  ) || { echo "FAIL: SAMPLE_PCAP: the sessions' flows were not found in server.pcap"; return 1; }
+  tcpdump -r "$TMP/server.pcap" -w "$TMP/sample.pcap" "$filter" 2> "$TMP/sample.tcpdump.err" ||
+    { echo "FAIL: SAMPLE_PCAP: tcpdump -r: $(tail -1 "$TMP/sample.tcpdump.err")"; return 1; }
+  local opts=() p
+  for p in "${SAMPLE_PORTS[@]}"; do opts+=(--port "$p"); done
+  "$MC" check --format jsonl "${opts[@]}" "$TMP/sample.pcap" > "$TMP/sample.jsonl" 2>&1 || rc=$?
+  python3 - "$TMP/sample.jsonl" "$rc" "${#SAMPLE_CASES[@]}" <<'PY' || { echo "FAIL: SAMPLE_PCAP: the sample is not as expected"; return 1; }
+import json, sys
+path, rc, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ds = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
+flows = [d for d in ds if "flow" in d]
+rules = [d["rule"] for d in ds if "rule" in d]
+ok = rc == 0 and not rules and len(flows) == n and all(f["validated"] and not f["gaps"] for f in flows)
+print(f"# sample: exit {rc}, {len(flows)} flows " + " ".join(f"{f['protocol']}/{f['mode']}" for f in flows)
+      + f", findings {rules or 'none'}")
+sys.exit(0 if ok else 1)
+PY
+  cp "$TMP/sample.pcap" "$out"
+  echo "# sample: wrote $out; check it with: mailconform check ${opts[*]} $out"
+}
+if [ -n "${SAMPLE_PCAP:-}" ]; then
+  write_sample "$SAMPLE_PCAP" || FAILED=$((FAILED + 1))
+fi
 
 T1=$(date +%s%N)
 echo "time: $(( (T1 - T0) / 1000000 )) ms (servers up after $(( (T_UP - T0) / 1000000 )) ms, captures stopped after $(( (T_CAP - T0) / 1000000 )) ms; the servers' stop follows)"

@@ -11,9 +11,14 @@
 # Needs root (Dovecot switches to the mail uid 5000), curl, python3, openssl,
 # mbsync (isync; scripts/install-deps.sh). Sends nothing beyond 127.0.0.1.
 # Ports: lib.sh (MC_IMAP_PORT 24143, MC_IMAPS_PORT 24993, relay
-# MC_IMAP_RELAY_PORT 24144). KEEP_TMP=1 keeps the temp dir.
+# MC_IMAP_RELAY_PORT 24144). The plaintext cases go to a Dovecot listener
+# with TLS off, MC_NOTLS_ADDR:MC_IMAP_PORT (default 127.0.0.2:24143, lib.sh
+# dovecot_notls): it offers no STARTTLS, so logging in in the clear there is
+# no IMAP.CLEARTEXT.PASSWORD (RFC 8314 section 5.2), and those sessions must
+# have no finding at all. KEEP_TMP=1 keeps the temp dir.
 # RECORD_SAMPLES=DIR copies the recordings of the plaintext and STARTTLS
-# cases that have no finding at all to DIR/dovecot-imap-CASE.mct.
+# cases that have no finding at all to DIR/dovecot-imap-CASE.mct
+# (corpus/samples/dovecot-imap-imaplib-plain.mct is the imaplib-plain one).
 set -euo pipefail
 
 MC=${1:?usage: imap_dovecot.sh PATH/TO/mailconform}
@@ -21,6 +26,7 @@ MC=$(cd "$(dirname "$MC")" && pwd)/$(basename "$MC")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=$HERE/imap_clients.py
 . "$HERE/lib.sh"
+MC_NOTLS_ADDR=${MC_NOTLS_ADDR:-127.0.0.2}
 
 if ! command -v dovecot >/dev/null 2>&1 || [ ! -e /usr/lib/dovecot/imap ]; then
   echo "SKIP: dovecot (dovecot-imapd) is not installed (scripts/install-deps.sh installs it)"
@@ -52,14 +58,15 @@ make_tmp
 make_cert
 make_imap_maildir
 if ! start_dovecot_imap; then
-  echo "FAIL: Dovecot did not come up on 127.0.0.1:$MC_IMAP_PORT/$MC_IMAPS_PORT"
+  echo "FAIL: Dovecot did not come up on 127.0.0.1:$MC_IMAP_PORT/$MC_IMAPS_PORT and $MC_NOTLS_ADDR:$MC_IMAP_PORT"
   tail -20 "$TMP/dovecot/dovecot.log" 2>/dev/null || true
   exit 1
 fi
 T_UP=$(date +%s%N)
 PROTO=(--protocol imap)
 "$MC" check --protocol imap /dev/null >/dev/null 2>&1 || { echo "FAIL: mailconform check does not know --protocol imap"; exit 1; }
-echo "# dovecot imap $MC_IMAP_PORT, imaps $MC_IMAPS_PORT, relay $R"
+PLAIN=$MC_NOTLS_ADDR:$MC_IMAP_PORT   # the target of the plaintext cases: no STARTTLS offered
+echo "# dovecot imap $MC_IMAP_PORT, imaps $MC_IMAPS_PORT, imap without TLS $PLAIN, relay $R"
 
 # Error findings that are true deviations of Dovecot or a client, each with
 # the RFC text it breaks: ALLOW[CASE]="RULE ...". None known so far.
@@ -86,12 +93,14 @@ py() {
   local what=$1; shift
   python3 "$PY" "$@" >> "$TMP/$NAME.py" 2>&1 || bad "$what: $(tail -1 "$TMP/$NAME.py")"
 }
-# relayed TARGET_PORT -- CLIENT_CMD...: one client session of case $NAME
-# through the relay; the client must succeed, the relay end by itself with
-# exit 0 (1 if the case has ALLOWed findings) and leave a recording
+# relayed [ADDR:]TARGET_PORT -- CLIENT_CMD...: one client session of case
+# $NAME through the relay to ADDR (127.0.0.1 if not given); the client must
+# succeed, the relay end by itself with exit 0 (1 if the case has ALLOWed
+# findings) and leave a recording
 relayed() {
   local to=$1 rc=0; shift 2
-  if ! start_relay_to "$NAME" "$R" "127.0.0.1:$to" --max-sessions 1 "${PROTO[@]}"; then
+  case $to in *:*) ;; *) to=127.0.0.1:$to ;; esac
+  if ! start_relay_to "$NAME" "$R" "$to" --max-sessions 1 "${PROTO[@]}"; then
     bad "the relay did not start listening"; return 0
   fi
   timeout 30 "$@" > "$TMP/$NAME.client" 2>&1 || { rc=$?; bad "client exited $rc"; }
@@ -114,6 +123,18 @@ validated() {
   "$MC" check --format json "${PROTO[@]}" "$TMP/$NAME.mct" > "$TMP/$NAME.json" 2>> "$TMP/$NAME.check.err" || rc=$?
   case $rc in 0|1) py "check --format json" summary "$TMP/$NAME.json" ;; *) bad "mailconform check --format json exited $rc" ;; esac
 }
+# plain_ok: a plaintext session with the listener that offers no STARTTLS:
+# no CAPABILITY (greeting or response) lists STARTTLS, the client sent none
+plain_ok() {
+  grep -qE '^S: .*CAPABILITY[^\]*STARTTLS' "$TMP/$NAME.mct" && bad "STARTTLS offered on the listener without TLS"
+  grep -qF 'STARTTLS\r\n' "$TMP/$NAME.mct" && bad "STARTTLS in a plaintext session"
+  return 0
+}
+# silent (after validated): no finding at all, warnings included
+silent() {
+  [ -s "$TMP/$NAME.jsonl" ] && bad "findings on a plaintext session without STARTTLS offered: $(head -c 300 "$TMP/$NAME.jsonl")"
+  return 0
+}
 # has LITERAL...: the recording holds each literal (transcript escapes: \r\n)
 has() {
   local s
@@ -135,11 +156,12 @@ URLS=(/ "/INBOX;UID=1" "/INBOX;UID=2" "/INBOX;UID=3")
 
 # 1. curl, plaintext: LIST, then each message by UID on one connection
 begin curl-plain "curl imap:// LIST + FETCH of each message (plain)"
-relayed "$MC_IMAP_PORT" -- "${CURL[@]}" "${URLS[@]/#/imap://127.0.0.1:$R}"
+relayed "$PLAIN" -- "${CURL[@]}" "${URLS[@]/#/imap://127.0.0.1:$R}"
 has 'LIST "" *' 'UID FETCH 1 BODY[]' 'UID FETCH 3 BODY[]' 'LOGOUT\r\n'
-grep -qF 'STARTTLS\r\n' "$TMP/$NAME.mct" && bad "STARTTLS in a plaintext session"
+plain_ok
 py "curl output" contains "$TMP/$NAME.client" "$TMP/msgs"
 validated
+silent
 end
 
 # 2. curl --ssl-reqd: STARTTLS, certificate verified against localhost
@@ -153,9 +175,11 @@ end
 
 # 3. imaplib, plaintext
 begin imaplib-plain "imaplib login/capability/select/search/fetch/uid fetch/append/store/expunge/logout (plain)"
-relayed "$MC_IMAP_PORT" -- python3 "$PY" session "$R" "$CA" "$TMP/msgs"
+relayed "$PLAIN" -- python3 "$PY" session "$R" "$CA" "$TMP/msgs"
 has 'LOGIN alice' 'SELECT INBOX' 'SEARCH ALL' 'BODYSTRUCTURE' 'BODY[]' 'UID FETCH' '+FLAGS' 'EXPUNGE\r\n' 'LOGOUT\r\n' 'S: * BYE'
+plain_ok
 validated
+silent
 end
 
 # 4. imaplib, starttls()
@@ -199,14 +223,12 @@ for mode in None STARTTLS; do
   if [ $mode = None ]; then begin mbsync-plain "mbsync full sync (plain)"
   else begin mbsync-starttls "mbsync full sync (STARTTLS)"; fi
   mbsync_rc "$TMP/$NAME" "$R" $mode
-  relayed "$MC_IMAP_PORT" -- env HOME="$TMP/$NAME" mbsync -V -c "$TMP/$NAME/rc" -a
-  if [ $mode = None ]; then
-    grep -qF 'STARTTLS\r\n' "$TMP/$NAME.mct" && bad "STARTTLS in a plaintext session"
-  else
-    starttls_ok
-  fi
+  if [ $mode = None ]; then to=$PLAIN; else to=$MC_IMAP_PORT; fi
+  relayed "$to" -- env HOME="$TMP/$NAME" mbsync -V -c "$TMP/$NAME/rc" -a
+  if [ $mode = None ]; then plain_ok; else starttls_ok; fi
   py "fetched messages" same "$TMP/msgs" "$TMP/$NAME/local"
   validated
+  [ $mode = None ] && silent
   end
 done
 

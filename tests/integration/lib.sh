@@ -10,11 +10,13 @@ MC_POP3S_PORT=${MC_POP3S_PORT:-21995}   # Dovecot POP3, implicit TLS
 MC_RELAY_PORT=${MC_RELAY_PORT:-21111}   # the relay under test
 MC_CLOSED_PORT=${MC_CLOSED_PORT:-21119} # must have no listener
 
-# wait_banner PORT PREFIX [SECS]: until 127.0.0.1:PORT sends a first line starting with PREFIX
+# wait_banner [ADDR:]PORT PREFIX [SECS]: until ADDR:PORT (ADDR 127.0.0.1 if
+# not given) sends a first line starting with PREFIX
 wait_banner() {
-  local end=$(( $(date +%s) + ${3:-20} )) line
+  local end=$(( $(date +%s) + ${3:-20} )) line addr=127.0.0.1 port=$1
+  case $1 in *:*) addr=${1%:*} port=${1##*:} ;; esac
   while [ "$(date +%s)" -lt "$end" ]; do
-    line=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && IFS= read -r l <&3 && printf %s \"\$l\"" 2>/dev/null) &&
+    line=$(timeout 3 bash -c "exec 3<>/dev/tcp/$addr/$port && IFS= read -r l <&3 && printf %s \"\$l\"" 2>/dev/null) &&
       case $line in "$2"*) return 0;; esac
     sleep 0.05
   done; return 1
@@ -110,20 +112,32 @@ $extra
 EOF
 }
 
-# start_dovecot: private config, POP3 only; sets DOVECOT_PID; waits until ready.
-# With MC_NOTLS_ADDR set (e.g. 127.0.0.2), Dovecot also listens there with
-# TLS off, so connections to it see no STLS (the POP3-Plain mode).
-start_dovecot() {
-  local listen=127.0.0.1 notls=
+# dovecot_notls: sets DOVECOT_LISTEN (the listen addresses for
+# write_dovecot_conf) and DOVECOT_NOTLS (configuration to append). Without
+# MC_NOTLS_ADDR: 127.0.0.1 and nothing. With MC_NOTLS_ADDR (e.g. 127.0.0.2,
+# any loopback address; Linux routes all of 127.0.0.0/8 to lo): Dovecot also
+# listens there on the same ports with TLS off, so a connection to it sees
+# no STLS/STARTTLS: logging in in the clear there is what RFC 8314 section 5.2
+# leaves a client when TLS is not offered (no *.CLEARTEXT.PASSWORD finding).
+dovecot_notls() {
+  DOVECOT_LISTEN=127.0.0.1 DOVECOT_NOTLS=
   if [ -n "${MC_NOTLS_ADDR:-}" ]; then
-    listen="127.0.0.1, $MC_NOTLS_ADDR"
-    notls="local $MC_NOTLS_ADDR {
+    DOVECOT_LISTEN="127.0.0.1, $MC_NOTLS_ADDR"
+    DOVECOT_NOTLS="local $MC_NOTLS_ADDR {
   ssl = no
 }"
   fi
-  write_dovecot_conf pop3 "$listen" "$MC_POP3_PORT" "$MC_POP3S_PORT" "$notls"
+}
+
+# start_dovecot: private config, POP3 only; sets DOVECOT_PID; waits until ready.
+# With MC_NOTLS_ADDR set, also plain POP3 without STLS there (dovecot_notls;
+# the POP3-Plain mode).
+start_dovecot() {
+  dovecot_notls
+  write_dovecot_conf pop3 "$DOVECOT_LISTEN" "$MC_POP3_PORT" "$MC_POP3S_PORT" "$DOVECOT_NOTLS"
   dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
-  wait_banner "$MC_POP3_PORT" '+OK' && wait_tls "$MC_POP3S_PORT"
+  wait_banner "$MC_POP3_PORT" '+OK' && wait_tls "$MC_POP3S_PORT" &&
+    { [ -z "${MC_NOTLS_ADDR:-}" ] || wait_banner "$MC_NOTLS_ADDR:$MC_POP3_PORT" '+OK'; }
 }
 
 # start_relay NAME [extra relay options...]: relay 127.0.0.1:$MC_RELAY_PORT ->
@@ -454,10 +468,13 @@ make_imap_maildir() {
 }
 
 # start_dovecot_imap: private config (as start_dovecot), IMAP only, on
-# $MC_IMAP_PORT (STARTTLS offered) and $MC_IMAPS_PORT (implicit TLS); sets
-# DOVECOT_PID; waits until both answer.
+# $MC_IMAP_PORT (STARTTLS offered) and $MC_IMAPS_PORT (implicit TLS); with
+# MC_NOTLS_ADDR set, also IMAP without STARTTLS on $MC_NOTLS_ADDR:$MC_IMAP_PORT
+# (dovecot_notls); sets DOVECOT_PID; waits until all answer.
 start_dovecot_imap() {
-  write_dovecot_conf imap 127.0.0.1 "$MC_IMAP_PORT" "$MC_IMAPS_PORT"
+  dovecot_notls
+  write_dovecot_conf imap "$DOVECOT_LISTEN" "$MC_IMAP_PORT" "$MC_IMAPS_PORT" "$DOVECOT_NOTLS"
   dovecot -F -c "$TMP/dovecot/dovecot.conf" & DOVECOT_PID=$!
-  wait_banner "$MC_IMAP_PORT" '* OK' && wait_tls "$MC_IMAPS_PORT"
+  wait_banner "$MC_IMAP_PORT" '* OK' && wait_tls "$MC_IMAPS_PORT" &&
+    { [ -z "${MC_NOTLS_ADDR:-}" ] || wait_banner "$MC_NOTLS_ADDR:$MC_IMAP_PORT" '* OK'; }
 }

@@ -11,6 +11,10 @@
 #   dovecot-pop3-stls.mct  curl --ssl-reqd: CAPA, STLS, then TLS records
 #                          (opaque; the RETR 2 runs inside TLS)
 #
+# The IMAP sample dovecot-imap-imaplib-plain.mct comes from imap_dovecot.sh
+# (RECORD_SAMPLES=DIR), whose plaintext cases reach Dovecot on 127.0.0.2 the
+# same way; the SMTP ones from smtp_mta.sh (RECORD_SAMPLES=DIR).
+#
 # usage: tests/integration/record_samples.sh PATH/TO/mailconform [OUTDIR]
 # OUTDIR defaults to corpus/samples of this repository. Needs root, Dovecot,
 # curl, python3, openssl; sends nothing beyond 127.0.0.1.
