@@ -935,12 +935,26 @@ static void test_baseline(void **state)
     assert_false(mc_baseline_take(bl, mc_finding_fingerprint(&b, "t.mct")));
     mc_baseline_free(bl);
 
+    /* a line longer than the read buffer: only its first field counts, and
+     * the rest of it is not taken for further lines */
+    f = fopen(path, "a");
+    fprintf(f, "%016llx ", (unsigned long long)mc_finding_fingerprint(&b, "t.mct"));
+    for (int i = 0; i < 3000; i++)
+        fputs("0123456789abcdef ", f);
+    fputc('\n', f);
+    fclose(f);
+    bl = mc_baseline_load(path, err, sizeof(err));
+    assert_non_null(bl);
+    assert_true(mc_baseline_take(bl, mc_finding_fingerprint(&b, "t.mct")));
+    assert_false(mc_baseline_take(bl, 0x0123456789abcdefull));
+    mc_baseline_free(bl);
+
     /* a damaged file names its line */
     f = fopen(path, "a");
     fputs("not-a-fingerprint POP3.STATUS.CASE\n", f);
     fclose(f);
     assert_null(mc_baseline_load(path, err, sizeof(err)));
-    assert_non_null(strstr(err, ":5: expected a 16-digit hexadecimal fingerprint"));
+    assert_non_null(strstr(err, ":6: expected a 16-digit hexadecimal fingerprint"));
     unlink(path);
     assert_null(mc_baseline_load(path, err, sizeof(err)));
     assert_non_null(strstr(err, "cannot read the baseline"));
