@@ -17,7 +17,7 @@ fi
 
 # roff escapes '-' as '\-': compare against the page with those undone
 text=$(sed 's/\\-/-/g; s/\\e/\\/g' "$man")
-for cmd in check relay rules explain version; do
+for cmd in check relay probe rules explain version; do
   if help=$("$bin" "$cmd" --help 2>&1) && [ -n "$help" ]; then
     ok "$cmd --help"
   else

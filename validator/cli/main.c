@@ -26,6 +26,9 @@
 #include "session/session.h"
 #include "transcript/transcript.h"
 
+/* validator/cli/cmd_probe.c */
+int mc_cmd_probe(int argc, char **argv);
+
 
 /* Sessions open at once within one transcript (multi-session files). */
 #define MC_CLI_MAX_SESSIONS 1024
@@ -38,6 +41,7 @@ static const char usage_main[] =
     "commands:\n"
     "  check FILE...     validate recorded sessions (transcripts; '-' reads stdin)\n"
     "  relay             relay a live TCP connection, record it, validate it\n"
+    "  probe HOST...     connect to live servers in the eleven modes, print the matrix\n"
     "  rules             list the rule catalogue\n"
     "  explain RULE...   why a rule matters, with a conformant and a non-conformant example\n"
     "  version           print the version\n"
@@ -607,6 +611,8 @@ int main(int argc, char **argv)
         return mc_cli_usage_error("no command given", NULL, usage_main);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "probe") == 0)
+        return mc_cmd_probe(argc - 1, argv + 1);
     if (strcmp(cmd, "relay") == 0)
         return cmd_relay(argc - 1, argv + 1);
     if (strcmp(cmd, "rules") == 0)
