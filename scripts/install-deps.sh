@@ -23,6 +23,10 @@ PACKAGES=(
   # report formats: SARIF checked against a JSON schema (with its uri
   # formats), JUnit against an XSD; the man page checked by groff
   python3-jsonschema python3-rfc3987 libxml2-utils groff-base
+  # compatibility matrix (tests/integration/fleet.sh): Cyrus as the second
+  # IMAP/POP3 server (its imapd/pop3d are unpacked, see install_cyrus), and
+  # fetchmail as one more real client through the relay
+  cyrus-common sasl2-bin fetchmail
 )
 
 # Exim is the second MTA of the SMTP tests. Installing exim4-daemon-light
@@ -33,6 +37,35 @@ EXIM_ROOT=${MC_EXIM_ROOT:-/opt/mailconform/exim4}
 EXIM_DEBS=(exim4-daemon-light exim4-base)
 exim_ready() { [ -x "$EXIM_ROOT/usr/sbin/exim4" ] && id -u Debian-exim >/dev/null 2>&1; }
 
+# Cyrus IMAP is the second POP3/IMAP server of the compatibility matrix
+# (tests/integration/fleet.sh). cyrus-imapd and cyrus-pop3d Conflict with
+# dovecot-imapd and dovecot-pop3d (imap-server, pop3-server), so only those
+# two are unpacked with `dpkg -x` into CYRUS_ROOT; cyrus-common (master,
+# ctl_cyrusdb, the user cyrus; in PACKAGES) installs beside Dovecot.
+CYRUS_ROOT=${MC_CYRUS_ROOT:-/opt/mailconform/cyrus}
+CYRUS_DEBS=(cyrus-imapd cyrus-pop3d)
+# ready: both daemons there, unpacked from the version of the installed
+# cyrus-common (they link against its libcyrus; an upgrade must re-unpack)
+cyrus_ready() {
+  [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/imapd" ] && [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/pop3d" ] &&
+    [ "$(cat "$CYRUS_ROOT/.version" 2>/dev/null)" = "$(dpkg-query -W -f='${Version}' cyrus-common 2>/dev/null)" ]
+}
+
+# install_cyrus: unpack Cyrus's imapd and pop3d (not install them)
+install_cyrus() {
+  cyrus_ready && return 0
+  echo "install-deps: unpacking ${CYRUS_DEBS[*]} into $CYRUS_ROOT"
+  local dl
+  dl=$(mktemp -d)
+  $SUDO chown _apt "$dl" 2>/dev/null || chmod 777 "$dl"
+  (cd "$dl" && { $SUDO apt-get download -q "${CYRUS_DEBS[@]}" ||
+    { $SUDO apt-get update -q && $SUDO apt-get download -q "${CYRUS_DEBS[@]}"; }; })
+  $SUDO mkdir -p "$CYRUS_ROOT"
+  for d in "$dl"/*.deb; do $SUDO dpkg -x "$d" "$CYRUS_ROOT"; done
+  dpkg-deb -f "$dl"/cyrus-imapd_*.deb Version | $SUDO tee "$CYRUS_ROOT/.version" >/dev/null
+  $SUDO rm -rf "$dl"
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -42,6 +75,7 @@ done
 
 if [ "${1:-}" = "--check" ]; then
   exim_ready || missing+=("exim4 (unpacked in $EXIM_ROOT, user Debian-exim)")
+  cyrus_ready || missing+=("cyrus-imapd/cyrus-pop3d (unpacked in $CYRUS_ROOT)")
   if [ ${#missing[@]} -eq 0 ]; then echo "all dependencies present"; exit 0; fi
   echo "missing: ${missing[*]}"; exit 1
 fi
@@ -70,6 +104,7 @@ install_exim() {
 
 if [ ${#missing[@]} -eq 0 ]; then
   install_exim
+  install_cyrus
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
   exit 0
 fi
@@ -89,3 +124,4 @@ echo 'postfix postfix/main_mailer_type select No configuration' | $SUDO debconf-
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 install_exim
+install_cyrus

@@ -92,3 +92,6 @@ set_tests_properties(integration_starttls_crafted PROPERTIES
   TIMEOUT 120
   SKIP_RETURN_CODE 77
   RESOURCE_LOCK mailconform_starttls_crafted_ports)
+
+# the compatibility matrix: mailconform probe against the real-server fleet
+include(${CMAKE_CURRENT_LIST_DIR}/probe.cmake)
