@@ -55,6 +55,7 @@ struct pending {
     bool utf8_enable;    /* ENABLE naming UTF8=ACCEPT */
     bool rev2_enable;    /* ENABLE naming IMAP4rev2 */
     bool cancelled;      /* AUTHENTICATE: the client sent "*" */
+    bool login_disabled; /* LOGINDISABLED was advertised when it was sent */
     bool search_save;    /* SEARCH RETURN (SAVE): no result response (RFC 9051 s6.4.4) */
     bool gap;            /* outstanding across a server gap: its untagged data,
                             even its completion, may be lost */

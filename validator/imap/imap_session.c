@@ -192,8 +192,11 @@ static void imap_init(void *p, struct mc_session_ctx *c)
     s->state = ST_GREETING;
 }
 
-/* A capability list (CAPABILITY response or [CAPABILITY ...] code). */
-static void set_caps(struct imap *s, const struct mc_span *list, const struct mc_span *line)
+/* A capability list (CAPABILITY response or [CAPABILITY ...] code).
+ * in_completion: it came in a tagged completion (typically the OK of LOGIN
+ * or AUTHENTICATE, which describes the session after it). */
+static void set_caps(struct imap *s, const struct mc_span *list, const struct mc_span *line,
+                     bool in_completion)
 {
     const uint8_t *p = list->ptr;
     size_t n = list->len, i = 0;
@@ -225,7 +228,9 @@ static void set_caps(struct imap *s, const struct mc_span *list, const struct mc
                 emit_line(s, MC_R_IMAP_STARTTLS_ADVERTISED_IN_TLS, w.off, line, NULL, NULL);
         } else if (span_is(&w, "LOGINDISABLED")) {
             s->caps.logindisabled = true;
-            if (s->tls_active)
+            /* only before authentication: once logged in, LOGIN is
+             * rightly disabled (Cyrus says so in the OK of LOGIN) */
+            if (s->tls_active && s->state == ST_NOTAUTH && !in_completion)
                 emit_line(s, MC_R_IMAP_LOGINDISABLED_IN_TLS, w.off, line, NULL, NULL);
         }
         else if (span_is(&w, "LITERAL+"))
@@ -475,6 +480,7 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
                  state_name(s->state));
         emit_line(s, MC_R_IMAP_CMD_WRONG_STATE, ev->name.off, L, sec, msg);
     }
+    pd.login_disabled = s->caps.logindisabled;
     if (ev->verb == MC_IMAP_LOGIN && s->caps.logindisabled && !pd.injected)
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED, ev->name.off, L, sec, NULL);
     if (ev->nlit_nonsync > 0 && !pd.injected && !s->c_resync) {
@@ -597,7 +603,10 @@ static void complete(struct imap *s, const struct pending *pd, const struct mc_i
     if (pd->verb == MC_IMAP_UNKNOWN && ev->status == MC_IMAP_STATUS_BAD && !pd->injected)
         mc__emit(s->c, MC_R_IMAP_CMD_UNKNOWN, pd->off, pd->excerpt,
                  "tag %s: a command the server answered with BAD", pd->tag);
-    if (pd->verb == MC_IMAP_LOGIN && ok && s->caps.logindisabled && !pd->injected)
+    /* judged by what was advertised when LOGIN was sent: the OK's own
+     * [CAPABILITY] describes the session after it (and rightly lists
+     * LOGINDISABLED once logged in) */
+    if (pd->verb == MC_IMAP_LOGIN && ok && pd->login_disabled && !pd->injected)
         emit_line(s, MC_R_IMAP_LOGIN_DISABLED_ACCEPTED, ev->start, &ev->text, NULL, NULL);
     if (pd->verb == MC_IMAP_STARTTLS) {
         s->awaiting_starttls = false;
@@ -862,7 +871,7 @@ static void on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
     map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->text, NULL);
     mark_seen(s, ev);
     if (span_is(&ev->code, "CAPABILITY"))
-        set_caps(s, &ev->code_arg, &ev->text);
+        set_caps(s, &ev->code_arg, &ev->text, ev->kind == MC_IMAP_KIND_TAGGED);
     if (s->state == ST_GREETING) {
         on_greeting(s, ev);
         return;
@@ -881,7 +890,7 @@ static void on_response(struct imap *s, const struct mc_imap_resp_ev *ev)
         break;
     case MC_IMAP_KIND_CAPABILITY:
         if (ev->literals == 0)
-            set_caps(s, &ev->text, &ev->text);
+            set_caps(s, &ev->text, &ev->text, false);
         break;
     case MC_IMAP_KIND_ENABLED:
         on_enabled(s, ev);

@@ -478,7 +478,10 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 
     memset(&pd, 0, sizeof(pd));
     pd.verb = ev->verb;
-    pd.syntax_ok = ev->syntax_ok;
+    /* a line over the limit may be refused as a whole ("500 Line too
+     * long", RFC 5321 s4.5.3.1.9, s4.2.2): the command's own reply rules
+     * (NOOP 250, RSET 250, QUIT 221) do not apply to it */
+    pd.syntax_ok = ev->syntax_ok && !mc_anoms_has(&ev->anoms, MC_ANOM_LINE_TOO_LONG);
     pd.last = ev->last;
     pd.password = ev->verb == MC_SMTP_AUTH && password_mech(&ev->mech);
     pd.ends_group = ends_group(ev);
