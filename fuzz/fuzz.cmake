@@ -79,5 +79,8 @@ mc_fuzz_target(fuzz_imap_session ${MC_FUZZ_DIR}/fuzz_imap_session.c mc_validator
 # script, and a whole capture file end to end
 mc_fuzz_target(fuzz_tcp_reasm    ${MC_FUZZ_DIR}/fuzz_tcp_reasm.c    mc_validator)
 mc_fuzz_target(fuzz_capture      ${MC_FUZZ_DIR}/fuzz_capture.c      mc_validator)
+# differential: records straight into a session versus the same octets as a
+# synthetic capture through TCP reassembly
+mc_fuzz_target(fuzz_differential ${MC_FUZZ_DIR}/fuzz_differential.c mc_validator)
 # TLS record tracking and key logs (validator/tls/): registered in their own file
 include(${MC_FUZZ_DIR}/tls.cmake OPTIONAL)

@@ -3,7 +3,7 @@
 
     fuzz/make_seeds.py            write corpus/{pop3_resp,pop3_cmd,transcript,pop3_session,
                                   smtp_reply,smtp_cmd,smtp_session,
-                                  imap_resp,imap_cmd,imap_session}/
+                                  imap_resp,imap_cmd,imap_session,capture,differential}/
     fuzz/make_seeds.py --prune    also delete top-level files this script no longer makes
     fuzz/make_seeds.py --check    exit 1 if a seed is missing (nothing is written)
 
@@ -1084,6 +1084,55 @@ def smtp_cmd_seeds():
         term = [b"\r\n", b"\r\n", b"\n", b"\r\n"][i % 4]
         seeds.append(bytes([i % 4, 0, 0, i, 0]) + line + term)
 
+    # The error paths of parsers/smtp/smtp_syntax.c, one per seed (the
+    # coverage gate, fuzz/coverage, wants them reached): domains (RFC 5321
+    # s4.1.2 Domain, sub-domain, Ldh-str), address literals (s4.1.3 IPv4,
+    # IPv6-full/-comp/v4-full/v4-comp with the "::" group limits, General-
+    # address-literal), source routes (A-d-l), quoted local parts (qtextSMTP,
+    # quoted-pairSMTP), dot-strings, and esmtp-param values in xtext (RFC 3461
+    # s4: ENVID, ORCPT; RFC 4954 s5: AUTH=).
+    v6_comp_7 = b"1:2:3:4:5:6::7"
+    syntax = [
+        b"EHLO a-.example", b"EHLO a.", b"EHLO .a", b"EHLO a_b.example", b"EHLO a.-b",
+        b"EHLO [1.2.3]", b"EHLO [1.2.3.4.5]", b"EHLO [256.1.1.1]", b"EHLO [1.2.3.4x]",
+        b"EHLO [1234.1.1.1]", b"EHLO [1..2.3]", b"EHLO [1.2.3.]", b"EHLO [", b"EHLO []",
+        b"EHLO [1.2.3.4", b"EHLO 1.2.3.4]", b"EHLO [IPv6:1:2:3:4:5:6:7::]",
+        b"EHLO [IPv6:" + v6_comp_7 + b"]", b"EHLO [IPv6:::ffff:192.0.2.1]",
+        b"EHLO [IPv6:1:2:3:4::5:192.0.2.1]", b"EHLO [IPv6:1:2::3:192.0.2.1]",
+        b"EHLO [IPv6:1:2:3:4:5:6:7:8]", b"EHLO [IPv6:zz::1]", b"EHLO [IPv6:]",
+        b"EHLO [ipv6:2001:db8::1]", b"EHLO [IPv6:" + b"1:" * 30 + b"1]",
+        b"EHLO [IPv6:1::\x00]", b"EHLO [x-tag:abc]", b"EHLO [tag-:abc]", b"EHLO [tag:]",
+        b"EHLO [tag:a[b]", b"EHLO [tag:a b]", b"EHLO [tag]", b"EHLO [:x]", b"EHLO [-:x]",
+        b"EHLO [tag:\x7f]", b"HELO [192.0.2.1]", b"HELO a-.b",
+        b"MAIL FROM:<@a.example,@b.example:user@c.example>", b"MAIL FROM:<@a..b:u@c.d>",
+        b"MAIL FROM:<@a,b:u@c.d>", b"MAIL FROM:<@a.example u@c.d>", b"MAIL FROM:<@:u@c.d>",
+        b"MAIL FROM:<@a.example,@-b:u@c.d>", b"MAIL FROM:<@a.example>",
+        b"MAIL FROM:<\"bad\\\x01\"@ex.com>", b"MAIL FROM:<\"unterminated@ex.com>",
+        b"MAIL FROM:<\"ctl\x01\"@ex.com>", b"MAIL FROM:<\"del\x7f\"@ex.com>",
+        b"MAIL FROM:<\"ends in backslash\\", b"MAIL FROM:<\"8bit \xc3\xa9\"@ex.com>",
+        b"MAIL FROM:<.user@ex.com>", b"MAIL FROM:<user.@ex.com>", b"MAIL FROM:<us..er@ex.com>",
+        b"MAIL FROM:<Postmaster>", b"RCPT TO:<POSTMASTER>", b"RCPT TO:<@a.b:Postmaster>",
+        b"MAIL FROM:<user>", b"MAIL FROM:<user@>", b"MAIL FROM:<user@[1.2.3.4]>",
+        b"MAIL FROM:<user@[1.2.3.4>", b"MAIL FROM:<user@[1.2.3.4]x>",
+        b"MAIL FROM:<user@[IPv6:2001:db8::1]>", b"MAIL FROM:<user@[tag:x]>",
+        b"MAIL FROM:<user@ex.com", b"MAIL FROM:<user@-ex.com>", b"MAIL FROM:<user@ex..com>",
+        b"MAIL FROM:<(comment)user@ex.com>", b"MAIL FROM:<u@" + b"d" * 250 + b".example>",
+        b"MAIL FROM:<" + b"l" * 70 + b"@" + b"d" * 190 + b".e>",
+        b"MAIL FROM:<a@b.c> AUTH=a+2Bb", b"MAIL FROM:<a@b.c> AUTH=a+zz", b"MAIL FROM:<a@b.c> AUTH=a+2",
+        b"MAIL FROM:<a@b.c> AUTH=a+2b", b"MAIL FROM:<a@b.c> AUTH=a=b", b"MAIL FROM:<a@b.c> AUTH=",
+        b"MAIL FROM:<a@b.c> AUTH=a\x7fb", b"MAIL FROM:<a@b.c> AUTH=<a@b.c>",
+        b"MAIL FROM:<a@b.c> ENVID=abc+20", b"MAIL FROM:<a@b.c> ENVID=a+", b"MAIL FROM:<a@b.c> ENVID=",
+        b"MAIL FROM:<a@b.c> RET=HDRS", b"MAIL FROM:<a@b.c> RET=BODY", b"MAIL FROM:<a@b.c> BODY=7BIT",
+        b"MAIL FROM:<a@b.c> BODY=9BIT", b"MAIL FROM:<a@b.c> B_D=1", b"MAIL FROM:<a@b.c> -X=1",
+        b"MAIL FROM:<a@b.c> X-=1", b"MAIL FROM:<a@b.c> SIZE=12x",
+        b"RCPT TO:<a@b> ORCPT=rfc822;", b"RCPT TO:<a@b> ORCPT=-x;a", b"RCPT TO:<a@b> ORCPT=rfc-822;a",
+        b"RCPT TO:<a@b> ORCPT=rfc822;a+4", b"RCPT TO:<a@b> ORCPT=rfc822;a b", b"RCPT TO:<a@b> ORCPT=",
+        b"RCPT TO:<a@b> NOTIFY=", b"RCPT TO:<a@b> NOTIFY=SOMETIMES", b"RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS",
+        b"RCPT TO:<a@b> NOTIFY=SUCCESS,,DELAY",
+    ]
+    for i, line in enumerate(syntax):
+        seeds.append(bytes([i % 4, 0, 0, i, 0]) + line + b"\r\n")
+
     content = [
         # (DATA policy, SASL mask, stream)
         (0x01, 0, b"DATA\r\nhello\r\n.\r\nQUIT\r\n"),
@@ -1410,7 +1459,25 @@ def capture_seeds():
     return seeds
 
 
+# ---------------------------------------------------------------------------
+# fuzz_differential: the session conversations (same record layout), each
+# with its protocol and port in option bits 0-1 and one of the segment
+# shapes (sizes, swapped pairs, retransmissions) in bits 2-5.
+
+def differential_seeds():
+    seeds = []
+    convs = [(0, c) for _, c in sorted(CONVERSATIONS.items())]
+    convs += [(3 if name in SMTP_SUBMISSION else 2, c) for name, c in sorted(SMTP_CONVERSATIONS.items())]
+    convs += [(1, c) for _, c in sorted(IMAP_CONVERSATIONS.items())
+              if any(item[0] in ("C", "S") for item in c)]
+    for i, (proto, conv) in enumerate(convs):
+        shape = [0x00, 0x04, 0x08, 0x14, 0x20, 0x30, 0x0c][i % 7]
+        seeds.append(bytes([proto | shape | (i << 6 & 0xc0), i & 0xff]) + to_session(conv))
+    return seeds
+
+
 TARGETS = {
+    "differential": differential_seeds,
     "pop3_resp": resp_seeds,
     "pop3_cmd": cmd_seeds,
     "transcript": transcript_seeds,

@@ -10,6 +10,12 @@
  *
  * Exit status: 0 when every input ran; 1 when a named path is missing or a
  * file cannot be read (a crash or oracle failure aborts the process).
+ *
+ * An input that runs longer than REPLAY_TIMEOUT seconds (environment; default
+ * 60, 0 = no limit) aborts the replay too: fuzz/campaign files the engines'
+ * timeouts as regression inputs, and ctest must fail on them rather than hang
+ * until its own limit. The default is far above any seed's time even under
+ * gcc -O0 with ASan (milliseconds) and far below ctest's.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -41,6 +47,17 @@ static void say_current(void)
     if (write(2, pre, sizeof(pre) - 1) < 0 || write(2, current, strlen(current)) < 0 ||
         write(2, "\n", 1) < 0)
         return;
+}
+
+static unsigned input_timeout = 60;
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "replay: timeout (REPLAY_TIMEOUT exceeded)\n";
+    (void)sig;
+    if (write(2, msg, sizeof(msg) - 1) < 0)
+        return;
+    abort();   /* on_abort names the input */
 }
 
 static void on_abort(int sig)
@@ -96,7 +113,9 @@ static int run_file(const char *path)
         memcpy(exact, buf, n);
     free(buf);
     current = path;
+    alarm(input_timeout);
     LLVMFuzzerTestOneInput(exact, n);
+    alarm(0);
     current = NULL;
     free(exact);
     replayed++;
@@ -171,6 +190,14 @@ static int run_path(const char *path, int top)
 int main(int argc, char **argv)
 {
     signal(SIGABRT, on_abort);
+    signal(SIGALRM, on_alarm);
+    const char *t = getenv("REPLAY_TIMEOUT");
+    if (t && *t) {
+        char *end;
+        unsigned long v = strtoul(t, &end, 10);
+        if (*end == '\0' && v <= 86400)
+            input_timeout = (unsigned)v;
+    }
     if (__sanitizer_set_death_callback)
         __sanitizer_set_death_callback(say_current);
     if (LLVMFuzzerInitialize)

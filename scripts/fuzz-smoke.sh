@@ -7,6 +7,8 @@
 #   SECONDS       libFuzzer time per target (default 10)
 #   AFL_SECONDS   AFL++ time per target (default: SECONDS, at least 3)
 #   KEEP_WORK=1   keep the work directory even when everything passed
+#   FUZZ_BUILD_DIR, AFL_BUILD_DIR  build directories of the presets "fuzz"
+#                 and "afl" (default build/fuzz, build/afl)
 #
 # Exit status: 0 when every run finished without a crash, an oracle failure,
 # a timeout or a leak; 1 otherwise (the work directory with the artifacts and
@@ -24,10 +26,11 @@ fi
 AFL_SECS=${AFL_SECONDS:-$SECS}
 [ "$AFL_SECS" -ge 3 ] || AFL_SECS=3
 
-# Every target fuzz/fuzz.cmake registers (mc_fuzz_target(fuzz_<stem> ...)).
-mapfile -t TARGETS < <(sed -n 's/^mc_fuzz_target(fuzz_\([A-Za-z0-9_]*\).*/\1/p' fuzz/fuzz.cmake)
+# Every target any fuzz/*.cmake registers (mc_fuzz_target(fuzz_<stem> ...)):
+# fuzz.cmake, tls.cmake, ... (fuzz/campaign --list reads them the same way).
+mapfile -t TARGETS < <(python3 fuzz/campaign --list)
 if [ "${#TARGETS[@]}" -eq 0 ]; then
-  echo "fuzz-smoke: no targets found in fuzz/fuzz.cmake" >&2
+  echo "fuzz-smoke: no targets found in fuzz/*.cmake" >&2
   exit 2
 fi
 
@@ -42,10 +45,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build/fuzz}
+AFL_BUILD_DIR=${AFL_BUILD_DIR:-build/afl}
+
 build() {
-  local preset=$1 log=$WORK/build-$1.log
-  echo "== build preset $preset"
-  if ! { cmake --preset "$preset" && cmake --build --preset "$preset"; } >"$log" 2>&1; then
+  local preset=$1 dir=$2 log=$WORK/build-$1.log
+  echo "== build preset $preset in $dir"
+  if ! { cmake --preset "$preset" -B "$dir" && cmake --build "$dir" -j 2; } >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz-smoke: build of preset $preset failed (log: $log)" >&2
     FAILED=1
@@ -55,6 +61,7 @@ build() {
 
 # option value from fuzz/<target>.options ("key = value" under [libfuzzer])
 opt() {
+  [ -f "fuzz/fuzz_$1.options" ] || return 0
   sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "fuzz/fuzz_$1.options" | tail -n 1
 }
 
@@ -66,8 +73,8 @@ summary() { # target engine status execs/s corpus note
   printf '%-14s %-9s %-4s execs/s=%-8s corpus=%-6s %s\n' "$@"
 }
 
-build fuzz
-build afl
+build fuzz "$FUZZ_BUILD_DIR"
+build afl "$AFL_BUILD_DIR"
 
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_TRY_AFFINITY=1 AFL_NO_CRASH_README=1 AFL_QUIET=1
@@ -86,6 +93,14 @@ for t in "${TARGETS[@]}"; do
   max_len=$(opt "$t" max_len)
   max_len=${max_len:-8192}
   mkdir -p "$w/seeds" "$w/lf-corpus" "$w/lf-artifacts"
+  # a registered target that did not build is a failure, not a skip
+  for b in "$FUZZ_BUILD_DIR/fuzz_$t" "$AFL_BUILD_DIR/fuzz_$t"; do
+    if [ ! -x "$b" ]; then
+      FAILED=1
+      summary "$t" - FAIL "?" "?" "$b was not built (registered in fuzz/*.cmake)"
+      continue 2
+    fi
+  done
 
   # Seeds and regression inputs, flattened (AFL++ does not recurse).
   if [ -d "corpus/$t" ]; then
@@ -98,7 +113,7 @@ for t in "${TARGETS[@]}"; do
 
   # libFuzzer (ASan+UBSan): the exit status says it all.
   rc=0
-  timeout -k 10 $((SECS + 120)) "build/fuzz/fuzz_$t" \
+  timeout -k 10 $((SECS + 120)) "$FUZZ_BUILD_DIR/fuzz_$t" \
     "${lf_dict[@]}" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 \
     -max_total_time="$SECS" -print_final_stats=1 \
     -artifact_prefix="$w/lf-artifacts/" "$w/lf-corpus" >"$w/libfuzzer.log" 2>&1 || rc=$?
@@ -116,7 +131,7 @@ for t in "${TARGETS[@]}"; do
   # AFL++ (afl-clang-lto, no sanitizer): exit 0 even on crashes.
   rc=0
   timeout -k 10 $((AFL_SECS + 180)) afl-fuzz -i "$w/seeds" -o "$w/afl" "${afl_dict[@]}" \
-    -G "$max_len" -V "$AFL_SECS" -- "build/afl/fuzz_$t" >"$w/afl.log" 2>&1 </dev/null || rc=$?
+    -G "$max_len" -V "$AFL_SECS" -- "$AFL_BUILD_DIR/fuzz_$t" >"$w/afl.log" 2>&1 </dev/null || rc=$?
   stats=$w/afl/default/fuzzer_stats
   if [ "$rc" -ne 0 ] || [ ! -f "$stats" ]; then
     FAILED=1

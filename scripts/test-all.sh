@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds, and runs every test: unit (cmocka),
 # golden transcripts, rule coverage, corpus replay under ASan+UBSan, the
-# integration test against a real Dovecot, the rules-doc check, and a short
-# run of every fuzz target under libFuzzer and AFL++.
+# integration test against a real Dovecot, the rules-doc check, a short
+# run of every fuzz target under libFuzzer and AFL++, the fuzz campaign
+# script's own test, and the parser coverage gate (fuzz/coverage --gate:
+# every parsers/**/*.c file keeps >= 90% lines and >= 80% branches from the
+# committed corpus).
 # Usage: scripts/test-all.sh            (FUZZ_SECONDS=N to change the fuzz time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +28,12 @@ echo "docs/rules.md matches the catalogue"
 
 step "fuzz smoke (libFuzzer and AFL++, every target)"
 scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-10}"
+
+step "fuzz campaign script (toy target with planted bugs)"
+python3 fuzz/tests/test_campaign.py
+
+step "coverage gate (parsers from the committed corpus, clang source-based)"
+rm -rf build/coverage
+fuzz/coverage --gate --build-dir build/coverage
 
 step "all tests passed"

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Executions per second of every fuzz target under libFuzzer with ASan+UBSan.
+
+  bench/fuzz_speed.py --build-dir build/fuzz                 # 10 s per target
+  bench/fuzz_speed.py --build-dir build/fuzz --seconds 20 pop3_resp smtp_cmd
+  bench/fuzz_speed.py --build-dir build/fuzz --profile      # + where the time goes (perf)
+
+Each target runs alone on one core (one process, no -fork), one after the
+other, from a copy of its committed corpus with -max_len set to its largest
+seed (capped by the target's own max_len), so the inputs stay seed-sized
+instead of growing through the run. The figure is libFuzzer's
+stat::average_exec_per_sec. "seed replay" runs the committed corpus itself
+(no mutation, no engine) through the replay driver of the same build,
+repeated for about a quarter of --seconds: the cost of the harness and the
+code under test on exactly the seeds. With --profile the run is sampled with
+`perf record -g` and every sample is charged to the first frame that is
+project code (instrumentation callbacks such as __sanitizer_cov_trace_cmp8
+and ASan checks count for the function that called them):
+
+  parser     parsers/**            the code the fuzzer is meant to test
+  validator  validator/**          sessions, rules, capture, transcript
+  harness    fuzz/**               oracles: the second (cut) run's bookkeeping,
+                                   logs, comparisons, round-trip printers
+  engine     libFuzzer, sanitizer runtimes, libc (mutation, malloc, memcmp)
+
+The machine is shared: compare targets within one run, and state the load
+(printed at the start and the end). The goal of issue 8 is >= 50,000
+execs/s per parser target on one core.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fuzz"))
+import fuzzlib  # noqa: E402
+
+GOAL = 50000
+PARSER_TARGETS = {"pop3_resp", "pop3_cmd", "smtp_reply", "smtp_cmd", "imap_resp", "imap_cmd"}
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def symbol_files(binary):
+    """function name -> source file, from the binary's debug info."""
+    out = subprocess.run(["nm", "-l", "--defined-only", binary], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL).stdout.decode("utf-8", "replace")
+    files = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1] in "tTwW":
+            files[parts[2]] = parts[3].rsplit(":", 1)[0]
+    return files
+
+
+def classify(path):
+    root = fuzzlib.ROOT + "/"
+    if path.startswith(root):
+        rel = path[len(root):]
+        for top in ("parsers", "validator", "fuzz"):
+            if rel.startswith(top + "/"):
+                return {"fuzz": "harness", "parsers": "parser"}.get(top, top)
+    return None
+
+
+def profile(binary, cmd, workdir):
+    """Shares of samples per class (see the module comment)."""
+    data = os.path.join(workdir, "perf.data")
+    r = subprocess.run(["perf", "record", "-q", "-F", "499", "-g", "-o", data, "--"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+    if r.returncode != 0 or not os.path.exists(data):
+        return None
+    files = symbol_files(binary)
+    script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=workdir)
+    counts = {"parser": 0, "validator": 0, "harness": 0, "engine": 0}
+    frames = []
+
+    def charge():
+        cls = "engine"
+        for sym in frames:
+            c = classify(files.get(sym, ""))
+            if c:
+                cls = c
+                break
+            # engine entry points: libFuzzer's own code, not instrumentation
+            if sym.startswith("fuzzer::"):
+                break
+        counts[cls] += 1
+
+    for line in script.stdout.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line:
+            if frames:
+                charge()
+            frames = []
+            continue
+        m = re.match(r"^[0-9a-f]+\s+(\S+)", line)
+        sym = m.group(1) if m else line.split()[0]
+        sym = re.sub(r"\+0x[0-9a-f]+$", "", sym)
+        frames.append(sym)
+    if frames:
+        charge()
+    total = sum(counts.values()) or 1
+    return {k: 100.0 * v / total for k, v in counts.items()}
+
+
+def replay_rate(build_dir, stem, seeds, seconds):
+    """Seeds per second through the engine-free replay driver of the same
+    build (ASan+UBSan, coverage callbacks but no libFuzzer behind them): the
+    committed seeds exactly as they are, no mutation, no engine. None when
+    the driver is missing."""
+    binary = os.path.join(build_dir, "replay_fuzz_" + stem)
+    if not os.access(binary, os.X_OK) or not seeds:
+        return None
+    corpus = os.path.join(fuzzlib.CORPUS_DIR, stem)
+    reps, elapsed = 1, 0.0
+    while True:
+        t0 = time.time()
+        r = subprocess.run([binary] + [corpus] * reps, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        elapsed = time.time() - t0
+        if r.returncode != 0:
+            return None
+        if elapsed >= seconds / 4 or reps >= 4096:
+            break
+        reps *= 4
+    m = re.search(r"replayed (\d+) inputs", r.stdout.decode())
+    return int(int(m.group(1)) / elapsed) if m else None
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="bench/fuzz_speed.py", description=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("targets", nargs="*", metavar="TARGET")
+    ap.add_argument("--build-dir", default=os.path.join(fuzzlib.ROOT, "build", "fuzz"),
+                    help="libFuzzer build of preset fuzz (default build/fuzz)")
+    ap.add_argument("--seconds", type=int, default=10, help="per target (default 10)")
+    ap.add_argument("--profile", action="store_true", help="also sample with perf (a second run)")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = ap.parse_args()
+
+    stems = args.targets or fuzzlib.targets()
+    rows = []
+    print("load average at start: %s" % loadavg(), flush=True)
+    for stem in stems:
+        binary = os.path.join(args.build_dir, "fuzz_" + stem)
+        if not os.access(binary, os.X_OK):
+            fuzzlib.die("%s missing (cmake --preset fuzz -B %s && cmake --build %s)"
+                        % (binary, args.build_dir, args.build_dir))
+        seeds, regress = fuzzlib.corpus_files(stem)
+        sizes = sorted(os.path.getsize(p) for p in seeds) or [1]
+        max_len = min(max(sizes), fuzzlib.max_len(stem))
+        work = tempfile.mkdtemp(prefix="mc-fuzz-speed.")
+        try:
+            corpus = os.path.join(work, "corpus")
+            fuzzlib.copy_unique(seeds, corpus)
+            cmd = [binary, "-max_len=%d" % max_len, "-max_total_time=%d" % args.seconds,
+                   "-print_final_stats=1", "-rss_limit_mb=2048", "-timeout=10",
+                   "-artifact_prefix=%s/" % work]
+            d = fuzzlib.dict_path(stem)
+            if d:
+                cmd.append("-dict=" + d)
+            r = subprocess.run(cmd + [corpus], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=work)
+            out = r.stdout.decode("utf-8", "replace")
+            m = re.search(r"stat::average_exec_per_sec:\s*(\d+)", out)
+            eps = int(m.group(1)) if m else 0
+            prof = None
+            if args.profile:
+                shutil.rmtree(corpus)
+                fuzzlib.copy_unique(seeds, corpus)
+                prof = profile(binary, cmd + [corpus], work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        replay = replay_rate(args.build_dir, stem, seeds, args.seconds)
+        row = dict(target=stem, eps=eps, replay=replay, median=sizes[len(sizes) // 2], max_len=max_len,
+                   goal=("yes" if eps >= GOAL else "NO") if stem in PARSER_TARGETS else "-",
+                   status="ok" if r.returncode == 0 else "exit %d" % r.returncode, prof=prof)
+        rows.append(row)
+        line = "%-14s %8d execs/s  seed replay %8s/s  median seed %5d octets  max_len %5d  goal %s" % (
+            stem, eps, replay if replay is not None else "?", row["median"], max_len, row["goal"])
+        if prof:
+            line += "  parser %4.1f%% validator %4.1f%% harness %4.1f%% engine %4.1f%%" % (
+                prof["parser"], prof["validator"], prof["harness"], prof["engine"])
+        print(line, flush=True)
+    print("load average at end: %s" % loadavg())
+    if args.markdown:
+        hdr = "| target | execs/s (libFuzzer) | seed replay/s | median seed (octets) | max_len | >= 50k (parser targets) |"
+        sep = "|---|---:|---:|---:|---:|---|"
+        if args.profile:
+            hdr += " parser % | validator % | harness % | engine % |"
+            sep += "---:|---:|---:|---:|"
+        print(hdr)
+        print(sep)
+        for r in rows:
+            line = "| %s | %d | %s | %d | %d | %s |" % (r["target"], r["eps"], r["replay"] if r["replay"] is not None else "?",
+                                                  r["median"], r["max_len"], r["goal"])
+            if r["prof"]:
+                line += " %.1f | %.1f | %.1f | %.1f |" % (r["prof"]["parser"], r["prof"]["validator"],
+                                                        r["prof"]["harness"], r["prof"]["engine"])
+            elif args.profile:
+                line += " ? | ? | ? | ? |"
+            print(line)
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
