@@ -49,6 +49,8 @@ class Pcapng(byteorder="<"): pcapng writer.
     .epb(iface, ts_ns, data, origlen=None)  Enhanced Packet Block
     .spb(data, origlen=None)                Simple Packet Block (interface 0)
     .pb(iface, ts_ns, data, origlen=None)   obsolete Packet Block
+    .dsb(secrets, secrets_type=0x544C534B)  Decryption Secrets Block (default:
+                                            TLS key log text, "TLSK")
     .block(type, body)                      any block (e.g. unknown types)
     .getvalue() -> bytes; .write(path)
 cut(data, n): the file cut n octets before its end (a writer that died).
@@ -77,7 +79,7 @@ conversation(items, server_port=143, client_port=40000, af=4, client=None,
       different octets of the same length (a conflicting retransmission).
     drop: indices of data segments left out of the capture (a gap).
     Addresses default to 192.0.2.1/192.0.2.2 (IPv4), 2001:db8::1/::2 (IPv6).
-conversation_pcap(items, path, fmt="pcap", byteorder="<", nsec=False,
+conversation_pcap(items, path, fmt="pcap", byteorder="<", nsec=False, secrets=None,
                   snaplen=262144, **conversation options)
 parse_transcript(text) -> items       (docs/transcript.md; "! gap C n" is a
     gap, "! close C" a FIN; "! tls", "@" and "#" lines are ignored)
@@ -105,6 +107,7 @@ LINKTYPES = {"null": 0, "ether": 1, "raw": 101, "loop": 108, "sll": 113,
              "ipv4": 228, "ipv6": 229, "sll2": 276}
 
 PCAPNG_SHB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SPB, PCAPNG_EPB = 0x0A0D0D0A, 1, 2, 3, 6
+PCAPNG_DSB, PCAPNG_DSB_TLS = 0x0A, 0x544C534B   # Decryption Secrets Block, "TLSK"
 
 
 # ---- checksums and addresses ------------------------------------------------
@@ -350,6 +353,10 @@ class Pcapng:
         self.block(PCAPNG_PB, struct.pack(self.bo + "HHIIII", iface, 0, u >> 32, u & 0xFFFFFFFF, len(d),
                                           len(data) if origlen is None else origlen) + d)
 
+    def dsb(self, secrets, secrets_type=PCAPNG_DSB_TLS):
+        """Decryption Secrets Block; the default type is TLS key log text."""
+        self.block(PCAPNG_DSB, struct.pack(self.bo + "II", secrets_type, len(secrets)) + secrets)
+
     def spb(self, data, origlen=None):
         self.block(PCAPNG_SPB, struct.pack(self.bo + "I", len(data) if origlen is None else origlen)
                    + self._cut(0, data))
@@ -462,8 +469,11 @@ def conversation(items, server_port=143, client_port=40000, af=4, client=None, s
     return packets
 
 
-def conversation_pcap(items, path, fmt="pcap", byteorder="<", nsec=False, snaplen=262144, **kw):
-    """Writes conversation(items, **kw) as a pcap or pcapng file at path."""
+def conversation_pcap(items, path, fmt="pcap", byteorder="<", nsec=False, snaplen=262144,
+                      secrets=None, **kw):
+    """Writes conversation(items, **kw) as a pcap or pcapng file at path;
+    pcapng: secrets (bytes, a TLS key log) go in a Decryption Secrets Block
+    before the packets."""
     kind = kw.get("link", "ether")
     pkts = conversation(items, **kw)
     if fmt == "pcap":
@@ -472,6 +482,8 @@ def conversation_pcap(items, path, fmt="pcap", byteorder="<", nsec=False, snaple
     else:
         w = Pcapng(byteorder)
         w.interface(LINKTYPES[kind], snaplen=snaplen, tsresol=9 if nsec else None)
+        if secrets is not None:
+            w.dsb(secrets)
         for p in pkts:
             w.epb(0, p.ts_ns, p.data)
         w.write(path)

@@ -20,9 +20,15 @@ The check fails unless, for every rule of `mailconform rules --format json`
     input error (exit status 0 or 1);
   * the good example yields no finding at all and exit status 0;
   * each example has at most 30 records, so that `explain` stays readable.
+A bad part whose first line starts with "# capture only" is for a rule
+only a capture can trigger (TLS records; validator/rules/explain/README.md):
+it is not run; instead the rule must be in CAPTURE_TRIGGERED of
+tests/capture/capture_cases.py, whose cases assert that each of those rules
+is reported.
 Prints one line per failure and a closing "N passed, M failed" line; exit 1
 on failure, 2 on usage error. Python 3 standard library only.
 """
+import ast
 import glob
 import json
 import os
@@ -31,6 +37,20 @@ import sys
 import tempfile
 
 MAX_RECORDS = 30
+CAPTURE_CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "capture",
+                             "capture_cases.py")
+CAPTURE_ONLY = "# capture only"
+
+
+def capture_triggered(path=CAPTURE_CASES):
+    """The rule ids capture_cases.py lists (and asserts) as triggered."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CAPTURE_TRIGGERED"
+                                                 for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
 
 
 def parse(path, entries, errors):
@@ -99,6 +119,7 @@ def main():
         if e["id"] not in catalogue:
             errors.append("%s: %s is not in the catalogue" % (e["where"], e["id"]))
     passed = 0
+    by_capture = capture_triggered()
     for rid in catalogue:
         if only and rid not in only:
             continue
@@ -115,7 +136,12 @@ def main():
                 bad.append("no '-- %s' part" % part)
             elif len(records(e[part])) > MAX_RECORDS:
                 bad.append("the %s example has more than %d records" % (part, MAX_RECORDS))
-        if e.get("bad_seen"):
+        capture_only = bool(e["bad"]) and e["bad"][0].startswith(CAPTURE_ONLY)
+        if capture_only:
+            if rid not in by_capture:
+                bad.append("bad example is capture only, but %s is not in CAPTURE_TRIGGERED of %s"
+                           % (rid, os.path.normpath(CAPTURE_CASES)))
+        elif e.get("bad_seen"):
             rc, found, err = run_check(binary, e["bad"])
             if rc not in (0, 1):
                 bad.append("bad example: exit %d (%s)" % (rc, err))

@@ -8,8 +8,11 @@ objects with "id"). The gate fails unless
 
   * positive: every rule id appears in at least one DATA_DIR/**/*.expected
     file (the golden test, run_golden.py, checks that each .expected is what
-    the binary really prints), and no .expected names a rule the catalogue
-    does not have (a renamed or removed rule);
+    the binary really prints), or, for rules only a capture can trigger (TLS
+    records), in CAPTURE_TRIGGERED of tests/capture/capture_cases.py (its
+    cases assert each of them is reported, and it fails if one never is);
+    no .expected names a rule the catalogue does not have (a renamed or
+    removed rule);
   * negative: every DATA_DIR/**/ok-*.mct, and every *.mct under each
     SAMPLES_DIR (real recordings; a missing or empty directory is fine),
     yields no finding at all and exit status 0 from
@@ -20,12 +23,26 @@ Prints each uncovered rule and each blamed sample, and a closing line
 exits 1 if anything failed, 2 on a usage error. Python 3 standard library
 only.
 """
+import ast
 import json
 import os
 import subprocess
 import sys
 
 TIMEOUT = 120  # seconds per transcript
+CAPTURE_CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "capture",
+                             "capture_cases.py")
+
+
+def capture_triggered(path=CAPTURE_CASES):
+    """Rule ids capture_cases.py lists (and asserts) as triggered by a capture."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CAPTURE_TRIGGERED"
+                                                 for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
 
 
 def usage(msg=None):
@@ -108,6 +125,8 @@ def main(argv):
 
     # positive: each rule is triggered by some golden transcript
     seen = covered_rules(data_dir)
+    for rid in capture_triggered():
+        seen.setdefault(rid, []).append(os.path.relpath(CAPTURE_CASES, data_dir))
     uncovered = []
     for rid in ids:
         if rid in seen:

@@ -94,4 +94,23 @@ set_tests_properties(integration_starttls_crafted PROPERTIES
   RESOURCE_LOCK mailconform_starttls_crafted_ports)
 
 # the compatibility matrix: mailconform probe against the real-server fleet
+
+# integration_tls_capture (issue 6): Python's imaplib, poplib and smtplib
+# talk to a real Dovecot (IMAP, POP3: implicit TLS and STARTTLS/STLS) and a
+# real Postfix (smtps, smtp and submission with STARTTLS), TLS 1.2 and TLS
+# 1.3 each forced by the client, their secrets in one key log
+# (keylog_filename), and the same conversations in the clear; tcpdump on lo.
+# `mailconform check --keylog` must decrypt and validate every TLS flow
+# with no error finding and the plaintext run's rules; without the key log
+# implicit TLS is "encrypted, not validated" naming the client random. Exit
+# 77 (skipped) without Dovecot, Postfix or tcpdump. Needs root, python3,
+# openssl; ports 28025-28995 and 127.0.0.2 (MC_TC_* in the script). It
+# starts a Dovecot and a Postfix master, so it holds both servers' locks.
+add_test(NAME integration_tls_capture
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_capture.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_tls_capture PROPERTIES
+  LABELS integration
+  TIMEOUT 180
+  SKIP_RETURN_CODE 77
+  RESOURCE_LOCK "mailconform_dovecot_ports;mailconform_smtp_mta")
 include(${CMAKE_CURRENT_LIST_DIR}/probe.cmake)

@@ -553,6 +553,87 @@ static void test_pcapng_interfaces_and_sections(void **state)
     }
 }
 
+/* Decryption Secrets Blocks go to the secrets callback, in order and before
+ * the packets that follow them; packets are unaffected; a DSB whose secrets
+ * length exceeds its block is an error. */
+struct secrets_seen {
+    unsigned n;
+    uint32_t type[4];
+    char text[4][64];
+    uint64_t frames_before[4];
+    uint64_t frames;
+};
+
+static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
+{
+    struct secrets_seen *ss = ctx;
+    assert_true(ss->n < 4 && n < 64);
+    ss->type[ss->n] = type;
+    memcpy(ss->text[ss->n], p, n);
+    ss->text[ss->n][n] = '\0';
+    ss->frames_before[ss->n] = ss->frames;
+    ss->n++;
+}
+
+static void dsb(struct w *w, uint32_t type, const char *text, uint32_t claimed)
+{
+    size_t at = blk_begin(w, 0x0000000Au);
+    size_t n = strlen(text);
+    w_u32(w, type);
+    w_u32(w, claimed ? claimed : (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        w_u8(w, (uint8_t)text[i]);
+    blk_end(w, at);
+}
+
+static void test_pcapng_decryption_secrets(void **state)
+{
+    (void)state;
+    for (int be = 0; be < 2; be++) {
+        struct w w = {0};
+        struct secrets_seen ss = {0};
+        struct mc_packet pkt;
+        struct mc_pcap_reader *r;
+        shb(&w, be);
+        dsb(&w, MC_PCAP_SECRETS_TLS, "CLIENT_RANDOM 00 11\n", 0);
+        idb(&w, MC_LINKTYPE_ETHERNET, 0, -1, 0);
+        epb(&w, 0, 1, 1, 10, 10);
+        dsb(&w, 0x57474b4cu, "wireguard", 0);    /* another secrets type: passed on too */
+        dsb(&w, MC_PCAP_SECRETS_TLS, "x", 0);     /* 1 octet, padded */
+        epb(&w, 0, 2, 2, 10, 10);
+        r = mc_pcap_open_mem(w.d, w.n, "dsb");
+        assert_non_null(r);
+        mc_pcap_on_secrets(r, on_secrets, &ss);
+        while (mc_pcap_next(r, &pkt) == MC_PCAP_PACKET) {
+            assert_int_equal(pkt.caplen, 10);
+            ss.frames++;
+        }
+        assert_int_equal(ss.frames, 2);
+        assert_int_equal(ss.n, 3);
+        assert_int_equal(ss.type[0], MC_PCAP_SECRETS_TLS);
+        assert_string_equal(ss.text[0], "CLIENT_RANDOM 00 11\n");
+        assert_int_equal(ss.frames_before[0], 0);
+        assert_int_equal(ss.type[1], 0x57474b4cu);
+        assert_string_equal(ss.text[2], "x");
+        assert_int_equal(ss.frames_before[2], 1);
+        mc_pcap_close(r);
+        w_free(&w);
+
+        /* secrets longer than the block: an error, nothing handed out */
+        memset(&ss, 0, sizeof(ss));
+        shb(&w, be);
+        dsb(&w, MC_PCAP_SECRETS_TLS, "abcd", 400);
+        r = mc_pcap_open_mem(w.d, w.n, "dsb-bad");
+        assert_non_null(r);
+        mc_pcap_on_secrets(r, on_secrets, &ss);
+        assert_int_equal(mc_pcap_next(r, &pkt), MC_PCAP_ERROR);
+        assert_non_null(strstr(mc_pcap_error(r), "secrets"));
+        assert_int_equal(ss.n, 0);
+        mc_pcap_close(r);
+        w_free(&w);
+    }
+}
+
 static void test_pcapng_tsresol_edges(void **state)
 {
     (void)state;
@@ -876,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_random_corruption),
         cmocka_unit_test(test_magic),
         cmocka_unit_test(test_format_before_reading),
+        cmocka_unit_test(test_pcapng_decryption_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

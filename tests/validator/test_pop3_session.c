@@ -1319,6 +1319,85 @@ static void test_bug_implicit_tls_decrypted(void **state)
     assert_log(l, WANT(W(POP3_STLS_ADVERTISED_IN_TLS, 21)));
 }
 
+/* A decrypting caller (a capture with a key log, mc_session_on_tls_turn):
+ * after the +OK to STLS each direction turns at its first TLS record; the
+ * session reports where and takes none of the records; what is fed after
+ * is the plaintext inside TLS, judged as after '! tls decrypted'. Plaintext
+ * before a direction's first record is still judged as before. */
+struct turns {
+    unsigned n;
+    enum mc_dir d[4];
+    uint64_t off[4];
+};
+
+static void on_turn(void *arg, enum mc_dir d, uint64_t off)
+{
+    struct turns *t = arg;
+    assert_true(t->n < 4);
+    t->d[t->n] = d;
+    t->off[t->n++] = off;
+}
+
+static void feed(struct mc_session *s, enum mc_dir d, const char *p, size_t n, uint64_t frame)
+{
+    struct mc_origin o = {frame, 0};
+    mc_session_data(s, d, (const uint8_t *)p, n, &o);
+}
+#define FEED(s, d, lit, frame) feed((s), (d), (lit), sizeof(lit) - 1, (frame))
+
+/* cut: where the chunk that holds the turn is split (0: not split); the
+ * caller's side of the contract is played as a capture plays it: what
+ * follows the turn offset in a chunk goes to the TLS engine, not here. */
+static void run_turn(size_t cut)
+{
+    static const char turn_chunk[] = "NOOP\r\n\x16\x03\x01\x00\x02zz";
+    static struct flog l_store;
+    struct flog *l = &l_store;
+    struct turns t = {0};
+    struct mc_session *s;
+    memset(l, 0, sizeof(*l));
+    s = mc_session_new("test-session", MC_PROTO_POP3, collect, l);
+    assert_non_null(s);
+    mc_session_on_tls_turn(s, on_turn, &t);
+    FEED(s, MC_DIR_S2C, GREET, 1);                       /* server 0..16 */
+    FEED(s, MC_DIR_C2S, "STLS\r\n", 2);                 /* client 0..6 */
+    FEED(s, MC_DIR_S2C, "+OK go\r\n", 3);                /* server 16..24 */
+    /* a plaintext command behind STLS, then the ClientHello */
+    if (cut == 0) {
+        feed(s, MC_DIR_C2S, turn_chunk, sizeof(turn_chunk) - 1, 4);
+    } else {
+        feed(s, MC_DIR_C2S, turn_chunk, cut, 4);
+        if (t.n == 0)   /* the second part is the session's only before the turn */
+            feed(s, MC_DIR_C2S, turn_chunk + cut, sizeof(turn_chunk) - 1 - cut, 5);
+    }
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.d[0], MC_DIR_C2S);
+    assert_int_equal(t.off[0], 12);
+    assert_int_equal(mc_session_offset(s, MC_DIR_C2S), 12);   /* the record is not the session's */
+    FEED(s, MC_DIR_S2C, "\x16\x03\x03\x00\x01z", 6);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.d[1], MC_DIR_S2C);
+    assert_int_equal(t.off[1], 24);
+    assert_true(mc_session_in_tls(s));
+    /* the decrypted plaintext: judged inside TLS */
+    FEED(s, MC_DIR_C2S, "CAPA\r\n", 7);                 /* client 12..18 */
+    FEED(s, MC_DIR_S2C, "+OK\r\nUSER\r\n.\r\n", 8);    /* server 24..38 */
+    FEED(s, MC_DIR_C2S, "USER a\r\n", 9);
+    FEED(s, MC_DIR_S2C, "+ok\r\n", 10);                 /* server 38 */
+    mc_session_finish(s);
+    mc_session_free(s);
+    assert_true(has(l, MC_R_POP3_STLS_CMD_INJECTION, 6));
+    assert_true(has(l, MC_R_POP3_STATUS_CASE, 38));
+    assert_int_equal(l->n, 2);
+}
+
+static void test_tls_turn_hook(void **state)
+{
+    (void)state;
+    for (size_t cut = 0; cut < sizeof("NOOP\r\n\x16\x03\x01\x00\x02zz") - 1; cut++)
+        run_turn(cut);
+}
+
 static void test_bug_sasl_before_challenge_leaks(void **state)
 {
     (void)state;
@@ -1393,6 +1472,7 @@ int main(void)
         cmocka_unit_test(test_bug_gap_before_detection),
         cmocka_unit_test(test_bug_implicit_tls_decrypted),
         cmocka_unit_test(test_bug_sasl_before_challenge_leaks),
+        cmocka_unit_test(test_tls_turn_hook),
         cmocka_unit_test(test_bug_pass_tab_leaks),
         cmocka_unit_test(test_bug_gap_false_positives),
     };

@@ -8,8 +8,17 @@
  *   "* PREAUTH", "* BYE", or three digits and SP/'-'). Client octets sent
  *   before the server spoke are held (at most SNIFF_HOLD_MAX) until then;
  *   other flows are counted and otherwise ignored.
- * - Flows on implicit-TLS ports are reported as encrypted and not validated
- *   (no keys yet).
+ * - Flows on implicit-TLS ports go through the TLS engine from their first
+ *   octet (capture_tls.h): its findings are reported, and with a key log
+ *   (--keylog, pcapng Decryption Secrets Blocks) the plaintext inside is
+ *   validated; without the keys the flow is reported as encrypted, not
+ *   validated, with a note naming the client random.
+ * - After a STARTTLS/STLS go-ahead, when a key log was given, the session
+ *   says where each direction turned to TLS records
+ *   (mc_session_on_tls_turn); from there on that direction goes through
+ *   the TLS engine and its plaintext back into the session. Without a key
+ *   log nothing changes: the records stay opaque to the session, as they
+ *   are in a transcript with `! tls`.
  * - A flow whose start was not captured begins with a gap of one octet in
  *   each direction, so the parsers resynchronise at the next line and
  *   nothing before it is judged; offsets count from that point.
@@ -19,11 +28,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "capture.h"
+#include "capture_tls.h"
 #include "packet.h"
 #include "pcap_reader.h"
 #include "tcp_reasm.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +117,11 @@ struct flow {
     bool swapped;                 /* roles from ports were wrong: the banner says so */
     bool any_data;
     struct mc_session *s;
+    struct capture *cap;
+    struct mc_capture_tls *tls;   /* TLS records followed (implicit TLS, after STARTTLS) */
+    bool to_tls[2];               /* this direction's octets go to the TLS engine */
+    bool turned[2];               /* set by the session during a feed: d turned ... */
+    uint64_t turn_off[2];         /* ... at this session offset */
     uint8_t *hold;                /* client octets before the server spoke */
     size_t hold_len;
     uint64_t hold_frame, hold_gap;
@@ -122,6 +138,8 @@ struct capture {
     uint64_t flows, mail_flows, encrypted_flows, other_flows;
     uint64_t frames, tcp, not_tcp, fragments, truncated, malformed, linktypes, evicted;
     uint32_t bad_linktype;
+    struct mc_tls_keylog *keylog; /* --keylog files and Decryption Secrets Blocks */
+    uint64_t dsb;                 /* Decryption Secrets Blocks read */
 };
 
 static unsigned max_flows(const struct capture *c)
@@ -150,12 +168,55 @@ static void endpoint(char *out, uint8_t af, const uint8_t *a, uint16_t port)
 
 /* ---- sessions ---------------------------------------------------------------- */
 
+/* The session found where direction d turned to TLS records (STARTTLS). */
+static void on_tls_turn(void *arg, enum mc_dir d, uint64_t off)
+{
+    struct flow *f = arg;
+    f->turned[d] = true;
+    f->turn_off[d] = off;
+}
+
+static void keep_banner(struct flow *f, const uint8_t *p, size_t n);
+
+/* Decrypted plaintext: the server's first line is the flow's banner. */
+static void on_plain(void *ctx, enum mc_dir d, const uint8_t *p, size_t n)
+{
+    struct flow *f = ctx;
+    if (d == MC_DIR_S2C && !f->banner_done)
+        keep_banner(f, p, n);
+}
+
+static bool follow_tls(struct capture *c, struct flow *f)
+{
+    if (!f->tls) {
+        f->tls = mc_capture_tls_new(f->s, c->keylog);
+        if (f->tls)
+            mc_capture_tls_on_plain(f->tls, on_plain, f);
+    }
+    return f->tls != NULL;
+}
+
 static void start_session(struct capture *c, struct flow *f, enum mc_proto proto, bool submission)
 {
     f->s = mc_session_new(f->name, proto, mc_report_finding, c->rep);
     if (!f->s) {
         f->ignored = true;   /* out of memory: counted, not validated */
         return;
+    }
+    if (f->implicit_tls) {
+        /* TLS from the first octet: the session sees only what is decrypted */
+        struct mc_origin o = {f->first_frame, 0};
+        mc_session_tls(f->s, true, &o);
+        if (follow_tls(c, f)) {
+            f->to_tls[0] = f->to_tls[1] = true;
+            if (f->midstream) {
+                /* the records' framing is unknown: not followed, not blamed */
+                mc_capture_tls_gap(f->tls, MC_DIR_C2S, 1, f->first_frame);
+                mc_capture_tls_gap(f->tls, MC_DIR_S2C, 1, f->first_frame);
+            }
+        }
+    } else if (c->keylog && mc_tls_keylog_count(c->keylog) > 0) {
+        mc_session_on_tls_turn(f->s, on_tls_turn, f);
     }
     if (submission)
         mc_session_set_submission(f->s);
@@ -228,6 +289,8 @@ static void *on_open(void *ctx, const struct mc_reasm_flow_info *fi)
     f->roles_guessed = !fi->roles_from_syn;
     f->midstream = fi->midstream;
     f->role = role_of(c, fi->server_port);
+    f->cap = c;
+    f->implicit_tls = f->role && f->role->implicit_tls;
     if (c->opts->proto != MC_PROTO_UNKNOWN) {
         f->decided = true;
         f->proto = c->opts->proto;
@@ -235,18 +298,52 @@ static void *on_open(void *ctx, const struct mc_reasm_flow_info *fi)
     } else if (f->role) {
         f->decided = true;
         f->proto = f->role->proto;
-        f->implicit_tls = f->role->implicit_tls;
-        if (!f->implicit_tls)
-            start_session(c, f, f->role->proto, f->role->submission);
+        start_session(c, f, f->role->proto, f->role->submission);
     }
     return f;
 }
 
-static void feed(struct flow *f, enum mc_reasm_dir d, const uint8_t *p, size_t n, uint64_t frame)
+static enum mc_dir sdir(enum mc_reasm_dir d)
+{
+    return d == MC_REASM_C2S ? MC_DIR_C2S : MC_DIR_S2C;
+}
+
+/* The session said during the last call that d turned to TLS records at
+ * turn_off: from there on d goes to the TLS engine (the rest of the chunk,
+ * p[cut..n), when the turn fell inside it). */
+static void take_turn(struct flow *f, enum mc_dir d, uint64_t start, const uint8_t *p, size_t n,
+                      uint64_t gap, uint64_t frame)
+{
+    uint64_t cut;
+    if (!f->turned[d] || f->to_tls[d])
+        return;
+    if (!follow_tls(f->cap, f))
+        return;   /* out of memory: the rest is not looked into */
+    f->to_tls[d] = true;
+    if (gap) {
+        /* the start of the records is lost: the engine cannot follow d */
+        mc_capture_tls_gap(f->tls, d, gap, frame);
+        return;
+    }
+    cut = f->turn_off[d] > start ? f->turn_off[d] - start : 0;
+    if (cut < n)
+        mc_capture_tls_data(f->tls, d, p + cut, (size_t)(n - cut), frame);
+}
+
+static void feed(struct flow *f, enum mc_reasm_dir rd, const uint8_t *p, size_t n, uint64_t frame)
 {
     struct mc_origin o = {frame, 0};
-    if (f->s)
-        mc_session_data(f->s, d == MC_REASM_C2S ? MC_DIR_C2S : MC_DIR_S2C, p, n, &o);
+    enum mc_dir d = sdir(rd);
+    uint64_t start;
+    if (f->to_tls[d]) {
+        mc_capture_tls_data(f->tls, d, p, n, frame);
+        return;
+    }
+    if (!f->s)
+        return;
+    start = mc_session_offset(f->s, d);
+    mc_session_data(f->s, d, p, n, &o);
+    take_turn(f, d, start, p, n, 0, frame);
 }
 
 static void on_data(void *ctx, void *flow, enum mc_reasm_dir d, const uint8_t *p, size_t n,
@@ -265,7 +362,7 @@ static void on_data(void *ctx, void *flow, enum mc_reasm_dir d, const uint8_t *p
     d = dir_of(f, d);
     f->octets[d] += n;
     f->last_frame = frame;
-    if (d == MC_REASM_S2C && !f->banner_done)
+    if (d == MC_REASM_S2C && !f->banner_done && !f->to_tls[MC_DIR_S2C])
         keep_banner(f, p, n);
     if (f->ignored)
         return;
@@ -320,9 +417,12 @@ static void on_gap(void *ctx, void *flow, enum mc_reasm_dir d, uint64_t n, uint6
         f->hold_gap += n;
         return;
     }
-    if (f->s) {
+    if (f->to_tls[sdir(d)]) {
+        mc_capture_tls_gap(f->tls, sdir(d), n, frame);
+    } else if (f->s) {
         struct mc_origin o = {frame, 0};
-        mc_session_gap(f->s, d == MC_REASM_C2S ? MC_DIR_C2S : MC_DIR_S2C, n, &o);
+        mc_session_gap(f->s, sdir(d), n, &o);
+        take_turn(f, sdir(d), 0, NULL, 0, n, frame);
     }
 }
 
@@ -335,9 +435,11 @@ static void on_fin(void *ctx, void *flow, enum mc_reasm_dir d, bool rst, uint64_
         return;
     d = dir_of(f, d);
     f->last_frame = frame;
+    if (f->to_tls[sdir(d)])
+        mc_capture_tls_end(f->tls, sdir(d), frame);   /* may flush plaintext first */
     if (f->s) {
         struct mc_origin o = {frame, 0};
-        mc_session_close(f->s, d == MC_REASM_C2S ? MC_DIR_C2S : MC_DIR_S2C, &o);
+        mc_session_close(f->s, sdir(d), &o);
     }
 }
 
@@ -371,12 +473,17 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         return;
     if (f->last_frame < frame)
         f->last_frame = frame;
+    for (int d = 0; d < 2; d++)
+        if (f->to_tls[d])
+            mc_capture_tls_end(f->tls, (enum mc_dir)d, f->last_frame);
     if (f->s) {
         struct mc_origin o = {f->last_frame, 0};
         mc_session_mark(f->s, &o);
         mc_session_finish(f->s);
     }
     if (!f->ignored && f->decided) {
+        bool decrypted = f->tls && mc_capture_tls_decrypted(f->tls);
+        bool encrypted = f->implicit_tls && !decrypted;
         memset(&fs, 0, sizeof(fs));
         fs.name = f->name;
         fs.client = f->client;
@@ -386,8 +493,8 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         fs.mode = f->implicit_tls ? "implicit TLS"
                   : f->s && mc_session_in_tls(f->s) ? "STARTTLS"
                                                     : "plain";
-        fs.validated = f->s && mc_session_validated(f->s);
-        fs.encrypted = f->implicit_tls;
+        fs.validated = f->s && mc_session_validated(f->s) && !encrypted;
+        fs.encrypted = encrypted;
         fs.roles_guessed = f->roles_guessed;
         fs.midstream = f->midstream;
         fs.first_frame = f->first_frame;
@@ -400,13 +507,16 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         fs.banner = f->banner[0] ? f->banner : NULL;
         fs.findings = f->s ? mc_session_findings(f->s) : 0;
         fs.suppressed = f->s ? mc_session_suppressed(f->s) : 0;
+        if (f->tls)
+            mc_capture_tls_summary(f->tls, &fs);
         mc_report_flow(c->rep, &fs);
         c->mail_flows++;
-        if (f->implicit_tls)
+        if (encrypted)
             c->encrypted_flows++;
     } else {
         c->other_flows++;
     }
+    mc_capture_tls_free(f->tls);
     if (f->s)
         mc_session_free(f->s);
     free(f->hold);
@@ -416,6 +526,66 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
 static bool on_is_server_port(void *ctx, uint16_t port)
 {
     return role_of(ctx, port) != NULL;
+}
+
+/* ---- key logs ------------------------------------------------------------------- */
+
+struct keylog_err {
+    struct capture *c;
+    const char *file;
+    bool unreadable;
+};
+
+static void on_keylog_error(void *ctx, const char *where, const char *why)
+{
+    struct keylog_err *ke = ctx;
+    char msg[400];
+    if (ke->unreadable)
+        return;   /* reported once as an input error by the caller */
+    snprintf(msg, sizeof(msg), "key log %s: %s (line skipped)", where, why);
+    mc_report_warning(ke->c->rep, ke->file, msg);
+}
+
+/* --keylog files: an unreadable one is an input error (exit status 2);
+ * malformed lines are warnings and skipped. */
+static void load_keylogs(struct capture *c)
+{
+    c->keylog = mc_tls_keylog_new();
+    if (!c->keylog) {
+        mc_report_input_error(c->rep, c->name, 0, 0, "out of memory for the key log");
+        return;
+    }
+    for (unsigned i = 0; i < c->opts->n_keylogs; i++) {
+        const char *path = c->opts->keylogs[i];
+        struct keylog_err ke = {c, path, false};
+        FILE *probe = fopen(path, "r");
+        if (!probe) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "cannot read the key log: %s", strerror(errno));
+            mc_report_input_error(c->rep, path, 0, 0, msg);
+            continue;
+        }
+        fclose(probe);
+        if (mc_tls_keylog_load_file(c->keylog, path, on_keylog_error, &ke) < 0) {
+            ke.unreadable = true;
+            mc_report_input_error(c->rep, path, 0, 0, "cannot read the key log");
+        }
+    }
+}
+
+/* A pcapng Decryption Secrets Block: TLS key log text joins the key log
+ * (flows after it can be decrypted; pcapng writers put them first). */
+static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
+{
+    struct capture *c = ctx;
+    char name[64];
+    struct keylog_err ke = {c, c->name, false};
+    if (type != MC_PCAP_SECRETS_TLS || !c->keylog)
+        return;
+    c->dsb++;
+    snprintf(name, sizeof(name), "decryption secrets block %llu", (unsigned long long)c->dsb);
+    if (mc_tls_keylog_load_mem(c->keylog, name, p, n, on_keylog_error, &ke) < 0)
+        mc_report_input_error(c->rep, c->name, 0, 0, "out of memory for the key log");
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -456,9 +626,12 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
     struct mc_packet pkt;
     enum mc_pcap_status st;
     bool ok = true;
+    load_keylogs(c);
+    mc_pcap_on_secrets(r, on_secrets, c);
     c->reasm = mc_reasm_new(&lim, &cb);
     if (!c->reasm) {
         mc_report_input_error(c->rep, c->name, 0, 0, "out of memory");
+        mc_tls_keylog_free(c->keylog);
         return false;
     }
     while ((st = mc_pcap_next(r, &pkt)) == MC_PCAP_PACKET) {
@@ -525,6 +698,7 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
         mc_report_capture(c->rep, &cs);
     }
     mc_reasm_free(c->reasm);
+    mc_tls_keylog_free(c->keylog);
     return ok;
 }
 

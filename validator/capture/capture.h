@@ -5,6 +5,10 @@
  * server's first line), feeds both reassembled directions to a session in
  * capture order with the frame numbers that carried them, and reports the
  * flow (addresses, ports, protocol, mode, the server's banner, findings).
+ * TLS (implicit TLS ports, and each direction from its first record after
+ * a STARTTLS go-ahead) goes through the TLS engine (validator/tls/): its
+ * findings are reported, and with a key log the decrypted plaintext is
+ * validated by the session like any other (docs/capture.md).
  */
 #ifndef MC_CAPTURE_H
 #define MC_CAPTURE_H
@@ -27,8 +31,12 @@ struct mc_port_role {
 /* Connections tracked at once by default. A connection costs about 60 KiB
  * (its session's parsers and outstanding commands, reassembly state), so
  * this keeps a hostile capture's memory near 64 MiB; the least recently
- * active connection is closed early beyond it, with a warning. */
+ * active connection is closed early beyond it, with a warning. A connection
+ * whose TLS is followed costs about 35 KiB more per direction that sent
+ * TLS records (the TLS engine's record buffer, docs/tls.md). */
 #define MC_CAPTURE_MAX_FLOWS 1024
+/* Key logs given with --keylog. */
+#define MC_CAPTURE_KEYLOGS_MAX 16
 
 struct mc_capture_opts {
     /* forced protocol for every flow (--protocol), else MC_PROTO_UNKNOWN */
@@ -41,6 +49,10 @@ struct mc_capture_opts {
     bool progress;        /* a progress line on stderr (a terminal) */
     unsigned max_flows;   /* connections tracked at once; 0: MC_CAPTURE_MAX_FLOWS */
     const struct mc_policy *policy;   /* --rules, --severity; NULL: defaults */
+    /* NSS key logs (--keylog), read at the start of each capture; pcapng
+     * Decryption Secrets Blocks add to them as they are read */
+    const char *keylogs[MC_CAPTURE_KEYLOGS_MAX];
+    unsigned n_keylogs;
 };
 
 /* "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "submission" ->

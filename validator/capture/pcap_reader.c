@@ -39,6 +39,7 @@
 #define PCAPNG_PB 0x00000002u      /* obsolete Packet Block */
 #define PCAPNG_SPB 0x00000003u
 #define PCAPNG_EPB 0x00000006u
+#define PCAPNG_DSB 0x0000000Au      /* Decryption Secrets Block */
 #define PCAPNG_BOM 0x1A2B3C4Du
 
 #define OPT_ENDOFOPT 0
@@ -79,7 +80,16 @@ struct mc_pcap_reader {
     bool failed;
     uint64_t err_off;
     char err[256];
+
+    mc_pcap_secrets_fn on_secrets;
+    void *secrets_ctx;
 };
+
+void mc_pcap_on_secrets(struct mc_pcap_reader *r, mc_pcap_secrets_fn fn, void *ctx)
+{
+    r->on_secrets = fn;
+    r->secrets_ctx = ctx;
+}
 
 /* ---- byte order ------------------------------------------------------- */
 
@@ -591,8 +601,22 @@ static enum mc_pcap_status next_pcapng(struct mc_pcap_reader *r, struct mc_packe
             if (r->nifs > 0 && r->ifs[0].snaplen && r->ifs[0].snaplen < caplen)
                 caplen = r->ifs[0].snaplen;
             break;
+        case PCAPNG_DSB:
+            /* type, length, the secrets padded to 32 bits, options, trailing
+             * length: the secrets must fit inside the block */
+            if (len < 20)
+                return fail(r, off, "%s is %lu octets, fewer than the 20 it needs", what,
+                            (unsigned long)len);
+            caplen = get32(r, b + 12);
+            if (caplen > len - 20)
+                return fail(r, off, "%s announces %lu octets of secrets, more than the %lu its "
+                            "block holds", what, (unsigned long)caplen, (unsigned long)(len - 20));
+            if (r->on_secrets)
+                r->on_secrets(r->secrets_ctx, get32(r, b + 8), b + 16, caplen);
+            consume(r, len);
+            continue;
         default:
-            /* NRB, ISB, DSB, custom and future blocks: nothing for us */
+            /* NRB, ISB, custom and future blocks: nothing for us */
             consume(r, len);
             continue;
         }

@@ -62,7 +62,16 @@ struct mc_pcap_reader *mc_pcap_open_fd_prefix(int fd, const uint8_t *prefix, siz
 /* The same over bytes in memory (fuzzing, tests); buf must outlive it. */
 struct mc_pcap_reader *mc_pcap_open_mem(const uint8_t *buf, size_t len, const char *name);
 
-/* The next packet. Non-packet blocks are consumed silently. */
+/* pcapng Decryption Secrets Block (block type 0x0000000A): secrets of
+ * secrets_type (MC_PCAP_SECRETS_TLS: NSS key log text), n octets, valid
+ * during the call. Called from mc_pcap_next while it reads on to the next
+ * packet, so secrets are known before the packets that follow them. */
+#define MC_PCAP_SECRETS_TLS 0x544c534bu   /* "TLSK" */
+typedef void (*mc_pcap_secrets_fn)(void *ctx, uint32_t secrets_type, const uint8_t *p, size_t n);
+void mc_pcap_on_secrets(struct mc_pcap_reader *r, mc_pcap_secrets_fn fn, void *ctx);
+
+/* The next packet. Non-packet blocks are consumed silently (Decryption
+ * Secrets Blocks go to the mc_pcap_on_secrets callback). */
 enum mc_pcap_status mc_pcap_next(struct mc_pcap_reader *r, struct mc_packet *pkt);
 
 /* After MC_PCAP_ERROR: a sentence naming the problem ("record of frame 12

@@ -63,8 +63,15 @@ static bool want_color(const struct mc_cli_opts *o);
  * configuration file). */
 static const char *const valued_opts[] = {
     "--format", "--fail-on", "--protocol", "--color", "--imap-version", "--rules", "--severity",
-    "--baseline", "--write-baseline", "--port", "--max-flows",
+    "--baseline", "--write-baseline", "--port", "--max-flows", "--keylog",
 };
+
+/* Options only check takes (they concern captures); relay ignores them in
+ * the configuration file and does not know them on its command line. */
+static bool check_only_opt(const char *a)
+{
+    return strcmp(a, "--port") == 0 || strcmp(a, "--max-flows") == 0 || strcmp(a, "--keylog") == 0;
+}
 
 static bool is_valued_opt(const char *a)
 {
@@ -102,12 +109,18 @@ static const char *apply_opt(struct mc_cli_opts *o, const char *a, const char *v
         return mc_policy_rules(&o->policy, v, err, errlen) ? NULL : err;
     if (strcmp(a, "--severity") == 0)
         return mc_policy_severity(&o->policy, v, err, errlen) ? NULL : err;
-    if (strcmp(a, "--baseline") == 0) {
-        o->baseline = v;
-        return NULL;
-    }
-    if (strcmp(a, "--write-baseline") == 0) {
-        o->write_baseline = v;
+    if (strcmp(a, "--baseline") == 0 || strcmp(a, "--write-baseline") == 0) {
+        /* copied: a value from the configuration file lives in a line
+         * buffer that the next line overwrites */
+        static char paths[2][4096];
+        bool write = strcmp(a, "--write-baseline") == 0;
+        if (strlen(v) >= sizeof(paths[0]))
+            return "the path is too long";
+        memcpy(paths[write], v, strlen(v) + 1);
+        if (write)
+            o->write_baseline = paths[1];
+        else
+            o->baseline = paths[0];
         return NULL;
     }
     if (strcmp(a, "--max-flows") == 0) {
@@ -121,6 +134,19 @@ static const char *apply_opt(struct mc_cli_opts *o, const char *a, const char *v
     if (strcmp(a, "--port") == 0) {
         const char *why;
         return mc_capture_add_port(&o->capture, v, &why) ? NULL : why;
+    }
+    if (strcmp(a, "--keylog") == 0) {
+        /* copied: a value from the configuration file lives in a line
+         * buffer that the next line overwrites */
+        static char paths[MC_CAPTURE_KEYLOGS_MAX][4096];
+        unsigned k = o->capture.n_keylogs;
+        if (k >= MC_CAPTURE_KEYLOGS_MAX)
+            return "--keylog: too many key logs";
+        if (strlen(v) >= sizeof(paths[k]))
+            return "--keylog: the path is too long";
+        memcpy(paths[k], v, strlen(v) + 1);
+        o->capture.keylogs[o->capture.n_keylogs++] = paths[k];
+        return NULL;
     }
     return "unknown option";
 }
@@ -143,7 +169,7 @@ int mc_cli_common_opt(struct mc_cli_opts *o, int argc, char **argv, int *i, cons
     }
     if (!is_valued_opt(a) && strcmp(a, "-q") != 0 && strcmp(a, "--quiet") != 0)
         return 0;
-    if ((strcmp(a, "--port") == 0 || strcmp(a, "--max-flows") == 0) && !o->is_check)
+    if (check_only_opt(a) && !o->is_check)
         return 0;   /* capture options: unknown to relay */
     *handled = true;
     if (is_valued_opt(a)) {
@@ -223,7 +249,7 @@ int mc_cli_load_config(struct mc_cli_opts *o, int argc, char **argv)
             why = val ? "this option takes no value" : "this option needs a value ('key = value')";
             if (!is_valued_opt(opt))
                 why = "unknown option";
-        } else if ((strcmp(opt, "--port") == 0 || strcmp(opt, "--max-flows") == 0) && !o->is_check) {
+        } else if (check_only_opt(opt) && !o->is_check) {
             continue;
         } else if (strcmp(opt, "--quiet") == 0 && val) {
             why = "quiet takes no value";

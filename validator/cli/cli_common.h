@@ -46,10 +46,10 @@ struct mc_cli_opts {
     unsigned imap_version;   /* --imap-version; 0: auto */
     int color; /* -1 auto, 0 never, 1 always */
     bool quiet;
-    struct mc_capture_opts capture;   /* --port, for captures */
+    struct mc_capture_opts capture;   /* --port, --max-flows, --keylog: for captures */
     struct mc_policy policy;          /* --rules, --severity */
     const char *baseline, *write_baseline;
-    bool is_check;                    /* the command is check (--port, --max-flows) */
+    bool is_check;                    /* the command is check (--port, --max-flows, --keylog) */
 };
 
 void mc_cli_opts_init(struct mc_cli_opts *o, bool is_check);

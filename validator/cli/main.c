@@ -72,6 +72,9 @@ static const char usage_check[] =
     "                   587 submission, 465 smtps\n"
     "  --max-flows N    captures: connections tracked at once (default 1024, about 60 KiB\n"
     "                   each); beyond it the least recently active one is closed early\n"
+    "  --keylog FILE    captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE) to\n"
+    "                   decrypt implicit TLS and what follows STARTTLS; repeatable (a\n"
+    "                   pcapng file's Decryption Secrets Blocks are used as well)\n"
     "  -h, --help       this help\n";
 
 static const char usage_relay[] =

@@ -187,6 +187,7 @@ static void imap_init(void *p, struct mc_session_ctx *c)
     struct imap *s = p;
     memset(s, 0, sizeof(*s));
     s->c = c;
+    s->tls.ctx = c;   /* a decrypting caller takes over TLS records (tls_switch.h) */
     mc_imap_cmd_init(&s->cmd);
     mc_imap_resp_init(&s->resp);
     s->state = ST_GREETING;

@@ -148,6 +148,7 @@ static void pop3_init(void *p, struct mc_session_ctx *c)
     struct pop3 *s = p;
     memset(s, 0, sizeof(*s));
     s->c = c;
+    s->tls.ctx = c;   /* a decrypting caller takes over TLS records (tls_switch.h) */
     mc_pop3_cmd_init(&s->cmd);
     mc_pop3_resp_init(&s->resp);
     s->state = ST_GREETING;

@@ -400,6 +400,14 @@ void mc_report_warning(struct mc_report *r, const char *file, const char *msg)
     fprintf(stderr, "mailconform: %s: %s\n", file, msg);
 }
 
+static void json_str_or_null(FILE *o, const char *v)
+{
+    if (v)
+        mc__json_str(o, v);
+    else
+        fputs("null", o);
+}
+
 static void flow_json(FILE *o, const struct mc_flow_summary *fs, const char *input)
 {
     fputs("{\"flow\":", o);
@@ -428,12 +436,28 @@ static void flow_json(FILE *o, const struct mc_flow_summary *fs, const char *inp
         mc__json_str(o, fs->banner);
     else
         fputs("null", o);
+    fputs(",\"tls\":", o);
+    if (fs->tls) {
+        fputs("{\"version\":", o);
+        json_str_or_null(o, fs->tls_version);
+        fputs(",\"cipher_suite\":", o);
+        json_str_or_null(o, fs->tls_suite);
+        fputs(",\"sni\":", o);
+        json_str_or_null(o, fs->tls_sni);
+        fputs(",\"alpn\":", o);
+        json_str_or_null(o, fs->tls_alpn);
+        fprintf(o, ",\"decrypted\":%s,\"note\":", fs->tls_decrypted ? "true" : "false");
+        json_str_or_null(o, fs->tls_note);
+        fputc('}', o);
+    } else {
+        fputs("null", o);
+    }
     fprintf(o, ",\"findings\":%llu}", (unsigned long long)(fs->findings + fs->suppressed));
 }
 
 void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs)
 {
-    const char *why_not = fs->encrypted ? "encrypted, not validated"
+    const char *why_not = fs->encrypted ? (fs->tls_note ? fs->tls_note : "encrypted, not validated")
                           : !fs->validated ? "protocol not recognised" : NULL;
     uint64_t baselined = session_done(r, fs->name, fs->proto, why_not, fs->suppressed);
     r->sessions++;
@@ -469,8 +493,18 @@ void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs)
                     (unsigned long long)fs->overlaps);
         if (fs->banner)
             fprintf(r->out, ", server \"%s\"", fs->banner);
+        if (fs->tls) {
+            fprintf(r->out, ", %s", fs->tls_version ? fs->tls_version : "TLS");
+            if (fs->tls_suite)
+                fprintf(r->out, " %s", fs->tls_suite);
+            if (fs->tls_sni)
+                fprintf(r->out, ", SNI %s", fs->tls_sni);
+            if (fs->tls_alpn)
+                fprintf(r->out, ", ALPN %s", fs->tls_alpn);
+            fputs(fs->tls_decrypted ? ", decrypted" : ", not decrypted", r->out);
+        }
         if (fs->encrypted)
-            fputs(": encrypted, not validated\n", r->out);
+            fprintf(r->out, ": %s\n", fs->tls_note ? fs->tls_note : "encrypted, not validated");
         else if (!fs->validated)
             fputs(": not validated: protocol not recognised\n", r->out);
         else {

@@ -80,6 +80,14 @@ struct mc_flow_summary {
     uint64_t overlaps;            /* retransmissions whose octets differed */
     const char *banner;           /* the server's first line, or NULL */
     uint64_t findings, suppressed;
+    /* TLS records followed (implicit TLS; after STARTTLS with a key log) */
+    bool tls;
+    bool tls_decrypted;           /* application data was decrypted and validated */
+    const char *tls_version;      /* "TLS 1.3"; NULL before a ServerHello */
+    const char *tls_suite;        /* "TLS_AES_128_GCM_SHA256"; NULL when unknown */
+    const char *tls_sni, *tls_alpn;   /* NULL when absent */
+    const char *tls_note;         /* not decrypted: why ("encrypted, not validated:
+                                     no key for client random ...") */
 };
 void mc_report_flow(struct mc_report *r, const struct mc_flow_summary *fs);
 

@@ -43,6 +43,9 @@ struct mc_session {
     int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
     bool submission;
     unsigned version;        /* mc_session_set_version */
+    void (*tls_turned)(void *arg, enum mc_dir d, uint64_t off);   /* mc_session_on_tls_turn */
+    void *tls_turned_arg;
+    bool turned[2];
     char name[128];
 };
 
@@ -73,8 +76,18 @@ static struct mc_origin origin_of(const struct mc_session_ctx *c, enum mc_dir d,
     return best;
 }
 
-void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char *excerpt,
-              const char *fmt, ...)
+/* Reports a finding of rule r at offset off; origin NULL: the chunk that
+ * carried off. */
+static void emit_v(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
+                   const struct mc_origin *origin, const char *excerpt, const char *fmt,
+                   va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 0)))
+#endif
+    ;
+static void emit_v(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
+                   const struct mc_origin *origin, const char *excerpt, const char *fmt,
+                   va_list ap)
 {
     const struct mc_rule_info *ri = mc_rule_info(r);
     struct mc_finding f;
@@ -93,14 +106,11 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
     f.dir = ri->side == MC_SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
     f.session = c->name;
     f.offset = off;
-    f.origin = origin_of(c, f.dir, off);
+    f.origin = origin ? *origin : origin_of(c, f.dir, off);
     if (excerpt)
         snprintf(f.excerpt, sizeof(f.excerpt), "%s", excerpt);
     if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(f.message, sizeof(f.message), fmt, ap);
-        va_end(ap);
     } else {
         snprintf(f.message, sizeof(f.message), "%s", ri->summary);
     }
@@ -112,6 +122,39 @@ void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char
     c->findings++;
     if (c->fn)
         c->fn(c->fn_ctx, &f);
+}
+
+void mc__emit(struct mc_session_ctx *c, enum mc_rule r, uint64_t off, const char *excerpt,
+              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit_v(c, r, off, NULL, excerpt, fmt, ap);
+    va_end(ap);
+}
+
+static void emit_at(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
+                    const struct mc_origin *origin, const char *excerpt, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+static void emit_at(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
+                    const struct mc_origin *origin, const char *excerpt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit_v(c, r, off, origin, excerpt, fmt, ap);
+    va_end(ap);
+}
+
+void mc_session_report(struct mc_session *s, enum mc_rule r, const struct mc_origin *o,
+                       uint64_t off, const char *excerpt, const char *msg)
+{
+    if (msg)
+        emit_at(&s->ctx, r, off, o, excerpt, "%s", msg);
+    else
+        emit_at(&s->ctx, r, off, o, excerpt, NULL);
 }
 
 void mc__emit_line(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
@@ -347,6 +390,32 @@ void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin
     }
     if (s->ops && s->ops->tls)
         s->ops->tls(s->proto_state, decrypted);
+}
+
+/* The TLS switch of the protocol session found where d turned to TLS
+ * records (session.h, tls_turn). */
+static void tls_turn(struct mc_session_ctx *c, enum mc_dir d, uint64_t off)
+{
+    struct mc_session *s = (struct mc_session *)c;   /* ctx is the first member */
+    s->turned[d] = true;
+    if (s->tls_turned)
+        s->tls_turned(s->tls_turned_arg, d, off);
+    /* both sides are inside TLS: as after a `! tls decrypted` marker */
+    if (s->turned[MC_DIR_C2S] && s->turned[MC_DIR_S2C] && s->ops && s->ops->tls)
+        s->ops->tls(s->proto_state, true);
+}
+
+void mc_session_on_tls_turn(struct mc_session *s,
+                            void (*turned)(void *arg, enum mc_dir d, uint64_t off), void *arg)
+{
+    s->tls_turned = turned;
+    s->tls_turned_arg = arg;
+    s->ctx.tls_turn = turned ? tls_turn : NULL;
+}
+
+uint64_t mc_session_offset(const struct mc_session *s, enum mc_dir d)
+{
+    return s->ctx.pos[d];
 }
 
 static void do_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin)

@@ -34,6 +34,11 @@ struct mc_session_ctx {
     bool finishing;                        /* input ended (not a close by a peer) */
     uint32_t per_rule[MC_RULE_COUNT];
     const struct mc_policy *policy;        /* NULL: every rule, own severity */
+    /* Set when the caller decrypts TLS (mc_session_on_tls_turn): the TLS
+     * switch (tls_switch.h) calls it when direction d turns to TLS records
+     * after a STARTTLS go-ahead, at absolute offset off; the octets from
+     * there on are not the session's (the switch rewinds pos[d] to off). */
+    void (*tls_turn)(struct mc_session_ctx *c, enum mc_dir d, uint64_t off);
 };
 
 /* Reports rule r at absolute offset off of the direction the rule's side
@@ -83,6 +88,27 @@ void mc_session_set_version(struct mc_session *s, unsigned rfc);
  * TLS (a key log, a probe, a hand-written test); otherwise they are TLS
  * records the session does not look into. */
 void mc_session_tls(struct mc_session *s, bool decrypted, const struct mc_origin *origin);
+/* The caller decrypts what follows a STARTTLS/STLS go-ahead (a capture
+ * with a key log). When a direction d turns to TLS records (its first
+ * record where a line could start, or a gap there), turned(arg, d, off) is
+ * called during the mc_session_data or mc_session_gap call that got there:
+ * off is d's absolute offset of the record (as mc_session_offset counts).
+ * The session takes none of d's octets from off on (the rest of the chunk
+ * being fed is the caller's to decrypt); what the caller feeds for d
+ * afterwards is the plaintext inside TLS. Once both directions turned, the
+ * session is inside TLS as after mc_session_tls(s, true, ...). Call before
+ * the first data; turned NULL turns it off (TLS records stay opaque). */
+void mc_session_on_tls_turn(struct mc_session *s,
+                            void (*turned)(void *arg, enum mc_dir d, uint64_t off), void *arg);
+/* Octets of direction d fed so far (data and gaps), the offsets findings
+ * carry. Client octets held before the protocol is known do not count yet. */
+uint64_t mc_session_offset(const struct mc_session *s, enum mc_dir d);
+/* Reports rule r, found outside the session's parsers (the TLS records of
+ * a capture), at origin o and offset off of the rule's side; the policy and
+ * the per-rule limit apply as to any finding. excerpt and msg may be NULL
+ * (msg NULL: the rule's summary). */
+void mc_session_report(struct mc_session *s, enum mc_rule r, const struct mc_origin *o,
+                       uint64_t off, const char *excerpt, const char *msg);
 void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n,
                     const struct mc_origin *origin);
 void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin);

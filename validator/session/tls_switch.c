@@ -1,17 +1,41 @@
 /* The switch to TLS shared by the protocol sessions (tls_switch.h). */
 #include "tls_switch.h"
+#include "session.h"
 
 bool mc_tls_record_type(uint8_t c)
 {
     return c >= 0x14 && c <= 0x18;
 }
 
-void mc_tls_go_opaque(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum mc_dir d)
+/* d turns to TLS records; rest: octets of the chunk being fed from the
+ * first record on (0 after a gap). With a decrypting caller they are
+ * handed over (true: the caller has them, the session forgets them). */
+static bool turn(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum mc_dir d,
+                 size_t rest)
 {
+    struct mc_session_ctx *c = t->ctx;
+    bool decrypting = c && c->tls_turn;
+    uint64_t off;
+    if (t->opaque[d])
+        return decrypting;
     t->opaque[d] = true;
+    t->plain[d] = decrypting;
     ops->went_opaque(s, d);
     if (t->opaque[MC_DIR_C2S] && t->opaque[MC_DIR_S2C])
-        t->state = MC_TLS_OPAQUE;
+        t->state = t->plain[MC_DIR_C2S] && t->plain[MC_DIR_S2C] ? MC_TLS_PLAIN : MC_TLS_OPAQUE;
+    if (!decrypting)
+        return false;
+    /* the records are not the session's: its offsets go on with the
+     * plaintext the caller feeds back */
+    off = c->pos[d] - rest;
+    c->pos[d] = off;
+    c->tls_turn(c, d, off);
+    return true;
+}
+
+void mc_tls_go_opaque(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum mc_dir d)
+{
+    (void)turn(t, ops, s, d, 0);
 }
 
 void mc_tls_data(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum mc_dir d,
@@ -26,6 +50,11 @@ void mc_tls_data(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum m
                 return;
             break;
         case MC_TLS_STARTING:
+            if (t->plain[d]) {   /* decrypted plaintext of a direction that turned */
+                if (len == 0 && !(ops->event_due && ops->event_due(s, d)))
+                    return;
+                break;
+            }
             if (len == 0)
                 return;
             if (t->opaque[d])
@@ -33,7 +62,8 @@ void mc_tls_data(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum m
             /* a line damaged by a gap cannot be told from TLS: assume TLS */
             if (ops->resyncing(s, d) ||
                 (ops->at_line_start(s, d) && mc_tls_record_type(buf[0]))) {
-                mc_tls_go_opaque(t, ops, s, d);
+                if (turn(t, ops, s, d, len))
+                    return;   /* handed over to the decrypting caller */
                 goto records;
             }
             break;

@@ -11,6 +11,14 @@
  * are dispatched again under the new state, so where chunks were cut never
  * matters. A protocol session embeds struct mc_tls and hands its octets to
  * mc_tls_data() with a table of callbacks.
+ *
+ * When the session's caller decrypts TLS itself (a capture with a key log:
+ * the session context's tls_turn is set, session.h), a direction that turns
+ * to TLS records is handed over instead of skipped: the octets from its
+ * first record on are the caller's, and what the caller feeds afterwards is
+ * that direction's plaintext inside TLS, parsed like any other (plain[d]).
+ * Once both directions turned, the session is inside TLS as after a
+ * `! tls decrypted` marker (MC_TLS_PLAIN).
  */
 #ifndef MC_TLS_SWITCH_H
 #define MC_TLS_SWITCH_H
@@ -31,9 +39,14 @@ enum mc_tls_state {
                          server's octets are parsed meanwhile */
 };
 
+struct mc_session_ctx;
+
 struct mc_tls {
     enum mc_tls_state state;
     bool opaque[2];   /* STARTING: this direction turned to TLS records */
+    bool plain[2];    /* ... and the caller feeds its decrypted plaintext */
+    struct mc_session_ctx *ctx;   /* set by the protocol's init: the session's
+                                     context, for its tls_turn */
 };
 
 /* What the switch needs from a protocol session s, per direction d. */

@@ -179,6 +179,7 @@ static void smtp_init(void *p, struct mc_session_ctx *c)
     struct smtp *s = p;
     memset(s, 0, sizeof(*s));
     s->c = c;
+    s->tls.ctx = c;   /* a decrypting caller takes over TLS records (tls_switch.h) */
     mc_smtp_cmd_init(&s->cmd);
     mc_smtp_reply_init(&s->reply);
     s->state = ST_GREETING;
