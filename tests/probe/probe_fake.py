@@ -181,6 +181,34 @@ def main():
     check(got["IMAP4-SSL@127.0.0.1"]["tls"] is not None and not got["IMAP4-SSL@127.0.0.1"]["tls"]["name_ok"],
           "wrong name: certificate still shown")
     check(v["SMTP-Plain"] == ("not offered", "connection refused"), "refused: %s" % (v["SMTP-Plain"],))
+    # the same cells as JUnit: failed cells are errors, not-offered ones skipped
+    bad_args = ["--ca", ca, "--timeout", "1", "--jobs", "5",
+                "--modes", "POP3-Plain,IMAP4-Plain,IMAP4-SSL,SMTP-Plain",
+                "--port", "POP3-Plain=%d" % silent.port, "--port", "IMAP4-Plain=%d" % garbage.port,
+                "--port", "IMAP4-SSL=%d" % wrongname.port, "--port", "SMTP-Plain=%d" % refused,
+                "127.0.0.1"]
+    r, _ = probe("--format", "junit", *bad_args)
+    try:
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(r.stdout)
+        errors = {tc.get("name"): tc.find("error").get("message")
+                  for tc in root.iter("testcase") if tc.find("error") is not None}
+        skipped = {tc.get("name"): tc.find("skipped").get("message")
+                   for tc in root.iter("testcase") if tc.find("skipped") is not None}
+        suites_ok = all(int(ts.get("errors")) == sum(1 for tc in ts.iter("testcase") if tc.find("error") is not None)
+                        for ts in root.iter("testsuite"))
+    except ET.ParseError as e:
+        errors, skipped, suites_ok = {}, {}, False
+        print(r.stdout[:500], e)
+    check(any(m == "failed: timeout waiting for the greeting" for m in errors.values()) and
+          any(m.startswith("failed: certificate does not match") for m in errors.values()) and
+          len(errors) == 3, "junit: failed cells are errors (%s)" % errors)
+    check(list(skipped.values()) == ["not offered: connection refused"], "junit: not offered is skipped (%s)" % skipped)
+    check(suites_ok, "junit: suite error counts add up")
+    r, _ = probe("--format", "sarif", *bad_args)
+    notes = json.loads(r.stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    check(len(notes) == 3 and all("failed: " in n["message"]["text"] for n in notes),
+          "sarif: a notification per failed cell (%d)" % len(notes))
     r, took = probe("--format", "json", "--timeout", "2", "--modes", "POP3-Plain",
                     "--port", "POP3-Plain=%d" % endless.port, "127.0.0.1")
     got, _ = cells(r)

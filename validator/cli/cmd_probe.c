@@ -185,6 +185,18 @@ static void replay(struct mc_report *rep, const struct mc_probe_result *res,
             mc_report_matrix_jsonl_cell(rep->out, &mcells[i]);
         for (size_t k = 0; k < c->nfindings; k++)
             mc_report_finding(rep, &c->findings[k]);
+        /* a cell that failed or was not offered is a JUnit error or skip,
+         * a SARIF notification: on its main session, or on the cell
+         * itself when it never got as far as a session */
+        if (c->verdict == MC_VERDICT_FAILED || c->verdict == MC_VERDICT_NOT_OFFERED) {
+            const char *name = c->session_used[0] ? c->session_names[0] : c->input;
+            char why[300];
+            snprintf(why, sizeof(why), "%s%s%s", mc_probe_verdict_name(c->verdict),
+                     c->reason[0] ? ": " : "", c->reason);
+            mc_report_session_note(rep, name, c->verdict == MC_VERDICT_FAILED, why);
+            if (!c->session_used[0])
+                mc_report_session(rep, name, mc_probe_mode_info(c->mode)->proto, false, 0, 0);
+        }
         for (unsigned s = 0; s < 2; s++) {
             uint64_t n = 0;
             if (!c->session_used[s])

@@ -176,6 +176,8 @@ static void open_session_free(struct mc_open_session *s)
         fclose(s->out_f);
     free(s->junit);
     free(s->out);
+    free(s->skip_reason);
+    free(s->error_reason);
     free(s->name);
 }
 
@@ -327,12 +329,30 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
     }
 }
 
+void mc_report_session_note(struct mc_report *r, const char *name, bool failed, const char *reason)
+{
+    struct mc_open_session *os = mc__session_get(r, name, true);
+    char **slot;
+    if (!os)
+        return;
+    slot = failed ? &os->error_reason : &os->skip_reason;
+    free(*slot);
+    *slot = strdup(reason);
+    if (failed && r->format == MC_FMT_SARIF) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s: %s", name, reason);
+        mc__sarif_input_error(r, r->input ? r->input : name, 0, msg);
+    }
+}
+
 /* Findings of a session the baseline left out; forgets the session. */
 static uint64_t session_done(struct mc_report *r, const char *name, enum mc_proto proto,
                              const char *why_not, uint64_t suppressed)
 {
     struct mc_open_session *os = mc__session_get(r, name, false);
     uint64_t baselined = os ? os->baselined : 0;
+    if (os && os->skip_reason)
+        why_not = os->skip_reason;
     if (r->format == MC_FMT_JUNIT)
         mc__junit_session(r, name, proto, why_not, suppressed);
     os = mc__session_get(r, name, false);

@@ -56,6 +56,11 @@ void mc_report_finding(void *ctx, const struct mc_finding *f);
  * many more were counted but not shown (MC_FINDINGS_PER_RULE). */
 void mc_report_session(struct mc_report *r, const char *name, enum mc_proto proto, bool validated,
                        uint64_t findings, uint64_t suppressed);
+/* Before mc_report_session for name: the session (a probe cell) was not
+ * offered (failed false: JUnit <skipped> with the reason) or failed (a TLS
+ * error, a timeout: a JUnit <error>, a SARIF notification). Text and JSON
+ * Lines leave it to the caller, who prints its own verdict. */
+void mc_report_session_note(struct mc_report *r, const char *name, bool failed, const char *reason);
 /* An input problem (bad file, malformed line): stderr, and counted. */
 void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line, uint64_t col,
                            const char *msg);

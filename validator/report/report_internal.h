@@ -20,6 +20,8 @@ struct mc_open_session {
     char *junit;                 /* junit: <failure> elements so far */
     size_t junit_len;
     FILE *junit_f;               /* open_memstream over junit */
+    char *skip_reason;           /* mc_report_session_note: not offered */
+    char *error_reason;          /* mc_report_session_note: failed */
     char *out;                   /* junit: findings below fail_on, for <system-out> */
     size_t out_len;
     FILE *out_f;

@@ -167,6 +167,12 @@ void mc__junit_session(struct mc_report *r, const char *name, enum mc_proto prot
         mc__xml_str(o, why_not);
         fputs("\"/>\n", o);
     }
+    if (os && os->error_reason) {
+        j->errors++;
+        fputs("      <error type=\"failed\" message=\"", o);
+        mc__xml_str(o, os->error_reason);
+        fputs("\"/>\n", o);
+    }
     if (os && os->junit_f) {
         fflush(os->junit_f);
         fwrite(os->junit, 1, os->junit_len, o);
