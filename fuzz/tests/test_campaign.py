@@ -33,9 +33,9 @@ def fail(msg, out=""):
     sys.exit(1)
 
 
-def campaign(tree, secs, engine="libfuzzer", jobs=1):
+def campaign(tree, secs, engine="libfuzzer", jobs=1, extra=()):
     env = dict(os.environ, MC_FUZZ_ROOT=tree)
-    p = subprocess.run([sys.executable, CAMPAIGN, "toy", "--time", str(secs), "--jobs", str(jobs),
+    p = subprocess.run([sys.executable, CAMPAIGN, "toy", "--time", str(secs), "--jobs", str(jobs)] + list(extra) + [
                         "--engine", engine, "--afl-build-dir", os.path.join(tree, "afl"),
                         "--timeout", "2", "--minimise-time", "5", "--progress", "5", "--no-build",
                         "--build-dir", os.path.join(tree, "build"),
@@ -96,11 +96,34 @@ def main():
     print("test_campaign: ok")
 
 
+def check_reports(reports, kinds, out):
+    """--json and --junit say what the table says: the filed crashes."""
+    import json
+    import xml.etree.ElementTree as ET
+    with open(reports[0]) as f:
+        doc = json.load(f)
+    t = doc["targets"]
+    if len(t) != 1 or t[0]["target"] != "toy" or sorted(c["kind"] for c in t[0]["filed"]) != kinds:
+        fail("--json does not list the filed crashes: %s" % doc, out)
+    xsd = os.path.join(ROOT, "tests", "report", "junit.xsd")
+    if shutil.which("xmllint"):
+        p = subprocess.run(["xmllint", "--noout", "--schema", xsd, reports[1]],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            fail("--junit does not validate against %s: %s" % (xsd, p.stdout.decode()), out)
+    root = ET.parse(reports[1]).getroot()
+    failures = sorted(f.get("type") for f in root.iter("failure"))
+    suite = root.find("testsuite")
+    if failures != kinds or suite.get("tests") != "1" or suite.get("failures") != "1":
+        fail("--junit: failures %s, suite %s" % (failures, suite.attrib), out)
+
+
 def libfuzzer_phase():
     tree = tempfile.mkdtemp(prefix="mc-test-campaign.")
     try:
         make_tree(tree)
-        rc, out = campaign(tree, 30)
+        reports = [os.path.join(tree, "summary.json"), os.path.join(tree, "summary.xml")]
+        rc, out = campaign(tree, 30, extra=["--json", reports[0], "--junit", reports[1]])
         regress = os.path.join(tree, "corpus", "toy", "regress")
         names = sorted(os.listdir(regress))
         if rc != 1:
@@ -108,6 +131,7 @@ def libfuzzer_phase():
         kinds = sorted(n.rsplit("-", 1)[0] for n in names if n != "old-fixed")
         if kinds != ["asan-heap-buffer-overflow", "oracle", "timeout"]:
             fail("filed %s, expected one oracle, one heap overflow, one timeout" % names, out)
+        check_reports(reports, kinds, out)
         for n in names:
             if n.startswith("oracle-") or n.startswith("asan-"):
                 size = os.path.getsize(os.path.join(regress, n))
