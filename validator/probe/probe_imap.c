@@ -13,13 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TRY(expr, what)                                                                            \
-    do {                                                                                           \
-        enum probe_status st_ = (expr);                                                            \
-        if (st_ != PROBE_OK)                                                                       \
-            return probe_status_outcome(r, st_, (what));                                           \
-    } while (0)
-
 /* Longer than the about 8192 octets RFC 7162 s4 asks clients to keep a
  * command line within. */
 #define IMAP_LONG_LINE 10000
@@ -174,8 +167,8 @@ static enum mc_probe_outcome inject_check(struct probe_run *r, struct imap_state
     unsigned tag = ++is->tag, noop = ++is->tag;
     enum imap_result res;
     enum mc_probe_outcome out;
-    TRY(probe_sendf(r->c, "a%u STARTTLS\r\na%u NOOP\r\n", tag, noop), "the answer to STARTTLS");
-    TRY(until_tagged(r, is, tag, false, &res), "the answer to STARTTLS");
+    PROBE_TRY(probe_sendf(r->c, "a%u STARTTLS\r\na%u NOOP\r\n", tag, noop), "the answer to STARTTLS");
+    PROBE_TRY(until_tagged(r, is, tag, false, &res), "the answer to STARTTLS");
     if (res != RES_OK)
         return probe_not_offered(r, "STARTTLS refused");
     (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
@@ -201,10 +194,10 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, struct imap_stat
     size_t n;
     unsigned tag;
     *alive = false;
-    TRY(command(r, is, "NOSUCHCOMMAND", &res), "the answer to an unknown command");
+    PROBE_TRY(command(r, is, "NOSUCHCOMMAND", &res), "the answer to an unknown command");
     if (res == RES_OK)
         probe_rec_comment(r->rec, "probe: OK to an unknown command");
-    TRY(command(r, is, "NOOP", &res), "the answer to NOOP after an unknown command");
+    PROBE_TRY(command(r, is, "NOOP", &res), "the answer to NOOP after an unknown command");
     tag = ++is->tag;
     longline = malloc(IMAP_LONG_LINE + 1);
     if (!longline)
@@ -237,7 +230,7 @@ enum mc_probe_outcome probe_imap(struct probe_run *r)
     memset(&is, 0, sizeof(is));
 
     probe_expect(r->c);
-    TRY(probe_line(r->c, &l, &n), "the greeting");
+    PROBE_TRY(probe_line(r->c, &l, &n), "the greeting");
     if (starts(l, n, "* PREAUTH")) {
         authenticated = true;
     } else if (starts(l, n, "* BYE")) {
@@ -245,7 +238,7 @@ enum mc_probe_outcome probe_imap(struct probe_run *r)
     } else if (!starts(l, n, "* OK")) {
         return probe_failed(r, "garbage instead of a greeting");
     }
-    TRY(command(r, &is, "CAPABILITY", &res), "the answer to CAPABILITY");
+    PROBE_TRY(command(r, &is, "CAPABILITY", &res), "the answer to CAPABILITY");
 
     if (r->mi->tls == MC_TLS_STARTTLS) {
         if (!is.starttls)
@@ -254,13 +247,13 @@ enum mc_probe_outcome probe_imap(struct probe_run *r)
             return probe_not_offered(r, "PREAUTH: STARTTLS not possible");
         if (r->inject)
             return inject_check(r, &is);
-        TRY(command(r, &is, "STARTTLS", &res), "the answer to STARTTLS");
+        PROBE_TRY(command(r, &is, "STARTTLS", &res), "the answer to STARTTLS");
         if (res != RES_OK)
             return probe_not_offered(r, "STARTTLS refused");
         out = probe_upgrade(r);
         if (out != MC_OUTCOME_DONE)
             return out;
-        TRY(command(r, &is, "CAPABILITY", &res), "the answer to CAPABILITY after STARTTLS");
+        PROBE_TRY(command(r, &is, "CAPABILITY", &res), "the answer to CAPABILITY after STARTTLS");
     }
 
     if (!authenticated && probe_may_login(r) && !is.logindisabled) {
@@ -268,7 +261,7 @@ enum mc_probe_outcome probe_imap(struct probe_run *r)
         if (!quoted(u, sizeof(u), r->o->user) || !quoted(p, sizeof(p), r->o->password))
             return probe_failed(r, "the user name or password cannot be an IMAP quoted string");
         snprintf(cmd, sizeof(cmd), "LOGIN %s %s", u, p);
-        TRY(command(r, &is, cmd, &res), "the answer to LOGIN");
+        PROBE_TRY(command(r, &is, cmd, &res), "the answer to LOGIN");
         if (res != RES_OK)
             return probe_failed(r, "login rejected");
         authenticated = true;
@@ -279,11 +272,11 @@ enum mc_probe_outcome probe_imap(struct probe_run *r)
     }
 
     if (authenticated) {
-        TRY(command(r, &is, "LIST \"\" \"*\"", &res), "the answer to LIST");
+        PROBE_TRY(command(r, &is, "LIST \"\" \"*\"", &res), "the answer to LIST");
         is.exists = 0;
-        TRY(command(r, &is, "EXAMINE INBOX", &res), "the answer to EXAMINE");
+        PROBE_TRY(command(r, &is, "EXAMINE INBOX", &res), "the answer to EXAMINE");
         if (res == RES_OK && is.exists > 0)
-            TRY(command(r, &is, "FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)", &res),
+            PROBE_TRY(command(r, &is, "FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)", &res),
                 "the answer to FETCH");
     }
 

@@ -134,4 +134,13 @@ enum mc_probe_outcome probe_smtp(struct probe_run *r);
 /* Case-insensitive: does the space-separated word list hold word? */
 bool probe_has_word(const char *list, size_t len, const char *word);
 
+/* In a conversation step (r: the struct probe_run *): an I/O status other
+ * than PROBE_OK ends the conversation with the outcome it stands for. */
+#define PROBE_TRY(expr, what)                                                                      \
+    do {                                                                                           \
+        enum probe_status st_ = (expr);                                                            \
+        if (st_ != PROBE_OK)                                                                       \
+            return probe_status_outcome(r, st_, (what));                                           \
+    } while (0)
+
 #endif

@@ -11,13 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TRY(expr, what)                                                                            \
-    do {                                                                                           \
-        enum probe_status st_ = (expr);                                                            \
-        if (st_ != PROBE_OK)                                                                       \
-            return probe_status_outcome(r, st_, (what));                                           \
-    } while (0)
-
 /* RFC 2449 s4: a command is at most 255 octets including its CRLF; the
  * over-long line is well past it. It is a USER command whose
  * only defect is its length (a NOOP with an argument would be a second,
@@ -102,8 +95,8 @@ static enum mc_probe_outcome inject_check(struct probe_run *r)
     size_t n;
     bool ok;
     enum mc_probe_outcome out;
-    TRY(probe_send(r->c, "STLS\r\nCAPA\r\n", 12), "the answer to STLS");
-    TRY(status_line(r, &ok, &l, &n), "the answer to STLS");
+    PROBE_TRY(probe_send(r->c, "STLS\r\nCAPA\r\n", 12), "the answer to STLS");
+    PROBE_TRY(status_line(r, &ok, &l, &n), "the answer to STLS");
     if (!ok)
         return probe_not_offered(r, "STLS refused");
     /* plaintext after the +OK: the answer to the injected CAPA */
@@ -135,13 +128,13 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, bool transaction
     char *longline;
     enum probe_status st;
     *alive = false;
-    TRY(simple_cmd(r, "NOSUCHCOMMAND", &ok, &l, &n), "the answer to an unknown command");
+    PROBE_TRY(simple_cmd(r, "NOSUCHCOMMAND", &ok, &l, &n), "the answer to an unknown command");
     if (ok)
         probe_rec_comment(r->rec, "probe: +OK to an unknown command");
     if (transaction) {
-        TRY(simple_cmd(r, "NOOP", &ok, &l, &n), "the answer to NOOP after an unknown command");
+        PROBE_TRY(simple_cmd(r, "NOOP", &ok, &l, &n), "the answer to NOOP after an unknown command");
     } else {
-        TRY(multi_cmd(r, "CAPA", &ok, NULL), "the answer to CAPA after an unknown command");
+        PROBE_TRY(multi_cmd(r, "CAPA", &ok, NULL), "the answer to CAPA after an unknown command");
     }
     longline = malloc(POP3_LONG_LINE + 1);
     if (!longline)
@@ -172,36 +165,36 @@ enum mc_probe_outcome probe_pop3(struct probe_run *r)
         return out;
 
     probe_expect(r->c);
-    TRY(status_line(r, &ok, &l, &n), "the greeting");
+    PROBE_TRY(status_line(r, &ok, &l, &n), "the greeting");
     if (!ok) {
         if (n >= 4 && strncmp(l, "-ERR", 4) == 0)
             return probe_failed(r, "the server refuses service: %.*s", (int)(n > 80 ? 80 : n), l);
         return probe_failed(r, "garbage instead of a greeting");
     }
-    TRY(multi_cmd(r, "CAPA", &ok, &caps), "the answer to CAPA");
+    PROBE_TRY(multi_cmd(r, "CAPA", &ok, &caps), "the answer to CAPA");
 
     if (r->mi->tls == MC_TLS_STARTTLS) {
         if (!caps.stls)
             return probe_not_offered(r, "STLS not advertised");
         if (r->inject)
             return inject_check(r);
-        TRY(simple_cmd(r, "STLS", &ok, &l, &n), "the answer to STLS");
+        PROBE_TRY(simple_cmd(r, "STLS", &ok, &l, &n), "the answer to STLS");
         if (!ok)
             return probe_not_offered(r, "STLS refused");
         out = probe_upgrade(r);
         if (out != MC_OUTCOME_DONE)
             return out;
         memset(&caps, 0, sizeof(caps));
-        TRY(multi_cmd(r, "CAPA", &ok, &caps), "the answer to CAPA after STLS");
+        PROBE_TRY(multi_cmd(r, "CAPA", &ok, &caps), "the answer to CAPA after STLS");
     }
 
     if (probe_may_login(r)) {
         char cmd[600];
         snprintf(cmd, sizeof(cmd), "USER %s", r->o->user);
-        TRY(simple_cmd(r, cmd, &ok, &l, &n), "the answer to USER");
+        PROBE_TRY(simple_cmd(r, cmd, &ok, &l, &n), "the answer to USER");
         if (ok) {
             snprintf(cmd, sizeof(cmd), "PASS %s", r->o->password);
-            TRY(simple_cmd(r, cmd, &ok, &l, &n), "the answer to PASS");
+            PROBE_TRY(simple_cmd(r, cmd, &ok, &l, &n), "the answer to PASS");
         }
         if (!ok)
             return probe_failed(r, "login rejected");
@@ -215,25 +208,25 @@ enum mc_probe_outcome probe_pop3(struct probe_run *r)
         if (caps.pipelining) {
             /* RFC 2449 s6.6: STAT, LIST and UIDL in one write, the answers
              * in order */
-            TRY(probe_send(r->c, "STAT\r\nLIST\r\nUIDL\r\n", 18), "the answer to STAT (pipelined)");
-            TRY(status_line(r, &ok, &l, &n), "the answer to STAT (pipelined)");
+            PROBE_TRY(probe_send(r->c, "STAT\r\nLIST\r\nUIDL\r\n", 18), "the answer to STAT (pipelined)");
+            PROBE_TRY(status_line(r, &ok, &l, &n), "the answer to STAT (pipelined)");
             if (ok && n > 4)
                 count = strtoul(l + 4, NULL, 10);
-            TRY(status_line(r, &ok, &l, &n), "the answer to LIST (pipelined)");
+            PROBE_TRY(status_line(r, &ok, &l, &n), "the answer to LIST (pipelined)");
             if (ok)
-                TRY(multi_body(r, NULL), "the answer to LIST (pipelined)");
-            TRY(status_line(r, &ok, &l, &n), "the answer to UIDL (pipelined)");
+                PROBE_TRY(multi_body(r, NULL), "the answer to LIST (pipelined)");
+            PROBE_TRY(status_line(r, &ok, &l, &n), "the answer to UIDL (pipelined)");
             if (ok)
-                TRY(multi_body(r, NULL), "the answer to UIDL (pipelined)");
+                PROBE_TRY(multi_body(r, NULL), "the answer to UIDL (pipelined)");
         } else {
-            TRY(simple_cmd(r, "STAT", &ok, &l, &n), "the answer to STAT");
+            PROBE_TRY(simple_cmd(r, "STAT", &ok, &l, &n), "the answer to STAT");
             if (ok && n > 4)
                 count = strtoul(l + 4, NULL, 10);
-            TRY(multi_cmd(r, "LIST", &ok, NULL), "the answer to LIST");
-            TRY(multi_cmd(r, "UIDL", &ok, NULL), "the answer to UIDL");
+            PROBE_TRY(multi_cmd(r, "LIST", &ok, NULL), "the answer to LIST");
+            PROBE_TRY(multi_cmd(r, "UIDL", &ok, NULL), "the answer to UIDL");
         }
         if (count > 0)
-            TRY(multi_cmd(r, "TOP 1 0", &ok, NULL), "the answer to TOP");
+            PROBE_TRY(multi_cmd(r, "TOP 1 0", &ok, NULL), "the answer to TOP");
     }
 
     if (r->o->active_checks) {

@@ -17,13 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TRY(expr, what)                                                                            \
-    do {                                                                                           \
-        enum probe_status st_ = (expr);                                                            \
-        if (st_ != PROBE_OK)                                                                       \
-            return probe_status_outcome(r, st_, (what));                                           \
-    } while (0)
-
 /* RFC 5321 s4.5.3.1.4: a command line is at most 512 octets. The line is a
  * HELP with a long argument: its error replies are not judged, while a
  * 500 "Line too long" (s4.5.3.1.9) to a NOOP would be taken for a NOOP
@@ -140,8 +133,8 @@ static enum mc_probe_outcome inject_check(struct probe_run *r)
 {
     unsigned code;
     enum mc_probe_outcome out;
-    TRY(probe_send(r->c, "STARTTLS\r\nNOOP\r\n", 16), "the answer to STARTTLS");
-    TRY(reply(r, &code, NULL), "the answer to STARTTLS");
+    PROBE_TRY(probe_send(r->c, "STARTTLS\r\nNOOP\r\n", 16), "the answer to STARTTLS");
+    PROBE_TRY(reply(r, &code, NULL), "the answer to STARTTLS");
     if (code != 220)
         return probe_not_offered(r, "STARTTLS refused");
     (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
@@ -170,14 +163,14 @@ static enum mc_probe_outcome send_message(struct probe_run *r)
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
     snprintf(line, sizeof(line), "MAIL FROM:<%s>", o->mail_from);
-    TRY(cmd(r, line, &code, NULL), "the answer to MAIL");
+    PROBE_TRY(cmd(r, line, &code, NULL), "the answer to MAIL");
     if (code != 250)
         return probe_failed(r, "test message: MAIL refused (%u)", code);
     snprintf(line, sizeof(line), "RCPT TO:<%s>", o->rcpt_to);
-    TRY(cmd(r, line, &code, NULL), "the answer to RCPT");
+    PROBE_TRY(cmd(r, line, &code, NULL), "the answer to RCPT");
     if (code != 250 && code != 251)
         return probe_failed(r, "test message: RCPT refused (%u)", code);
-    TRY(cmd(r, "DATA", &code, NULL), "the answer to DATA");
+    PROBE_TRY(cmd(r, "DATA", &code, NULL), "the answer to DATA");
     if (code != 354)
         return probe_failed(r, "test message: DATA refused (%u)", code);
     n = snprintf(msg, sizeof(msg),
@@ -187,8 +180,8 @@ static enum mc_probe_outcome send_message(struct probe_run *r)
                  o->mail_from, o->rcpt_to, date, (long long)now, (long)getpid(), r->mi->name);
     if (n < 0 || (size_t)n >= sizeof(msg))
         return probe_failed(r, "test message too long");
-    TRY(probe_send(r->c, msg, (size_t)n), "the answer to the message");
-    TRY(reply(r, &code, NULL), "the answer to the message");
+    PROBE_TRY(probe_send(r->c, msg, (size_t)n), "the answer to the message");
+    PROBE_TRY(reply(r, &code, NULL), "the answer to the message");
     if (code != 250)
         return probe_failed(r, "test message refused (%u)", code);
     return MC_OUTCOME_DONE;
@@ -200,10 +193,10 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, bool *alive)
     enum probe_status st;
     char *longline;
     *alive = false;
-    TRY(cmd(r, "NOSUCHCOMMAND", &code, NULL), "the answer to an unknown command");
+    PROBE_TRY(cmd(r, "NOSUCHCOMMAND", &code, NULL), "the answer to an unknown command");
     if (code / 100 != 5)
         probe_rec_comment(r->rec, "probe: no 5xx to an unknown command");
-    TRY(cmd(r, "NOOP", &code, NULL), "the answer to NOOP after an unknown command");
+    PROBE_TRY(cmd(r, "NOOP", &code, NULL), "the answer to NOOP after an unknown command");
     longline = malloc(SMTP_LONG_LINE + 1);
     if (!longline)
         return probe_failed(r, "out of memory");
@@ -233,12 +226,12 @@ enum mc_probe_outcome probe_smtp(struct probe_run *r)
         return out;
 
     probe_expect(r->c);
-    TRY(reply(r, &code, NULL), "the greeting");
+    PROBE_TRY(reply(r, &code, NULL), "the greeting");
     if (code == 0)
         return probe_failed(r, "garbage instead of a greeting");
     if (code != 220)   /* 554 (RFC 5321 s3.1), 421, ... */
         return probe_failed(r, "the server refuses service (%u)", code);
-    TRY(hello(r, &ext, &code), "the answer to EHLO");
+    PROBE_TRY(hello(r, &ext, &code), "the answer to EHLO");
     if (code != 250)
         return probe_failed(r, "EHLO and HELO refused (%u)", code);
 
@@ -247,13 +240,13 @@ enum mc_probe_outcome probe_smtp(struct probe_run *r)
             return probe_not_offered(r, "STARTTLS not advertised");
         if (r->inject)
             return inject_check(r);
-        TRY(cmd(r, "STARTTLS", &code, NULL), "the answer to STARTTLS");
+        PROBE_TRY(cmd(r, "STARTTLS", &code, NULL), "the answer to STARTTLS");
         if (code != 220)
             return probe_not_offered(r, "STARTTLS refused");
         out = probe_upgrade(r);
         if (out != MC_OUTCOME_DONE)
             return out;
-        TRY(hello(r, &ext, &code), "the answer to EHLO after STARTTLS");
+        PROBE_TRY(hello(r, &ext, &code), "the answer to EHLO after STARTTLS");
     }
 
     if (r->mi->submission && probe_may_login(r)) {
@@ -271,7 +264,7 @@ enum mc_probe_outcome probe_smtp(struct probe_run *r)
             memcpy(raw + 2 + ul, r->o->password, pl);
             base64(raw, ul + pl + 2, b64);
             snprintf(line, sizeof(line), "AUTH PLAIN %s", b64);
-            TRY(cmd(r, line, &code, NULL), "the answer to AUTH");
+            PROBE_TRY(cmd(r, line, &code, NULL), "the answer to AUTH");
             if (code != 235)
                 return probe_failed(r, "login rejected");
         }
@@ -287,17 +280,17 @@ enum mc_probe_outcome probe_smtp(struct probe_run *r)
         /* RFC 2920 s3.1: MAIL, RCPT and RSET may share one write; the
          * replies come back in order, one per command */
         int n = snprintf(line, sizeof(line), "MAIL FROM:<>\r\nRCPT TO:<%s>\r\nRSET\r\n", rcpt);
-        TRY(probe_send(r->c, line, (size_t)n), "the answer to MAIL (pipelined)");
-        TRY(reply(r, &code, NULL), "the answer to MAIL (pipelined)");
-        TRY(reply(r, &code, NULL), "the answer to RCPT (pipelined)");
-        TRY(reply(r, &code, NULL), "the answer to RSET (pipelined)");
+        PROBE_TRY(probe_send(r->c, line, (size_t)n), "the answer to MAIL (pipelined)");
+        PROBE_TRY(reply(r, &code, NULL), "the answer to MAIL (pipelined)");
+        PROBE_TRY(reply(r, &code, NULL), "the answer to RCPT (pipelined)");
+        PROBE_TRY(reply(r, &code, NULL), "the answer to RSET (pipelined)");
     } else {
-        TRY(cmd(r, "MAIL FROM:<>", &code, NULL), "the answer to MAIL");
+        PROBE_TRY(cmd(r, "MAIL FROM:<>", &code, NULL), "the answer to MAIL");
         if (code == 250) {
             snprintf(line, sizeof(line), "RCPT TO:<%s>", rcpt);
-            TRY(cmd(r, line, &code, NULL), "the answer to RCPT");
+            PROBE_TRY(cmd(r, line, &code, NULL), "the answer to RCPT");
         }
-        TRY(cmd(r, "RSET", &code, NULL), "the answer to RSET");
+        PROBE_TRY(cmd(r, "RSET", &code, NULL), "the answer to RSET");
     }
     if (r->o->send_test_message) {
         out = send_message(r);
