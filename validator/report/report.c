@@ -243,7 +243,7 @@ void mc_report_input_end(struct mc_report *r)
     r->input = NULL;
 }
 
-static void finding_json(FILE *o, const struct mc_finding *f, const char *input)
+void mc__finding_json(FILE *o, const struct mc_finding *f, const char *input)
 {
     const struct mc_rule_info *ri = mc_rule_info(f->rule);
     fputs("{\"rule\":", o);
@@ -293,7 +293,7 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
     r->by_rule[f->rule]++;
     switch (r->format) {
     case MC_FMT_JSONL:
-        finding_json(r->out, f, r->input);
+        mc__finding_json(r->out, f, r->input);
         putc('\n', r->out);
         fflush(r->out);
         break;
@@ -301,7 +301,7 @@ void mc_report_finding(void *ctx, const struct mc_finding *f)
         if (r->any_json)
             putc(',', r->out);
         r->any_json = true;
-        finding_json(r->out, f, r->input);
+        mc__finding_json(r->out, f, r->input);
         break;
     case MC_FMT_TEXT:
         if (r->quiet)
@@ -663,7 +663,7 @@ void mc_report_rfc_url(char *buf, size_t n, const struct mc_rule_info *ri)
 }
 
 /* Writes each line of t with a prefix; '#' lines left out if skip_comments. */
-static void write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments)
+void mc__write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments)
 {
     size_t at = 0;
     while (at < t->len) {
@@ -692,11 +692,11 @@ void mc_report_explain(FILE *out, enum mc_rule r, const char *format)
                 mc_severity_name(ri->severity), ri->rfc, ri->section, url, ri->summary);
         if (!have)
             return;
-        write_lines(out, &e.why, "", true);
+        mc__write_lines(out, &e.why, "", true);
         fputs("\nNon-conformant:\n\n```\n", out);
-        write_lines(out, &e.bad, "", false);
+        mc__write_lines(out, &e.bad, "", false);
         fputs("```\n\nConformant:\n\n```\n", out);
-        write_lines(out, &e.good, "", false);
+        mc__write_lines(out, &e.good, "", false);
         fputs("```\n\n", out);
         return;
     }
@@ -708,11 +708,11 @@ void mc_report_explain(FILE *out, enum mc_rule r, const char *format)
         return;
     }
     fputs("\nWhy it matters:\n", out);
-    write_lines(out, &e.why, "  ", true);
+    mc__write_lines(out, &e.why, "  ", true);
     fputs("\nNon-conformant (the rule reports this):\n", out);
-    write_lines(out, &e.bad, "  ", false);
+    mc__write_lines(out, &e.bad, "  ", false);
     fputs("\nConformant:\n", out);
-    write_lines(out, &e.good, "  ", false);
+    mc__write_lines(out, &e.good, "  ", false);
 }
 
 void mc_report_rules(FILE *out, const char *format)

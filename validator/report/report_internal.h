@@ -9,6 +9,12 @@ void mc__json_str(FILE *o, const char *s);
 /* XML character data or attribute value (XML 1.0 s2.2, s2.4): markup
  * escaped, characters XML cannot carry (controls, non-UTF-8) as U+FFFD. */
 void mc__xml_str(FILE *o, const char *s);
+/* One finding as a JSON object (the jsonl and json formats; the probe's
+ * cells): input NULL leaves out the "input" field. */
+void mc__finding_json(FILE *o, const struct mc_finding *f, const char *input);
+/* Writes each line of t with a prefix; '#' lines left out if skip_comments. */
+struct mc_text;
+void mc__write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments);
 /* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
 size_t mc__utf8_len(const unsigned char *s);
 

@@ -190,29 +190,6 @@ static void json_opt_str(FILE *o, const char *s)
         fputs("null", o);
 }
 
-static void finding_obj(FILE *o, const struct mc_finding *f)
-{
-    const struct mc_rule_info *ri = mc_rule_info(f->rule);
-    fputs("{\"rule\":", o);
-    mc__json_str(o, ri->id);
-    fprintf(o,
-            ",\"severity\":\"%s\",\"side\":\"%s\",\"protocol\":\"%s\",\"level\":\"%s\",\"rfc\":%u,"
-            "\"section\":",
-            mc_severity_name(f->severity), mc_side_name(f->side), mc_proto_name(f->proto),
-            mc_level_name(ri->level), ri->rfc);
-    mc__json_str(o, ri->section);
-    fputs(",\"session\":", o);
-    mc__json_str(o, f->session ? f->session : "");
-    fputs(",\"frame\":null", o);
-    if (f->origin.line)
-        fprintf(o, ",\"line\":%llu", (unsigned long long)f->origin.line);
-    fprintf(o, ",\"direction\":\"%s\",\"offset\":%llu,\"excerpt\":",
-            f->dir == MC_DIR_C2S ? "client" : "server", (unsigned long long)f->offset);
-    mc__json_str(o, f->excerpt);
-    fputs(",\"message\":", o);
-    mc__json_str(o, f->message);
-    putc('}', o);
-}
 
 static void cell_obj(FILE *o, const struct mc_matrix_cell *c)
 {
@@ -253,7 +230,7 @@ static void cell_obj(FILE *o, const struct mc_matrix_cell *c)
     for (size_t i = 0; i < c->nfindings; i++) {
         if (i)
             putc(',', o);
-        finding_obj(o, &c->findings[i]);
+        mc__finding_json(o, &c->findings[i], NULL);
     }
     fputs("]}", o);
 }

@@ -89,23 +89,6 @@ static void rule_name(FILE *o, const char *id)
     putc('"', o);
 }
 
-/* Writes a text part as one JSON string, dropping '#' comment lines when
- * skip_comments (they are notes for the file's readers). */
-static void text_part(FILE *o, const struct mc_text *t, const char *indent, bool skip_comments)
-{
-    size_t at = 0;
-    while (at < t->len) {
-        const char *nl = memchr(t->p + at, '\n', t->len - at);
-        size_t n = nl ? (size_t)(nl - (t->p + at)) : t->len - at;
-        if (!(skip_comments && n && t->p[at] == '#')) {
-            fputs(indent, o);
-            fwrite(t->p + at, 1, n, o);
-            putc('\n', o);
-        }
-        at += n + 1;
-    }
-}
-
 static char *explain_text(enum mc_rule r, bool with_examples)
 {
     struct mc_explain e;
@@ -114,12 +97,12 @@ static char *explain_text(enum mc_rule r, bool with_examples)
     FILE *o;
     if (!mc_explain_get(r, &e) || !(o = open_memstream(&buf, &len)))
         return NULL;
-    text_part(o, &e.why, "", true);
+    mc__write_lines(o, &e.why, "", true);
     if (with_examples) {
         fputs("\nNon-conformant:\n", o);
-        text_part(o, &e.bad, "  ", false);
+        mc__write_lines(o, &e.bad, "  ", false);
         fputs("\nConformant:\n", o);
-        text_part(o, &e.good, "  ", false);
+        mc__write_lines(o, &e.good, "  ", false);
     }
     fclose(o);
     /* one paragraph: the line breaks of the source file are not meaningful */
