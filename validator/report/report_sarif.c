@@ -59,10 +59,14 @@ static struct mc_report_sarif *state(struct mc_report *r)
 }
 
 /* A file name as a URI reference (RFC 3986 s4.1): unreserved characters
- * and '/' as they are, everything else percent-encoded. */
+ * and '/' as they are, everything else percent-encoded. An absolute path
+ * becomes a file: URI (SARIF 3.10.3 wants relative references that can be
+ * resolved against a uriBaseId, which one starting with '/' cannot). */
 static void json_uri(FILE *o, const char *path)
 {
     putc('"', o);
+    if (path[0] == '/')
+        fputs("file://", o);
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         if (isalnum(*p) || strchr("-._~/", *p))
             putc(*p, o);
