@@ -93,6 +93,26 @@ set_tests_properties(integration_starttls_crafted PROPERTIES
   SKIP_RETURN_CODE 77
   RESOURCE_LOCK mailconform_starttls_crafted_ports)
 
+# integration_relay_tls (issue 6): `mailconform relay --tls-cert --tls-key`
+# terminates TLS on both legs (docs/relay.md). curl, poplib and imaplib,
+# trusting only a test CA made with the openssl CLI, go through it to a real
+# Dovecot (POP3 995/110 STLS, IMAP 993/143 STARTTLS, the server leg verified
+# with --tls-ca): the recordings hold "! tls decrypted" and the commands
+# inside TLS, check finds no error and agrees with the relay's live
+# findings; a client pipelining behind STLS is reported and its command
+# held back; verification by default, the handshake timeout, (with
+# tcpdump) the relay's --keylog decrypting a capture of the client leg, and
+# smtplib with STARTTLS to a scripted SMTP server.
+# Exit 77 (skipped) without Dovecot. Needs root, curl, python3, openssl;
+# ports 21110, 21111, 21995, 24143, 24993 (tests/integration/lib.sh).
+add_test(NAME integration_relay_tls
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/relay_tls.sh $<TARGET_FILE:mailconform>)
+set_tests_properties(integration_relay_tls PROPERTIES
+  LABELS integration
+  TIMEOUT 120
+  SKIP_RETURN_CODE 77
+  RESOURCE_LOCK mailconform_dovecot_ports)
+
 # the compatibility matrix: mailconform probe against the real-server fleet
 
 # integration_tls_capture (issue 6): Python's imaplib, poplib and smtplib

@@ -95,6 +95,17 @@ static const char usage_relay[] =
     "  --imap-version V     2060, 3501, 9051 or auto (default), as for check\n"
     "  -h, --help           this help\n"
     "\n"
+    "terminating TLS (docs/relay.md): clients talk TLS with the relay, the relay with the\n"
+    "server; both legs' plaintext is recorded after '! tls decrypted' and validated:\n"
+    "  --tls-cert FILE      PEM certificate (chain) presented to clients; turns TLS on\n"
+    "  --tls-key FILE       its PEM private key\n"
+    "  --tls MODE           starttls (default: plaintext until the server's go-ahead to\n"
+    "                       STARTTLS/STLS) or implicit (TLS from the first octet: 993, 995, 465)\n"
+    "  --tls-ca FILE        PEM CA certificates that verify the server (default: system store)\n"
+    "  --tls-insecure       do not verify the server's certificate (test servers only)\n"
+    "  --tls-servername N   SNI and the name verified (default: the host part of --to)\n"
+    "  --keylog FILE        append NSS key log lines (SSLKEYLOGFILE format) for both legs\n"
+    "\n"
     "report options, as for check:\n"
     REPORT_OPTIONS_HELP;
 
@@ -471,6 +482,29 @@ static int cmd_relay(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool handled;
+        /* before the shared options: --keylog there is check's (an input) */
+        if (strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0 ||
+            strcmp(a, "--tls") == 0 || strcmp(a, "--tls-ca") == 0 ||
+            strcmp(a, "--tls-servername") == 0 || strcmp(a, "--keylog") == 0) {
+            const char *v;
+            if (i + 1 >= argc)
+                return mc_cli_usage_error("option needs a value", a, usage_relay);
+            v = argv[++i];
+            if (strcmp(a, "--tls-cert") == 0) ro.tls_cert = v;
+            else if (strcmp(a, "--tls-key") == 0) ro.tls_key = v;
+            else if (strcmp(a, "--tls-ca") == 0) ro.tls_ca = v;
+            else if (strcmp(a, "--tls-servername") == 0) ro.tls_servername = v;
+            else if (strcmp(a, "--keylog") == 0) ro.keylog = v;
+            else if (strcmp(v, "implicit") == 0) ro.tls = MC_RELAY_TLS_IMPLICIT;
+            else if (strcmp(v, "starttls") == 0) ro.tls = MC_RELAY_TLS_STARTTLS;
+            else
+                return mc_cli_usage_error("--tls takes starttls or implicit", v, usage_relay);
+            continue;
+        }
+        if (strcmp(a, "--tls-insecure") == 0) {
+            ro.tls_insecure = true;
+            continue;
+        }
         if (mc_cli_common_opt(&o, argc, argv, &i, usage_relay, &handled) != 0)
             return 2;
         if (handled)
@@ -502,6 +536,16 @@ static int cmd_relay(int argc, char **argv)
     }
     if (!ro.listen || !ro.to)
         return mc_cli_usage_error("--listen and --to are required", NULL, usage_relay);
+    if (ro.tls_cert && ro.tls == MC_RELAY_TLS_OFF)
+        ro.tls = MC_RELAY_TLS_STARTTLS;
+    if ((ro.tls_cert || ro.tls_key || ro.tls != MC_RELAY_TLS_OFF) && (!ro.tls_cert || !ro.tls_key))
+        return mc_cli_usage_error("terminating TLS needs both --tls-cert and --tls-key", NULL,
+                                  usage_relay);
+    if (ro.tls == MC_RELAY_TLS_OFF &&
+        (ro.tls_ca || ro.tls_insecure || ro.tls_servername || ro.keylog))
+        return mc_cli_usage_error(
+            "--tls-ca, --tls-insecure, --tls-servername and --keylog need --tls-cert", NULL,
+            usage_relay);
     if (!ro.record)
         check = true;
 

@@ -25,11 +25,24 @@
  *   (a server answering commands pipelined behind STLS) is recorded as data,
  *   so the session flags it both live and when the transcript is checked.
  * - Findings carry the transcript line of their chunk when recording.
+ * - Terminating TLS (--tls-cert, docs/relay.md): each side ("leg") is
+ *   plaintext, pending (plaintext still to send before its handshake),
+ *   handshaking or TLS. The chunks recorded and validated are always the
+ *   plaintext, after "! tls decrypted". In STARTTLS mode the go-ahead is the
+ *   session's own decision (mc_session_in_tls after a server chunk), so the
+ *   relay and the validator never disagree on it; the relay itself only
+ *   recognises the client's STARTTLS/STLS line (relay_tls.c) to hold back
+ *   what follows it: held octets are recorded and validated (the session
+ *   reports the injection) but dropped at the go-ahead, never sent inside
+ *   TLS; if the server answers otherwise they are forwarded in plaintext.
+ *   While holding, the client is not read from, so a ClientHello sent too
+ *   early is read by the handshake, not as plaintext.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 
 #include "relay/relay.h"
+#include "relay/relay_tls.h"
 #include "transcript/transcript.h"
 
 #include <arpa/inet.h>
@@ -47,6 +60,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/err.h>
 
 #define ADDR_MAX 64          /* "[v6 address]:port" */
 #define ACCEPT_BURST 32      /* accepts per wake-up */
@@ -55,6 +69,14 @@
 #define ACCEPT_PAUSE_MS 250  /* accept failing (out of descriptors): wait, do not spin */
 
 enum side { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
+
+/* A side's TLS state when the relay terminates TLS. */
+enum leg {
+    LEG_PLAIN,      /* bytes as they are (no TLS, or before a STARTTLS go-ahead) */
+    LEG_PENDING,    /* go-ahead seen: plaintext buffered for this side is sent first */
+    LEG_HANDSHAKE,  /* SSL_do_handshake in progress */
+    LEG_TLS         /* SSL_read / SSL_write */
+};
 
 struct conn {
     /* private */
@@ -71,6 +93,16 @@ struct conn {
     uint64_t start_ms, last_ms;
     unsigned id;
     struct mc_session *sess;
+    SSL *ssl[2];                      /* by side; NULL while plaintext */
+    enum leg leg[2];                  /* by side */
+    /* by side: what OpenSSL asked to wait for (POLLIN/POLLOUT) before the
+     * read, write or handshake is retried; 0: the usual event */
+    short need_rd[2], need_wr[2], need_hs[2];
+    uint64_t hs_start_ms;             /* when the handshakes began */
+    bool line_start;                  /* the next client octet starts a line */
+    bool holding;                     /* client STARTTLS seen, server answer not yet */
+    size_t hold_at;                   /* C2S buffer offset where held octets begin */
+    uint64_t hold_ms;                 /* when holding began */
     char client[ADDR_MAX];
     char why[160];                    /* why it was torn down, "" if it ended cleanly */
 };
@@ -85,6 +117,7 @@ struct relay {
     char to_str[ADDR_MAX];
     char listen_str[ADDR_MAX];
     int lfd;
+    struct mc_relay_tls *tls;         /* NULL: TLS is not terminated */
     struct conn *conns[MC_RELAY_MAX_CONNS];
     unsigned nconns;
     unsigned accepted, ended, refused;
@@ -428,16 +461,6 @@ static const char *side_name(enum side s)
     return s == SIDE_CLIENT ? "client" : "server";
 }
 
-static int src_fd(const struct conn *c, enum mc_dir d)
-{
-    return c->fd[d == MC_DIR_C2S ? SIDE_CLIENT : SIDE_SERVER];
-}
-
-static int dst_fd(const struct conn *c, enum mc_dir d)
-{
-    return c->fd[d == MC_DIR_C2S ? SIDE_SERVER : SIDE_CLIENT];
-}
-
 static void teardown(struct conn *c, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -462,6 +485,57 @@ static bool looks_tls(const uint8_t *p, size_t n)
     return n >= 1 && p[0] >= 20 && p[0] <= 24 && (n < 2 || p[1] == 3);
 }
 
+static enum side dst_side(enum mc_dir d)
+{
+    return d == MC_DIR_C2S ? SIDE_SERVER : SIDE_CLIENT;
+}
+
+static enum side src_side(enum mc_dir d)
+{
+    return d == MC_DIR_C2S ? SIDE_CLIENT : SIDE_SERVER;
+}
+
+/* Octets of direction d that may be sent now: all but what is held. */
+static size_t send_limit(const struct conn *c, enum mc_dir d)
+{
+    return d == MC_DIR_C2S && c->holding ? c->hold_at : c->len[d];
+}
+
+/* "! tls decrypted": what follows on both directions is the plaintext. */
+static void mark_decrypted(struct relay *r, struct conn *c)
+{
+    struct mc_origin o = {0, 0};
+    c->tls_done = true;
+    if (r->rec) {
+        rec_select(r, c);
+        mc_transcript_write_tls(r->rec, true);
+        o.line = ++r->rec_line;
+        rec_check(r);
+    }
+    if (c->sess)
+        mc_session_tls(c->sess, true, &o);
+}
+
+/* The server said yes to STARTTLS/STLS (the session saw it): drop what the
+ * client pipelined behind the command, switch both legs. */
+static void go_ahead(struct relay *r, struct conn *c)
+{
+    if (c->holding) {
+        size_t dropped = c->len[MC_DIR_C2S] - c->hold_at;
+        c->len[MC_DIR_C2S] = c->hold_at;
+        c->holding = false;
+        if (dropped) {
+            rec_comment(r, "session %u: %zu client octets pipelined behind STARTTLS not forwarded",
+                        c->id, dropped);
+            say(r, "session %u: %zu client octets pipelined behind STARTTLS not forwarded", c->id,
+                dropped);
+        }
+    }
+    mark_decrypted(r, c);
+    c->leg[SIDE_CLIENT] = c->leg[SIDE_SERVER] = LEG_PENDING;
+    c->hs_start_ms = now_ms();
+}
+
 static void on_chunk(struct relay *r, struct conn *c, enum mc_dir d, const uint8_t *p, size_t n)
 {
     struct mc_origin o = {0, 0};
@@ -470,7 +544,7 @@ static void on_chunk(struct relay *r, struct conn *c, enum mc_dir d, const uint8
     c->records++;
     c->octets[d] += n;
     rec_select(r, c);
-    if (c->tls_check && !c->tls_done && looks_tls(p, n)) {
+    if (!r->tls && c->tls_check && !c->tls_done && looks_tls(p, n)) {
         c->tls_done = true;
         if (r->rec) {
             mc_transcript_write_tls(r->rec, false);
@@ -486,36 +560,137 @@ static void on_chunk(struct relay *r, struct conn *c, enum mc_dir d, const uint8
         o.line = ++r->rec_line;
         rec_check(r);
     }
+    if (r->tls && !c->tls_done && d == MC_DIR_C2S && !c->holding) {
+        size_t end = mc_relay_starttls_end(p, n, &c->line_start);
+        if (end) {
+            c->holding = true;
+            c->hold_at = (size_t)(p - c->buf[MC_DIR_C2S]) + end;
+            c->hold_ms = now_ms();
+        }
+    }
     if (c->sess) {
         mc_session_data(c->sess, d, p, n, &o);
-        if (!c->tls_done && mc_session_in_tls(c->sess))
+        if (!r->tls && !c->tls_done && mc_session_in_tls(c->sess))
             c->tls_check = true;
     }
+    if (r->tls && !c->tls_done && d == MC_DIR_S2C) {
+        if (c->sess && mc_session_in_tls(c->sess))
+            go_ahead(r, c);
+        else
+            c->holding = false;   /* refused (or not the answer yet): held octets go on */
+    }
+}
+
+/* One step of side s's handshake. */
+static void handshake(struct relay *r, struct conn *c, enum side s)
+{
+    int ret = SSL_do_handshake(c->ssl[s]);
+    char why[200];
+    c->need_hs[s] = 0;
+    if (ret == 1) {
+        c->leg[s] = LEG_TLS;
+        rec_comment(r, "session %u: TLS with the %s: %s, %s", c->id, side_name(s),
+                    SSL_get_version(c->ssl[s]), SSL_get_cipher_name(c->ssl[s]));
+        say(r, "session %u: TLS with the %s: %s, %s", c->id, side_name(s),
+            SSL_get_version(c->ssl[s]), SSL_get_cipher_name(c->ssl[s]));
+        return;
+    }
+    switch (SSL_get_error(c->ssl[s], ret)) {
+    case SSL_ERROR_WANT_READ:
+        c->need_hs[s] = POLLIN;
+        return;
+    case SSL_ERROR_WANT_WRITE:
+        c->need_hs[s] = POLLOUT;
+        return;
+    default:
+        mc_relay_tls_why(c->ssl[s], ret, why, sizeof(why));
+        teardown(c, "TLS handshake with the %s failed: %s", side_name(s), why);
+    }
+}
+
+static void leg_start(struct relay *r, struct conn *c, enum side s)
+{
+    c->ssl[s] = mc_relay_tls_leg(r->tls, s == SIDE_SERVER, c->fd[s]);
+    if (!c->ssl[s]) {
+        teardown(c, "cannot set up TLS towards the %s", side_name(s));
+        return;
+    }
+    c->leg[s] = LEG_HANDSHAKE;
+    handshake(r, c, s);
+}
+
+/* A pending side whose plaintext has all been sent starts its handshake. */
+static void start_pending(struct relay *r, struct conn *c)
+{
+    for (int s = 0; s < 2 && !c->dead; s++) {
+        enum mc_dir to = s == SIDE_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+        if (c->leg[s] == LEG_PENDING && c->off[to] >= c->len[to])
+            leg_start(r, c, (enum side)s);
+    }
+}
+
+/* Sends up to n octets of direction d to its destination: plaintext or
+ * SSL_write. Returns the octets sent, 0 to wait (need_wr says for what),
+ * -1 after a teardown. */
+static ssize_t send_some(struct conn *c, enum mc_dir d, const uint8_t *p, size_t n)
+{
+    enum side t = dst_side(d);
+    size_t done = 0;
+    int ret, e;
+    char why[200];
+
+    if (c->leg[t] != LEG_TLS) {
+        ssize_t k;
+        do
+            k = send(c->fd[t], p, n, MSG_NOSIGNAL);
+        while (k < 0 && errno == EINTR);
+        if (k > 0)
+            return k;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        teardown(c, "writing to the %s: %s", side_name(t), k < 0 ? strerror(errno) : "no progress");
+        return -1;
+    }
+    c->need_wr[t] = 0;
+    ret = SSL_write_ex(c->ssl[t], p, n, &done);
+    if (ret == 1)
+        return (ssize_t)done;
+    e = SSL_get_error(c->ssl[t], ret);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+        c->need_wr[t] = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return 0;
+    }
+    mc_relay_tls_why(c->ssl[t], ret, why, sizeof(why));
+    teardown(c, "writing to the %s (TLS): %s", side_name(t), why);
+    return -1;
 }
 
 static void flush_dir(struct conn *c, enum mc_dir d)
 {
-    while (c->off[d] < c->len[d] && !c->dead) {
-        ssize_t n = send(dst_fd(c, d), c->buf[d] + c->off[d], c->len[d] - c->off[d], MSG_NOSIGNAL);
-        if (n > 0) {
-            c->off[d] += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        teardown(c, "writing to the %s: %s",
-                 side_name(d == MC_DIR_C2S ? SIDE_SERVER : SIDE_CLIENT),
-                 n < 0 ? strerror(errno) : "no progress");
+    enum side t = dst_side(d);
+    size_t limit = send_limit(c, d);
+    if (c->leg[t] == LEG_HANDSHAKE)
         return;
+    while (c->off[d] < limit && !c->dead) {
+        ssize_t n = send_some(c, d, c->buf[d] + c->off[d], limit - c->off[d]);
+        if (n <= 0)
+            return;
+        c->off[d] += (size_t)n;
     }
-    if (c->dead)
+    if (c->dead || c->off[d] < c->len[d])
         return;
     c->off[d] = c->len[d] = 0;
+    if (d == MC_DIR_C2S)
+        c->hold_at = 0;   /* nothing held: a STARTTLS line alone */
     if (c->eof[d] && !c->shut[d]) {
-        /* forward the half-close; ENOTCONN (peer already gone) is harmless */
-        shutdown(dst_fd(c, d), SHUT_WR);
+        /* forward the half-close (with close_notify inside TLS); ENOTCONN
+         * (peer already gone) is harmless; a close_notify that cannot be
+         * sent at once is not waited for */
+        if (c->leg[t] == LEG_TLS) {
+            SSL_shutdown(c->ssl[t]);
+            ERR_clear_error();
+        }
+        shutdown(c->fd[t], SHUT_WR);
         c->shut[d] = true;
     }
 }
@@ -537,28 +712,64 @@ static void source_closed(struct relay *r, struct conn *c, enum mc_dir d)
         mc_session_close(c->sess, d, &o);
 }
 
+/* Reads into p[0..space) from direction d's source: > 0 octets, 0 EOF,
+ * -1 to wait (need_rd says for what), -2 error (errno or why set). */
+static ssize_t recv_some(struct conn *c, enum mc_dir d, uint8_t *p, size_t space, char *why,
+                         size_t whylen)
+{
+    enum side s = src_side(d);
+    size_t got = 0;
+    int ret, e;
+
+    if (c->leg[s] != LEG_TLS) {
+        ssize_t n;
+        do
+            n = recv(c->fd[s], p, space, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return -1;
+        if (n < 0) {
+            snprintf(why, whylen, "%s", strerror(errno));
+            return -2;
+        }
+        return n;
+    }
+    c->need_rd[s] = 0;
+    ret = SSL_read_ex(c->ssl[s], p, space, &got);
+    if (ret == 1)
+        return (ssize_t)got;
+    e = SSL_get_error(c->ssl[s], ret);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        c->need_rd[s] = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    mc_relay_tls_why(c->ssl[s], ret, why, whylen);
+    return -2;
+}
+
 static void read_dir(struct relay *r, struct conn *c, enum mc_dir d, uint64_t now)
 {
     ssize_t n;
+    char why[200];
     if (c->off[d] > 0) {
         memmove(c->buf[d], c->buf[d] + c->off[d], c->len[d] - c->off[d]);
         c->len[d] -= c->off[d];
+        if (d == MC_DIR_C2S && c->holding)
+            c->hold_at -= c->off[d];
         c->off[d] = 0;
     }
     if (c->len[d] == MC_RELAY_BUF)
         return;
-    do
-        n = recv(src_fd(c, d), c->buf[d] + c->len[d], MC_RELAY_BUF - c->len[d], 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    n = recv_some(c, d, c->buf[d] + c->len[d], MC_RELAY_BUF - c->len[d], why, sizeof(why));
+    if (n == -1)
         return;
     c->last_ms = now;
-    if (n < 0) {
+    if (n == -2) {
         /* a reset ends that direction too: recorded as its close */
-        int e = errno;
         source_closed(r, c, d);
-        teardown(c, "reading from the %s: %s",
-                 side_name(d == MC_DIR_C2S ? SIDE_CLIENT : SIDE_SERVER), strerror(e));
+        teardown(c, "reading from the %s: %s", side_name(src_side(d)), why);
         return;
     }
     if (n == 0) {
@@ -589,6 +800,12 @@ static void conn_started(struct relay *r, struct conn *c)
         mc_session_set_version(c->sess, r->o->imap_version);
     rec_session_start(r, c);
     say(r, "session %u: %s connected, relaying to %s", c->id, c->client, r->to_str);
+    if (r->tls && r->o->tls == MC_RELAY_TLS_IMPLICIT) {
+        mark_decrypted(r, c);
+        c->hs_start_ms = now_ms();
+        leg_start(r, c, SIDE_SERVER);
+        leg_start(r, c, SIDE_CLIENT);
+    }
 }
 
 static void conn_failed(struct relay *r, struct conn *c, int e)
@@ -600,9 +817,11 @@ static void conn_failed(struct relay *r, struct conn *c, int e)
 
 static void conn_end(struct relay *r, struct conn *c)
 {
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
+        SSL_free(c->ssl[s]);
         if (c->fd[s] >= 0)
             close(c->fd[s]);
+    }
     if (c->started) {
         if (c->why[0]) {
             rec_comment(r, "session %u torn down: %s", c->id, c->why);
@@ -645,6 +864,7 @@ static void conn_accept(struct relay *r, int fd, const struct sockaddr_storage *
     c->fd[SIDE_SERVER] = -1;
     c->id = ++r->accepted;
     c->tls_check = true;
+    c->line_start = true;
     c->start_ms = c->last_ms = now_ms();
     format_addr((const struct sockaddr *)ss, len, c->client);
     r->conns[r->nconns++] = c;
@@ -699,19 +919,46 @@ static void accept_some(struct relay *r)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* Side s is read from now: plaintext or TLS, not at EOF, room in the
+ * buffer, and not a client whose STARTTLS answer is awaited. */
+static bool reading(const struct conn *c, enum side s)
+{
+    enum mc_dir from = s == SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
+    if (c->leg[s] != LEG_PLAIN && c->leg[s] != LEG_TLS)
+        return false;
+    if (s == SIDE_CLIENT && c->holding)
+        return false;
+    return !c->eof[from] && c->len[from] - c->off[from] < MC_RELAY_BUF;
+}
+
+/* Side s has octets waiting to be written to it, and may take them. */
+static bool writing(const struct conn *c, enum side s)
+{
+    enum mc_dir to = s == SIDE_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+    return c->leg[s] != LEG_HANDSHAKE && c->off[to] < send_limit(c, to);
+}
+
+/* Decrypted octets OpenSSL holds for side s: poll() cannot see them.
+ * SSL_pending, not SSL_has_pending: the latter is also true for half a
+ * record, which only the socket can complete (waking for it would spin). */
+static bool tls_buffered(const struct conn *c, enum side s)
+{
+    return c->leg[s] == LEG_TLS && reading(c, s) && SSL_pending(c->ssl[s]) > 0;
+}
+
 static short want(const struct conn *c, enum side s)
 {
     short ev = 0;
-    enum mc_dir from = s == SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;  /* read from this side */
-    enum mc_dir to = s == SIDE_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;    /* written to this side */
     if (c->dead)
         return 0;
     if (c->connecting)
         return s == SIDE_SERVER ? POLLOUT : 0;
-    if (!c->eof[from] && c->len[from] - c->off[from] < MC_RELAY_BUF)
-        ev |= POLLIN;
-    if (c->off[to] < c->len[to])
-        ev |= POLLOUT;
+    if (c->leg[s] == LEG_HANDSHAKE)
+        return c->need_hs[s] ? c->need_hs[s] : POLLIN;
+    if (reading(c, s))
+        ev |= c->leg[s] == LEG_TLS && c->need_rd[s] ? c->need_rd[s] : POLLIN;
+    if (writing(c, s))
+        ev |= c->leg[s] == LEG_TLS && c->need_wr[s] ? c->need_wr[s] : POLLOUT;
     return ev;
 }
 
@@ -733,22 +980,45 @@ static void handle(struct relay *r, struct conn *c, const short ev[2], const sho
         }
         return;
     }
+    (void)ev;
     /* Any event on a watched side (data, EOF, error, hang-up) leads to a
-     * read or a write on it, which makes progress or tears down: no spin. */
+     * read, a write or a handshake step on it, which makes progress, waits
+     * for what OpenSSL asked for, or tears down: no spin. */
+    for (int s = 0; s < 2 && !c->dead; s++)
+        if (rev[s] && c->leg[s] == LEG_HANDSHAKE) {
+            handshake(r, c, (enum side)s);
+            c->last_ms = now;
+        }
     for (int s = 0; s < 2 && !c->dead; s++) {
         enum mc_dir from = s == SIDE_CLIENT ? MC_DIR_C2S : MC_DIR_S2C;
-        if ((ev[s] & POLLIN) && rev[s])
+        if (rev[s] && reading(c, (enum side)s))
             read_dir(r, c, from, now);
     }
     for (int s = 0; s < 2 && !c->dead; s++) {
         enum mc_dir to = s == SIDE_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
-        if ((ev[s] & POLLOUT) && rev[s]) {
+        if (rev[s] && writing(c, (enum side)s)) {
             size_t before = c->off[to];
             flush_dir(c, to);
             if (c->off[to] != before || c->len[to] == 0)
                 c->last_ms = now;
         }
     }
+    /* a side that just finished its handshake may have octets waiting */
+    for (int s = 0; s < 2 && !c->dead; s++) {
+        enum mc_dir to = s == SIDE_CLIENT ? MC_DIR_S2C : MC_DIR_C2S;
+        if (c->leg[s] == LEG_TLS && c->off[to] < send_limit(c, to) && c->need_wr[s] == 0)
+            flush_dir(c, to);
+    }
+    if (!c->dead)
+        start_pending(r, c);
+}
+
+static bool handshaking(const struct conn *c)
+{
+    for (int s = 0; s < 2; s++)
+        if (c->leg[s] == LEG_PENDING || c->leg[s] == LEG_HANDSHAKE)
+            return true;
+    return false;
 }
 
 static int next_timeout(const struct relay *r, uint64_t now)
@@ -757,8 +1027,14 @@ static int next_timeout(const struct relay *r, uint64_t now)
     for (unsigned i = 0; i < r->nconns; i++) {
         const struct conn *c = r->conns[i];
         uint64_t due;
+        if (!c->dead && (tls_buffered(c, SIDE_CLIENT) || tls_buffered(c, SIDE_SERVER)))
+            return 0;
         if (c->connecting)
             due = c->start_ms + MC_RELAY_CONNECT_TIMEOUT_MS;
+        else if (handshaking(c))
+            due = c->hs_start_ms + MC_RELAY_TLS_HANDSHAKE_TIMEOUT_MS;
+        else if (c->holding)
+            due = c->hold_ms + MC_RELAY_STARTTLS_HOLD_MS;
         else if (r->o->idle_timeout_ms)
             due = c->last_ms + r->o->idle_timeout_ms;
         else
@@ -781,7 +1057,21 @@ static void check_timeouts(struct relay *r, uint64_t now)
             continue;
         if (c->connecting && now - c->start_ms >= MC_RELAY_CONNECT_TIMEOUT_MS)
             conn_failed(r, c, ETIMEDOUT);
-        else if (!c->connecting && r->o->idle_timeout_ms &&
+        else if (c->holding && now >= c->hold_ms + MC_RELAY_STARTTLS_HOLD_MS) {
+            /* no answer: it was not a command (message text); let it go */
+            c->holding = false;
+            rec_comment(r, "session %u: no answer to the STARTTLS line in %d ms; "
+                        "forwarding what followed it", c->id, MC_RELAY_STARTTLS_HOLD_MS);
+            say(r, "session %u: no answer to the STARTTLS line in %d ms; forwarding what "
+                "followed it", c->id, MC_RELAY_STARTTLS_HOLD_MS);
+        } else if (!c->connecting && handshaking(c) &&
+                 now >= c->hs_start_ms + MC_RELAY_TLS_HANDSHAKE_TIMEOUT_MS) {
+            /* (hs_start_ms may be later than now: set while handling this wake-up) */
+            bool cl = c->leg[SIDE_CLIENT] != LEG_TLS, sv = c->leg[SIDE_SERVER] != LEG_TLS;
+            teardown(c, "TLS handshake not completed within %d ms by the %s",
+                     MC_RELAY_TLS_HANDSHAKE_TIMEOUT_MS,
+                     cl && sv ? "client and the server" : cl ? "client" : "server");
+        } else if (!c->connecting && r->o->idle_timeout_ms &&
                  now - c->last_ms >= r->o->idle_timeout_ms)
             teardown(c, "idle for %u ms", r->o->idle_timeout_ms);
     }
@@ -853,6 +1143,10 @@ static void loop(struct relay *r)
         }
         for (unsigned i = 0; i < nc; i++) {
             short rev[2] = {pfd[2 + 2 * i].revents, pfd[3 + 2 * i].revents};
+            /* plaintext OpenSSL already decrypted counts as readable */
+            for (int s = 0; s < 2; s++)
+                if (!map[i]->dead && tls_buffered(map[i], (enum side)s))
+                    rev[s] |= POLLIN;
             if (rev[0] || rev[1])
                 handle(r, map[i], ev[i], rev, now);
         }
@@ -895,11 +1189,21 @@ int mc_relay_run(const struct mc_relay_opts *o, char *err, size_t errlen)
         return r.rc;
     }
     format_addr((const struct sockaddr *)&r.to, r.to_len, r.to_str);
-    if (!probe(&r))
-        return r.rc;
-    if (!open_listener(&r, o->listen)) {
+    if (o->tls != MC_RELAY_TLS_OFF) {
+        if (!o->tls_cert || !o->tls_key) {
+            fail(&r, "terminating TLS needs --tls-cert FILE and --tls-key FILE");
+            return r.rc;
+        }
+        r.tls = mc_relay_tls_new(o, o->to, msg, sizeof(msg));
+        if (!r.tls) {
+            fail(&r, "%s", msg);
+            return r.rc;
+        }
+    }
+    if (!probe(&r) || !open_listener(&r, o->listen)) {
         if (r.lfd >= 0)
             close(r.lfd);
+        mc_relay_tls_free(r.tls);
         return r.rc;
     }
     if (o->record) {
@@ -907,6 +1211,7 @@ int mc_relay_run(const struct mc_relay_opts *o, char *err, size_t errlen)
         if (!r.rec) {
             fail(&r, "cannot write %s: %s", o->record, strerror(errno));
             close(r.lfd);
+            mc_relay_tls_free(r.tls);
             return r.rc;
         }
         {
@@ -927,6 +1232,7 @@ int mc_relay_run(const struct mc_relay_opts *o, char *err, size_t errlen)
         close(r.lfd);
         if (r.rec)
             fclose(r.rec);
+        mc_relay_tls_free(r.tls);
         return r.rc;
     }
     got_signal = 0;
@@ -936,8 +1242,10 @@ int mc_relay_run(const struct mc_relay_opts *o, char *err, size_t errlen)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    say(&r, "listening on %s, relaying to %s%s%s", r.listen_str, r.to_str,
-        o->record ? ", recording to " : "", o->record ? o->record : "");
+    say(&r, "listening on %s, relaying to %s%s%s%s", r.listen_str, r.to_str,
+        o->record ? ", recording to " : "", o->record ? o->record : "",
+        !r.tls ? "" : o->tls == MC_RELAY_TLS_IMPLICIT ? ", terminating implicit TLS"
+                                                        : ", terminating TLS after STARTTLS");
     loop(&r);
     stop_all(&r, got_signal ? "relay stopped by a signal" : "relay stopped");
 
@@ -947,6 +1255,7 @@ int mc_relay_run(const struct mc_relay_opts *o, char *err, size_t errlen)
     close(sig_pipe[1]);
     sig_pipe[0] = sig_pipe[1] = -1;
     close(r.lfd);
+    mc_relay_tls_free(r.tls);
     if (r.rec) {
         rec_comment(&r, "relay stopped after %u session(s)", r.ended);
         if (r.rec && fclose(r.rec) != 0)
