@@ -7,6 +7,9 @@ alternately, one of each per round, for --runs rounds after one uncounted
 warm-up round (the file is then in page cache):
 
   mailconform   mailconform check -q FILE
+  jobs          mailconform check -q -j N FILE (--jobs N, default 2; 0 skips it):
+                the flows sharded across N worker threads, compared with
+                `mailconform` (one thread) in the same round: the scaling
   reordered     mailconform check -q FILE-REORDERED   (same seed, --reorder 0.01:
                 the same TCP byte streams, 1 % of data segments swapped)
   pcap_loop     libpcap pcap_next_ex over every packet (bench/pcap_loop.c; needs
@@ -19,7 +22,10 @@ warm-up round (the file is then in page cache):
 Speed is reported as ratios of wall times taken in the same round, then the
 median over the rounds, so the figures survive a shared, noisy machine:
 mailconform/memchr (how many scan-limit passes mailconform costs),
-tshark/mailconform (how many times faster than tshark), reordered/clean.
+tshark/mailconform (how many times faster than tshark), reordered/clean,
+mailconform/jobs (the scaling of -j N over one thread; the issue 5 goal is
+>= 1.7 with -j 2 on 2 cores). The load average before the runs is printed:
+scaling needs idle cores.
 MB/s (10^6 octets / median wall) are for orientation only.
 
 Peak RSS is each command's maximum resident set, measured on every run
@@ -31,7 +37,7 @@ No absolute timing is a pass/fail criterion. Exit 0, or 1 when a --min-*
 or --max-* gate fails, 2 on a setup error.
 
 usage: bench/bench_capture.py MAILCONFORM [--size 1G] [--runs 3] [--seed 1]
-                              [--file F [--reordered-file F2]] [--json]
+                              [--file F [--reordered-file F2]] [--jobs N] [--json]
 """
 import argparse
 import json
@@ -161,6 +167,7 @@ def main():
     ap.add_argument("--reordered-file", help="with --file: the reordered variant (else none is run)")
     ap.add_argument("--no-reordered", action="store_true", help="skip the reordered variant")
     ap.add_argument("--no-pipe", action="store_true", help="skip the pipe run")
+    ap.add_argument("--no-tshark", action="store_true", help="skip tshark (slow on a 1 GB file)")
     ap.add_argument("--tmpdir", help="directory for the generated files (default: system temp dir)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="C compiler for the baselines")
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
@@ -170,6 +177,10 @@ def main():
                     help="fail unless tshark/mailconform time >= R (ignored when tshark is absent)")
     ap.add_argument("--min-reorder-fraction", type=float, metavar="F",
                     help="fail unless clean/reordered time >= F (e.g. 0.9: reordering costs at most ~11 %%)")
+    ap.add_argument("--jobs", type=int, default=2, metavar="N",
+                    help="also run check -j N and report its scaling over one thread (default 2; 0: skip)")
+    ap.add_argument("--min-jobs-scaling", type=float, metavar="S",
+                    help="fail unless mailconform/jobs time >= S (e.g. 1.7 with --jobs 2)")
     ap.add_argument("--max-rss-mib", type=float, metavar="M",
                     help="fail if mailconform's peak RSS (file or pipe) exceeds M MiB")
     a = ap.parse_args()
@@ -178,7 +189,8 @@ def main():
     if not os.access(mc, os.X_OK):
         sys.exit("bench_capture: %s is not executable" % mc)
     notes = []
-    res = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname())}, "notes": notes}
+    res = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
+                       "loadavg_before": os.getloadavg()}, "notes": notes}
     with tempfile.TemporaryDirectory(prefix="bench_capture.", dir=a.tmpdir) as d:
         global RSS_FILE
         RSS_FILE = os.path.join(d, "rss")
@@ -212,11 +224,15 @@ def main():
         if "pcap_loop" in tools:
             cmds["pcap_loop"] = ([tools["pcap_loop"], path], (0,))
         cmds["mailconform"] = ([mc, "check", "-q", path], (0, 1))
+        if a.jobs > 0:
+            cmds["jobs"] = ([mc, "check", "-q", "-j", str(a.jobs), path], (0, 1))
         if ooo:
             cmds["reordered"] = ([mc, "check", "-q", ooo], (0, 1))
-        tshark = shutil.which("tshark")
+        tshark = None if a.no_tshark else shutil.which("tshark")
         if tshark:
             cmds["tshark"] = ([tshark, "-r", path, "-Y", "imap || pop || smtp", "-V"], (0,))
+        elif a.no_tshark:
+            notes.append("tshark skipped: --no-tshark")
         else:
             notes.append("tshark skipped: not installed (apt-get install tshark for the speed anchor)")
 
@@ -233,6 +249,7 @@ def main():
         if not a.no_pipe:
             dt, r = checked("pipe", [mc, "check", "-q", "-"], (0, 1), stdin_cmd=["cat", path])
             pipe = {"wall_s": dt, "mb_s": size / 1e6 / dt, "peak_rss_kib": r}
+        res["machine"]["loadavg_after"] = os.getloadavg()
         # a finding summary of the clean file, for the record
         summ = subprocess.run([mc, "check", "-q", path], capture_output=True, text=True).stdout.strip()
 
@@ -253,7 +270,8 @@ def main():
                      "mailconform_over_pcap_loop": per_round("mailconform", "pcap_loop"),
                      "pcap_loop_over_memchr": per_round("pcap_loop", "memchr"),
                      "tshark_over_mailconform": per_round("tshark", "mailconform"),
-                     "reordered_over_clean": per_round("reordered", "mailconform")}
+                     "reordered_over_clean": per_round("reordered", "mailconform"),
+                     "mailconform_over_jobs": per_round("mailconform", "jobs")}
     res["pipe"] = pipe
     res["mailconform_summary"] = summ
 
@@ -272,9 +290,13 @@ def main():
         notes.append("--min-tshark-ratio not checked: no tshark run")
     if a.min_reorder_fraction is not None and r["reordered_over_clean"] is None:
         notes.append("--min-reorder-fraction not checked: no reordered run")
+    if a.min_jobs_scaling is not None and r["mailconform_over_jobs"] is not None:
+        gates.append(("-j %d scaling %.2f >= %.2f" % (a.jobs, r["mailconform_over_jobs"], a.min_jobs_scaling),
+                      r["mailconform_over_jobs"] >= a.min_jobs_scaling))
     if a.max_rss_mib is not None:
         peak = max([res["commands"]["mailconform"]["peak_rss_kib"]]
                    + ([res["commands"]["reordered"]["peak_rss_kib"]] if "reordered" in cmds else [])
+                   + ([res["commands"]["jobs"]["peak_rss_kib"]] if "jobs" in cmds else [])
                    + ([pipe["peak_rss_kib"]] if pipe else [])) / 1024
         gates.append(("mailconform peak RSS %.1f MiB <= %.1f" % (peak, a.max_rss_mib), peak <= a.max_rss_mib))
     res["gates"] = [{"gate": g, "pass": p} for g, p in gates]
@@ -289,7 +311,10 @@ def main():
             if k in gen:
                 print("  %s: %s" % (k, gen[k]))
         print("mailconform: %s" % summ.splitlines()[-1] if summ else "")
-        print("%d alternating rounds after a warm-up; medians (min-max)\n" % a.runs)
+        print("%d alternating rounds after a warm-up; medians (min-max)" % a.runs)
+        print("machine: %d CPUs, load average %.2f %.2f %.2f before, %.2f %.2f %.2f after\n"
+              % ((res["machine"]["cpus"],) + tuple(res["machine"]["loadavg_before"])
+                 + tuple(res["machine"]["loadavg_after"])))
         print("%-12s %10s %17s %10s %14s" % ("command", "median s", "(min-max)", "MB/s", "peak RSS MiB"))
         for k, c in res["commands"].items():
             print("%-12s %10.3f %17s %10.1f %14.1f" % (k, c["median_s"], "(%.3f-%.3f)" % (c["min_s"], c["max_s"]),
@@ -302,7 +327,8 @@ def main():
                   "mailconform_over_pcap_loop": "mailconform / pcap_loop",
                   "pcap_loop_over_memchr": "pcap_loop / memchr",
                   "tshark_over_mailconform": "tshark / mailconform",
-                  "reordered_over_clean": "mailconform reordered / clean"}
+                  "reordered_over_clean": "mailconform reordered / clean",
+                  "mailconform_over_jobs": "scaling: one thread / -j %d" % a.jobs}
         for k, v in r.items():
             if v is not None:
                 print("  %-30s %8.2f" % (labels[k], v))

@@ -17,6 +17,11 @@ wrong and missing keys, the committed recordings of tests/data/tls/, and
 crafted records for every TLS.* rule. Prints "ok NAME" / "FAIL NAME: why"
 and a last line "N passed, M failed"; exits 1 on any failure.
 
+Every check runs with --jobs 1, 2 and 3 (JOBS): the flows are sharded
+across threads, so the order of lines may differ, but the sorted jsonl
+lines (findings, flows, capture summary) and the exit status must be the
+same as with one thread.
+
 CAPTURE_TRIGGERED lists the rules only a capture can trigger (TLS records):
 the run fails unless every one of them was reported by some case, and
 tests/golden/rule_coverage.py and explain_examples.py count this list as
@@ -106,14 +111,32 @@ class Result:
         return [f["rule"] for f in self.findings]
 
 
-def check(mc, path, *args, stdin=None):
+# --jobs values compared with one thread on every check
+JOBS = (2, 3)
+
+
+def run_check(mc, path, *args, stdin=None):
     if stdin is not None:
         with open(path, "rb") as f:
-            p = subprocess.run([mc, "check", "--format", "jsonl", *args, "-"], stdin=f,
-                               capture_output=True, text=True, timeout=120)
-    else:
-        p = subprocess.run([mc, "check", "--format", "jsonl", *args, path], capture_output=True,
-                           text=True, timeout=120)
+            return subprocess.run([mc, "check", "--format", "jsonl", *args, "-"], stdin=f,
+                                  capture_output=True, text=True, timeout=120)
+    return subprocess.run([mc, "check", "--format", "jsonl", *args, path], capture_output=True,
+                          text=True, timeout=120)
+
+
+def check(mc, path, *args, stdin=None):
+    """One thread's result, after checking that --jobs 2 and 3 give the
+    same lines (in any order) and the same exit status."""
+    p = run_check(mc, path, *args, stdin=stdin)
+    for j in JOBS:
+        pj = run_check(mc, path, *args, "--jobs", str(j), stdin=stdin)
+        expect(pj.returncode == p.returncode,
+               f"--jobs {j}: exit {pj.returncode}, one thread {p.returncode}: {pj.stderr}")
+        one, many = sorted(p.stdout.splitlines()), sorted(pj.stdout.splitlines())
+        if one != many:
+            diff = [x for x in many if x not in one][:2] + ["<>"] + \
+                   [x for x in one if x not in many][:2]
+            raise Failure(f"--jobs {j} differs from one thread: {diff}")
     return Result(p)
 
 
@@ -469,6 +492,30 @@ def cases(mc, tmp):
         r = check(mc, path)
         expect(len(r.flows) == 2 and all(f["findings"] == 0 for f in r.flows), str(r.flows))
     yield "the same 4-tuple used twice gives two connections", c_port_reuse
+
+    def c_many_flows():
+        # 24 connections on three protocols, their packets interleaved in
+        # time (so every worker opens flows while the others run), half of
+        # them with findings: numbered, validated and summed as one thread
+        # does, whatever --jobs
+        convs = {143: (IMAP_OK, IMAP_BAD), 110: (POP3_OK, POP3_OK), 587: (SMTP_SUB, SMTP_SUB)}
+        packets = []
+        for i in range(24):
+            port = list(convs)[i % 3]
+            items = convs[port][i % 2]
+            packets += m.conversation(items, server_port=port, client_port=41000 + i,
+                                      t0_ns=1700000000 * 10**9 + i * 350000,
+                                      isn=(1000 + i, 5000 + i))
+        packets.sort(key=lambda pk: pk.ts_ns)
+        path = os.path.join(tmp, "many.pcap")
+        m.write_pcap(path, packets)
+        r = check(mc, path)
+        expect(len(r.flows) == 24, f"{len(r.flows)} flows")
+        expect(sorted(int(f["flow"].split()[1]) for f in r.flows) == list(range(1, 25)),
+               str([f["flow"] for f in r.flows]))
+        expect(r.rules().count("IMAP.UID.NOT_ASCENDING") == 4, str(r.rules()))
+        expect(r.captures and r.captures[0]["mail_flows"] == 24, str(r.captures))
+    yield "24 interleaved connections: the same with --jobs 1, 2, 3", c_many_flows
 
     def c_real_sample():
         path = os.path.join(HERE, "..", "..", "corpus", "samples", "dovecot-postfix-loopback.pcap")

@@ -35,6 +35,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +120,12 @@ struct flow {
     bool any_data;
     struct mc_session *s;
     struct capture *cap;
+    struct shard *sh;
+    /* --jobs > 1: the number (part of the name) is known once every worker
+     * has passed first_frame; until then the flow waits in its worker's
+     * list of unnumbered flows (flow numbering below) */
+    bool named;
+    struct flow *unnumbered_next;
     struct mc_capture_tls *tls;   /* TLS records followed (implicit TLS, after STARTTLS) */
     bool to_tls[2];               /* this direction's octets go to the TLS engine */
     bool turned[2];               /* set by the session during a feed: d turned ... */
@@ -130,21 +138,84 @@ struct flow {
     uint64_t first_frame, last_frame, octets[2], gaps, gap_octets, overlaps;
 };
 
+struct shard;
+
 struct capture {
     struct mc_report *rep;
     const struct mc_capture_opts *opts;
     const char *name;
-    struct mc_reasm *reasm;
-    uint64_t flows, mail_flows, encrypted_flows, other_flows;
-    uint64_t frames, tcp, not_tcp, fragments, truncated, malformed, linktypes, evicted;
+    /* flows opened so far: numbers them (atomic: read by the progress line
+     * while workers open flows) */
+    _Atomic uint64_t flows;
+    uint64_t frames, tcp, not_tcp, fragments, truncated, malformed, linktypes;
+    _Atomic uint64_t evicted;
     uint32_t bad_linktype;
     struct mc_tls_keylog *keylog; /* --keylog files and Decryption Secrets Blocks */
     uint64_t dsb;                 /* Decryption Secrets Blocks read */
+    /* shards: one per job; with one, it runs in this thread */
+    unsigned jobs;
+    struct shard *shards;
+    struct capture_threads *threads;   /* jobs > 1 (capture_threads below) */
+};
+
+/* Per shard: its own reassembler, hence its own flows, sessions and TLS
+ * connections; the counts are added up at the end. */
+struct shard {
+    struct capture *c;
+    struct mc_reasm *reasm;
+    uint64_t mail_flows, encrypted_flows, other_flows;
+    struct worker *w;             /* jobs > 1: the thread that runs it */
 };
 
 static unsigned max_flows(const struct capture *c)
 {
     return c->opts->max_flows ? c->opts->max_flows : MC_CAPTURE_MAX_FLOWS;
+}
+
+/* ---- the shared report ------------------------------------------------------------
+ * With several jobs, every report call of a worker (findings, flows,
+ * warnings) and of the reading thread goes through one mutex. */
+
+static void report_lock(struct capture *c);
+static void report_unlock(struct capture *c);
+
+static void locked_finding(void *ctx, const struct mc_finding *fnd)
+{
+    struct capture *c = ctx;
+    report_lock(c);
+    mc_report_finding(c->rep, fnd);
+    report_unlock(c);
+}
+
+static void report_warning(struct capture *c, const char *file, const char *msg)
+{
+    report_lock(c);
+    mc_report_warning(c->rep, file, msg);
+    report_unlock(c);
+}
+
+static void report_input_error(struct capture *c, const char *file, const char *msg)
+{
+    report_lock(c);
+    mc_report_input_error(c->rep, file, 0, 0, msg);
+    report_unlock(c);
+}
+
+/* Flow numbers (in order of appearance): given at once with one job;
+ * with several, see "flow numbering" below. */
+static void number_flow(struct shard *sh, struct flow *f);
+static uint64_t number_now(struct shard *sh, uint64_t frame);
+static void ensure_named(struct flow *f);
+
+/* With several jobs a session's findings come here (ctx: its flow), so
+ * that they carry the flow's name with its final number. */
+static void flow_finding(void *ctx, const struct mc_finding *fnd)
+{
+    struct flow *f = ctx;
+    struct mc_finding named = *fnd;
+    ensure_named(f);
+    named.session = f->name;
+    locked_finding(f->cap, &named);
 }
 
 static const struct mc_port_role *role_of(const struct capture *c, uint16_t port)
@@ -198,7 +269,8 @@ static bool follow_tls(struct capture *c, struct flow *f)
 
 static void start_session(struct capture *c, struct flow *f, enum mc_proto proto, bool submission)
 {
-    f->s = mc_session_new(f->name, proto, mc_report_finding, c->rep);
+    f->s = c->jobs > 1 ? mc_session_new(f->name, proto, flow_finding, f)
+                       : mc_session_new(f->name, proto, mc_report_finding, c->rep);
     if (!f->s) {
         f->ignored = true;   /* out of memory: counted, not validated */
         return;
@@ -270,22 +342,27 @@ static void swap_roles(struct flow *f)
     memcpy(t, f->client, sizeof(t));
     memcpy(f->client, f->server, sizeof(t));
     memcpy(f->server, t, sizeof(t));
-    snprintf(f->name, sizeof(f->name), "flow %llu %s > %s", (unsigned long long)f->no, f->client,
-             f->server);
+    if (f->named)
+        snprintf(f->name, sizeof(f->name), "flow %llu %s > %s", (unsigned long long)f->no,
+                 f->client, f->server);
 }
 
 static void *on_open(void *ctx, const struct mc_reasm_flow_info *fi)
 {
-    struct capture *c = ctx;
+    struct shard *sh = ctx;
+    struct capture *c = sh->c;
     struct flow *f = calloc(1, sizeof(*f));
-    if (!f)
+    if (!f) {
+        /* still numbered, so that the flows after it are numbered as with
+         * any --jobs */
+        (void)number_now(sh, fi->first_frame);
         return NULL;
-    f->no = ++c->flows;
+    }
     endpoint(f->client, fi->af, fi->client, fi->client_port);
     endpoint(f->server, fi->af, fi->server, fi->server_port);
-    snprintf(f->name, sizeof(f->name), "flow %llu %s > %s", (unsigned long long)f->no, f->client,
-             f->server);
     f->first_frame = f->last_frame = fi->first_frame;
+    f->sh = sh;
+    number_flow(sh, f);
     f->roles_guessed = !fi->roles_from_syn;
     f->midstream = fi->midstream;
     f->role = role_of(c, fi->server_port);
@@ -349,7 +426,7 @@ static void feed(struct flow *f, enum mc_reasm_dir rd, const uint8_t *p, size_t 
 static void on_data(void *ctx, void *flow, enum mc_reasm_dir d, const uint8_t *p, size_t n,
                     uint64_t frame)
 {
-    struct capture *c = ctx;
+    struct capture *c = ((struct shard *)ctx)->c;
     struct flow *f = flow;
     if (!f)
         return;
@@ -446,7 +523,7 @@ static void on_fin(void *ctx, void *flow, enum mc_reasm_dir d, bool rst, uint64_
 static void on_note(void *ctx, void *flow, enum mc_reasm_note n, enum mc_reasm_dir d, uint64_t frame,
                     uint64_t detail)
 {
-    struct capture *c = ctx;
+    struct capture *c = ((struct shard *)ctx)->c;
     struct flow *f = flow;
     (void)d;
     (void)detail;
@@ -456,21 +533,24 @@ static void on_note(void *ctx, void *flow, enum mc_reasm_note n, enum mc_reasm_d
         f->overlaps++;
     if (n == MC_REASM_EVICTED && !f->ignored && f->decided && c->evicted++ == 0) {
         char msg[400];
+        ensure_named(f);
         snprintf(msg, sizeof(msg),
                  "frame %llu: %s closed early: more than %u connections open at once "
                  "(--max-flows); later ones are counted at the end",
                  (unsigned long long)frame, f->name, max_flows(c));
-        mc_report_warning(c->rep, c->name, msg);
+        report_warning(c, c->name, msg);
     }
 }
 
 static void on_close(void *ctx, void *flow, uint64_t frame)
 {
-    struct capture *c = ctx;
+    struct shard *sh = ctx;
+    struct capture *c = sh->c;
     struct flow *f = flow;
     struct mc_flow_summary fs;
     if (!f)
         return;
+    ensure_named(f);   /* with several jobs: numbered before it goes */
     if (f->last_frame < frame)
         f->last_frame = frame;
     for (int d = 0; d < 2; d++)
@@ -509,12 +589,14 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         fs.suppressed = f->s ? mc_session_suppressed(f->s) : 0;
         if (f->tls)
             mc_capture_tls_summary(f->tls, &fs);
+        report_lock(c);
         mc_report_flow(c->rep, &fs);
-        c->mail_flows++;
+        report_unlock(c);
+        sh->mail_flows++;
         if (encrypted)
-            c->encrypted_flows++;
+            sh->encrypted_flows++;
     } else {
-        c->other_flows++;
+        sh->other_flows++;
     }
     mc_capture_tls_free(f->tls);
     if (f->s)
@@ -525,7 +607,7 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
 
 static bool on_is_server_port(void *ctx, uint16_t port)
 {
-    return role_of(ctx, port) != NULL;
+    return role_of(((struct shard *)ctx)->c, port) != NULL;
 }
 
 /* ---- key logs ------------------------------------------------------------------- */
@@ -543,7 +625,7 @@ static void on_keylog_error(void *ctx, const char *where, const char *why)
     if (ke->unreadable)
         return;   /* reported once as an input error by the caller */
     snprintf(msg, sizeof(msg), "key log %s: %s (line skipped)", where, why);
-    mc_report_warning(ke->c->rep, ke->file, msg);
+    report_warning(ke->c, ke->file, msg);
 }
 
 /* --keylog files: an unreadable one is an input error (exit status 2);
@@ -573,8 +655,538 @@ static void load_keylogs(struct capture *c)
     }
 }
 
+/* ---- threads (--jobs N, N > 1) --------------------------------------------------------
+ *
+ * N shards, each with its own reassembler (so its own flows, sessions and
+ * TLS connections); a connection's shard comes from a symmetric hash of its
+ * addresses and ports, so both directions land in the same one. Shard 0 is
+ * run by this thread, the reading one (on 2 cores, reading + 2 workers
+ * would be 3 busy threads); it takes a smaller share of the connections
+ * because it also reads and decodes every packet. Shards 1..N-1 have a
+ * worker thread each: their segments are copied into batches, and full
+ * batches go through a queue of at most QUEUE_BATCHES per worker; when it
+ * is full this thread waits, so memory stays bounded however far the
+ * reading runs ahead.
+ *
+ * Each shard publishes the frame it is at (`at`: all its frames before it
+ * are done); an idle worker (AT_IDLE) has done every frame handed out up to
+ * `handed`. Flow numbers (in order of appearance, part of every flow's
+ * name) need every flow opened before a flow's first frame: see "flow
+ * numbering" below. Deadlock-free: a shard waiting for the others to pass
+ * frame F needs only frames below F, which are handed out (a waiting worker
+ * asks this thread for its partial batches; this thread hands them out
+ * before it waits for anything, in frame order) and whose shards wait, if
+ * at all, for frames below their own.
+ *
+ * Key logs: the workers read them; a Decryption Secrets Block is applied
+ * after every worker has done every packet before it (drain_workers). */
+
+#define BATCH_ITEMS 2048
+#define BATCH_OCTETS (256u << 10)
+#define QUEUE_BATCHES 4
+#define AT_IDLE 0            /* frames count from 1 */
+#define AT_DONE UINT64_MAX   /* no more segments */
+
+struct item {
+    struct mc_tcp_seg seg;   /* payload: an offset into the batch's octets */
+    size_t off;
+    uint64_t frame, ts_ns;
+};
+
+struct batch {
+    struct batch *next;
+    struct item items[BATCH_ITEMS];
+    unsigned n;
+    uint8_t *octets;
+    size_t used, size;
+    bool end;                /* the last batch: finish the reassembler */
+};
+
+struct worker {
+    struct shard *sh;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work;     /* a batch was queued */
+    pthread_cond_t space;    /* a batch was taken, or the worker went idle */
+    struct batch *head, *tail, *spare;
+    _Atomic unsigned queued; /* changed under lock; read without by the reader */
+    struct batch *filling;   /* being filled by the reading thread */
+    struct batch *last;      /* kept from the start for the end of capture */
+    struct flow *unnumbered, *unnumbered_last;   /* under turn_lock */
+    _Atomic uint64_t at;     /* the frame being processed; AT_IDLE, AT_DONE */
+    bool started;
+};
+
+struct capture_threads {
+    pthread_mutex_t report_lock;
+    pthread_mutex_t turn_lock;       /* flow numbering waits */
+    pthread_cond_t turn;
+    _Atomic unsigned waiting;        /* workers waiting for their turn */
+    _Atomic bool hand_out;           /* a waiter asks for the partial batches */
+    _Atomic uint64_t handed;         /* every frame up to it is queued or done */
+    uint64_t total_frames;           /* for mc_reasm_finish */
+    struct worker workers[MC_CAPTURE_JOBS_MAX];
+};
+
+static void report_lock(struct capture *c)
+{
+    if (c->threads)
+        pthread_mutex_lock(&c->threads->report_lock);
+}
+
+static void report_unlock(struct capture *c)
+{
+    if (c->threads)
+        pthread_mutex_unlock(&c->threads->report_lock);
+}
+
+static void wake_waiters(struct capture_threads *t)
+{
+    if (atomic_load(&t->waiting)) {
+        pthread_mutex_lock(&t->turn_lock);
+        pthread_cond_broadcast(&t->turn);
+        pthread_mutex_unlock(&t->turn_lock);
+    }
+}
+
+/* Every worker but `self` has passed frame. `handed` is read before each
+ * worker's `at`: an idle worker seen after it has done every frame handed
+ * out up to it (handing out sets `at` before `handed` moves). */
+static bool others_past(struct capture *c, const struct worker *self, uint64_t frame,
+                        bool *someone_idle)
+{
+    struct capture_threads *t = c->threads;
+    uint64_t handed = atomic_load(&t->handed);
+    bool past = true;
+    for (unsigned i = 0; i < c->jobs; i++) {
+        const struct worker *w = &t->workers[i];
+        uint64_t at;
+        if (w == self)
+            continue;
+        at = atomic_load(&w->at);
+        if (at == AT_IDLE) {
+            *someone_idle = true;
+            at = handed == UINT64_MAX ? UINT64_MAX : handed + 1;
+        }
+        if (at <= frame)
+            past = false;
+    }
+    return past;
+}
+
+/* ---- flow numbering (several jobs) ----
+ * A flow opened at frame F is numbered once every other worker has passed
+ * F: then every flow opened before F is known. Unnumbered flows wait in
+ * their worker's list (in frame order); numbering takes the lowest first
+ * frame of all lists while it qualifies, so numbers follow the order of
+ * appearance as with one thread. A worker needs a flow's number only when
+ * it reports something of it (a finding, the eviction warning, its
+ * summary), which is mostly long after the others passed F: it waits
+ * only then, and only when they have not. */
+
+static void hand_out_all(struct capture *c, uint64_t upto);
+
+static void give_numbers(struct capture *c)
+{
+    struct capture_threads *t = c->threads;
+    for (;;) {
+        struct worker *owner = NULL;
+        struct flow *f;
+        bool idle = false;
+        for (unsigned i = 0; i < c->jobs; i++) {
+            struct worker *w = &t->workers[i];
+            if (w->unnumbered &&
+                (!owner || w->unnumbered->first_frame < owner->unnumbered->first_frame))
+                owner = w;
+        }
+        if (!owner)
+            return;
+        f = owner->unnumbered;
+        if (!others_past(c, owner, f->first_frame, &idle))
+            return;
+        owner->unnumbered = f->unnumbered_next;
+        if (!owner->unnumbered)
+            owner->unnumbered_last = NULL;
+        f->no = atomic_fetch_add(&c->flows, 1) + 1;
+    }
+}
+
+/* Waits on the numbering condition; asks the reading thread for its
+ * partial batches when a worker it waits for is idle. */
+static void wait_turn(struct capture *c, const struct worker *self, uint64_t frame)
+{
+    struct capture_threads *t = c->threads;
+    bool idle = false;
+    if (self == &t->workers[0]) {
+        /* the reading thread: it hands out what the others need itself,
+         * without the numbering lock (handing out may wait for a queue) */
+        pthread_mutex_unlock(&t->turn_lock);
+        hand_out_all(c, c->frames);
+        pthread_mutex_lock(&t->turn_lock);
+        if (others_past(c, self, frame, &idle))
+            return;
+    } else {
+        (void)others_past(c, self, frame, &idle);
+        if (idle)
+            atomic_store(&t->hand_out, true);
+    }
+    pthread_cond_wait(&t->turn, &t->turn_lock);
+}
+
+static void flow_name(struct flow *f)
+{
+    snprintf(f->name, sizeof(f->name), "flow %llu %s > %s", (unsigned long long)f->no, f->client,
+             f->server);
+    f->named = true;
+}
+
+static void number_flow(struct shard *sh, struct flow *f)
+{
+    struct capture *c = sh->c;
+    struct capture_threads *t = c->threads;
+    struct worker *w = sh->w;
+    if (!t) {
+        f->no = atomic_fetch_add(&c->flows, 1) + 1;
+        flow_name(f);
+        return;
+    }
+    /* a provisional name for the session: its findings are renamed */
+    snprintf(f->name, sizeof(f->name), "flow ? %s > %s", f->client, f->server);
+    pthread_mutex_lock(&t->turn_lock);
+    f->unnumbered_next = NULL;
+    if (w->unnumbered_last)
+        w->unnumbered_last->unnumbered_next = f;
+    else
+        w->unnumbered = f;
+    w->unnumbered_last = f;
+    give_numbers(c);
+    pthread_mutex_unlock(&t->turn_lock);
+}
+
+static void ensure_named(struct flow *f)
+{
+    struct capture *c = f->cap;
+    struct capture_threads *t = c->threads;
+    if (f->named)
+        return;
+    pthread_mutex_lock(&t->turn_lock);
+    atomic_fetch_add(&t->waiting, 1);
+    for (;;) {
+        give_numbers(c);
+        if (f->no)
+            break;
+        wait_turn(c, f->sh->w, f->first_frame);
+    }
+    atomic_fetch_sub(&t->waiting, 1);
+    pthread_mutex_unlock(&t->turn_lock);
+    flow_name(f);
+}
+
+/* The number of a flow that could not be allocated: once every flow
+ * before it is numbered. */
+static uint64_t number_now(struct shard *sh, uint64_t frame)
+{
+    struct capture *c = sh->c;
+    struct capture_threads *t = c->threads;
+    bool idle = false;
+    uint64_t no;
+    if (!t)
+        return atomic_fetch_add(&c->flows, 1) + 1;
+    pthread_mutex_lock(&t->turn_lock);
+    atomic_fetch_add(&t->waiting, 1);
+    for (;;) {
+        give_numbers(c);
+        if (others_past(c, sh->w, frame, &idle))
+            break;
+        wait_turn(c, sh->w, frame);
+    }
+    /* the others are past frame: every flow opened before it can be
+     * numbered now (an idle worker's bound may have been lower during
+     * the give_numbers above), none after it */
+    give_numbers(c);
+    no = atomic_fetch_add(&c->flows, 1) + 1;
+    atomic_fetch_sub(&t->waiting, 1);
+    pthread_mutex_unlock(&t->turn_lock);
+    return no;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct shard *sh = w->sh;
+    struct capture_threads *t = sh->c->threads;
+    for (;;) {
+        struct batch *b;
+        bool end;
+        pthread_mutex_lock(&w->lock);
+        while (!w->head)
+            pthread_cond_wait(&w->work, &w->lock);
+        b = w->head;
+        w->head = b->next;
+        if (!w->head)
+            w->tail = NULL;
+        w->queued--;
+        pthread_cond_signal(&w->space);
+        pthread_mutex_unlock(&w->lock);
+
+        for (unsigned i = 0; i < b->n; i++) {
+            struct item *it = &b->items[i];
+            atomic_store(&w->at, it->frame);
+            wake_waiters(t);
+            it->seg.payload = b->octets + it->off;
+            mc_reasm_segment(sh->reasm, &it->seg, it->frame, it->ts_ns);
+        }
+        end = b->end;
+        if (end) {
+            atomic_store(&w->at, AT_DONE);
+            wake_waiters(t);
+            mc_reasm_finish(sh->reasm, t->total_frames);
+        }
+        pthread_mutex_lock(&w->lock);
+        b->next = w->spare;
+        w->spare = b;
+        if (!w->head && !end)
+            atomic_store(&w->at, AT_IDLE);
+        pthread_cond_broadcast(&w->space);
+        pthread_mutex_unlock(&w->lock);
+        wake_waiters(t);
+        if (end)
+            return NULL;
+    }
+}
+
+/* Queues w's partial batch; waits while the queue is full. */
+static void queue_batch(struct worker *w)
+{
+    struct batch *b = w->filling;
+    pthread_mutex_lock(&w->lock);
+    while (w->queued >= QUEUE_BATCHES)
+        pthread_cond_wait(&w->space, &w->lock);
+    b->next = NULL;
+    if (w->tail)
+        w->tail->next = b;
+    else
+        w->head = b;
+    w->tail = b;
+    w->queued++;
+    if (atomic_load(&w->at) == AT_IDLE && b->n)
+        atomic_store(&w->at, b->items[0].frame);
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    w->filling = NULL;
+}
+
+/* Queues every partial batch, lowest first frame first; then every frame
+ * up to `upto` is handed out. */
+static void hand_out_all(struct capture *c, uint64_t upto)
+{
+    struct capture_threads *t = c->threads;
+    for (;;) {
+        struct worker *first = NULL;
+        for (unsigned i = 0; i < c->jobs; i++) {
+            struct worker *w = &t->workers[i];
+            if (w->filling && w->filling->n &&
+                (!first || w->filling->items[0].frame < first->filling->items[0].frame))
+                first = w;
+        }
+        if (!first)
+            break;
+        queue_batch(first);
+    }
+    atomic_store(&t->handed, upto);
+    wake_waiters(t);
+}
+
+/* Handed out: up to the lowest frame still in a partial batch, else up to
+ * `upto`. */
+static void update_handed(struct capture *c, uint64_t upto)
+{
+    struct capture_threads *t = c->threads;
+    uint64_t h = upto;
+    for (unsigned i = 0; i < c->jobs; i++) {
+        struct batch *b = t->workers[i].filling;
+        if (b && b->n && b->items[0].frame - 1 < h)
+            h = b->items[0].frame - 1;
+    }
+    atomic_store(&t->handed, h);
+}
+
+static struct batch *take_batch(struct worker *w)
+{
+    struct batch *b;
+    pthread_mutex_lock(&w->lock);
+    b = w->spare;
+    if (b)
+        w->spare = b->next;
+    pthread_mutex_unlock(&w->lock);
+    if (!b) {
+        b = calloc(1, sizeof(*b));
+        if (!b)
+            return NULL;
+    }
+    b->n = 0;
+    b->used = 0;
+    b->end = false;
+    return b;
+}
+
+static unsigned shard_of(const struct capture *c, const struct mc_tcp_seg *seg)
+{
+    /* symmetric: the same for both directions of a connection */
+    size_t alen = seg->af == 4 ? 4 : 16;
+    uint32_t a = 2166136261u, b = 2166136261u;
+    for (size_t i = 0; i < alen; i++) {
+        a = (a ^ seg->src[i]) * 16777619u;
+        b = (b ^ seg->dst[i]) * 16777619u;
+    }
+    a = (a ^ seg->sport) * 16777619u;
+    b = (b ^ seg->dport) * 16777619u;
+    a ^= b;
+    a ^= a >> 15;
+    a *= 0x2c1b3c6du;
+    a ^= a >> 12;
+    /* shard 0 is the reading thread's own: it also reads and decodes every
+     * packet, so it takes a smaller share: 7/8 of 1/(N+1) of the
+     * connections (measured: then it is about as busy as the others) */
+    if (a % 1024 < 896 / (c->jobs + 1))
+        return 0;
+    return 1 + (unsigned)((a / 1024) % (c->jobs - 1));
+}
+
+/* Copies the segment into worker i's batch. False when out of memory. */
+static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg *seg,
+                         uint64_t frame, uint64_t ts_ns)
+{
+    struct capture_threads *t = c->threads;
+    struct worker *w = &t->workers[i];
+    struct batch *b = w->filling;
+    struct item *it;
+    if (b && (b->n == BATCH_ITEMS || b->used + seg->len > b->size)) {
+        /* frame itself is not handed out yet */
+        if (w->queued >= QUEUE_BATCHES)
+            hand_out_all(c, frame - 1);   /* it will wait: nothing partial held back */
+        else
+            queue_batch(w);
+        update_handed(c, frame - 1);
+        b = NULL;
+    }
+    if (!b) {
+        b = w->filling = take_batch(w);
+        if (!b)
+            return false;
+    }
+    if (b->size < seg->len || !b->octets) {
+        size_t size = seg->len > BATCH_OCTETS ? seg->len : BATCH_OCTETS;
+        uint8_t *o = realloc(b->octets, size);
+        if (!o)
+            return false;
+        b->octets = o;
+        b->size = size;
+    }
+    it = &b->items[b->n++];
+    it->seg = *seg;
+    it->seg.payload = NULL;
+    it->off = b->used;
+    it->frame = frame;
+    it->ts_ns = ts_ns;
+    if (seg->len)
+        memcpy(b->octets + b->used, seg->payload, seg->len);
+    b->used += seg->len;
+    return true;
+}
+
+/* Waits until every worker has done everything handed to it (a barrier
+ * before a Decryption Secrets Block changes the key log they read). */
+static void drain_workers(struct capture *c)
+{
+    struct capture_threads *t = c->threads;
+    hand_out_all(c, c->frames);
+    for (unsigned i = 1; i < c->jobs; i++) {
+        struct worker *w = &t->workers[i];
+        pthread_mutex_lock(&w->lock);
+        while (w->head || atomic_load(&w->at) != AT_IDLE)
+            pthread_cond_wait(&w->space, &w->lock);
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+static void free_batches(struct batch *b)
+{
+    while (b) {
+        struct batch *next = b->next;
+        free(b->octets);
+        free(b);
+        b = next;
+    }
+}
+
+/* Stops the workers (after the end of capture: each finishes its
+ * reassembler) and frees them. */
+static void stop_workers(struct capture *c, uint64_t total_frames)
+{
+    struct capture_threads *t = c->threads;
+    /* the reading thread's shard gets no more segments */
+    atomic_store(&t->workers[0].at, AT_DONE);
+    hand_out_all(c, total_frames);
+    t->total_frames = total_frames;   /* before the queue's lock: seen by the workers */
+    for (unsigned i = 0; i < c->jobs; i++) {
+        struct worker *w = &t->workers[i];
+        if (!w->started)
+            continue;
+        w->filling = w->last;
+        w->last = NULL;
+        w->filling->n = 0;
+        w->filling->end = true;
+        queue_batch(w);
+    }
+    atomic_store(&t->handed, UINT64_MAX);
+    wake_waiters(t);
+    mc_reasm_finish(c->shards[0].reasm, total_frames);
+    for (unsigned i = 0; i < c->jobs; i++) {
+        struct worker *w = &t->workers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        free_batches(w->head);
+        free_batches(w->spare);
+        free_batches(w->filling);
+        free_batches(w->last);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->work);
+        pthread_cond_destroy(&w->space);
+    }
+    pthread_mutex_destroy(&t->turn_lock);
+    pthread_cond_destroy(&t->turn);
+    pthread_mutex_destroy(&t->report_lock);
+}
+
+static bool start_workers(struct capture *c)
+{
+    struct capture_threads *t = c->threads;
+    pthread_mutex_init(&t->report_lock, NULL);
+    pthread_mutex_init(&t->turn_lock, NULL);
+    pthread_cond_init(&t->turn, NULL);
+    for (unsigned i = 0; i < c->jobs; i++) {
+        struct worker *w = &t->workers[i];
+        w->sh = &c->shards[i];
+        c->shards[i].w = w;
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->work, NULL);
+        pthread_cond_init(&w->space, NULL);
+    }
+    for (unsigned i = 1; i < c->jobs; i++) {
+        struct worker *w = &t->workers[i];
+        w->last = calloc(1, sizeof(*w->last));
+        if (!w->last || pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return false;
+        w->started = true;
+    }
+    return true;
+}
+
 /* A pcapng Decryption Secrets Block: TLS key log text joins the key log
- * (flows after it can be decrypted; pcapng writers put them first). */
+ * (flows after it can be decrypted; pcapng writers put them first). With
+ * several jobs it is a barrier: the workers, which read the key log, have
+ * done every packet before it and wait while it is added. */
 static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
 {
     struct capture *c = ctx;
@@ -582,11 +1194,15 @@ static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
     struct keylog_err ke = {c, c->name, false};
     if (type != MC_PCAP_SECRETS_TLS || !c->keylog)
         return;
+    if (c->threads)
+        drain_workers(c);
     c->dsb++;
     snprintf(name, sizeof(name), "decryption secrets block %llu", (unsigned long long)c->dsb);
     if (mc_tls_keylog_load_mem(c->keylog, name, p, n, on_keylog_error, &ke) < 0)
-        mc_report_input_error(c->rep, c->name, 0, 0, "out of memory for the key log");
+        report_input_error(c, c->name, "out of memory for the key log");
 }
+
+/* ---- the loop ------------------------------------------------------------------- */
 
 /* ---- the loop ------------------------------------------------------------------- */
 
@@ -618,29 +1234,83 @@ static void progress(struct capture *c, struct mc_pcap_reader *r, uint64_t total
                 secs > 0 ? mb / secs : 0.0, (unsigned long long)c->flows);
 }
 
-static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
+/* One reassembler per shard; the connections tracked at once and the
+ * octets held out of order are shared out between them. */
+static bool make_shards(struct capture *c, struct shard *one)
 {
     struct mc_reasm_limits lim = {max_flows(c), 0, 0, 3600ull * 1000000000ull};
-    struct mc_reasm_cb cb = {c,      on_open,  on_data, on_gap, on_fin,
+    struct mc_reasm_cb cb = {NULL,    on_open,  on_data, on_gap, on_fin,
                              on_note, on_close, on_is_server_port};
+    if (c->jobs > 1) {
+        lim.max_flows = max_flows(c) / c->jobs ? max_flows(c) / c->jobs : 1;
+        lim.held_total = (32u << 20) / c->jobs;
+        c->shards = calloc(c->jobs, sizeof(*c->shards));
+        c->threads = calloc(1, sizeof(*c->threads));
+        if (!c->shards || !c->threads)
+            return false;
+    } else {
+        c->shards = one;
+    }
+    for (unsigned i = 0; i < c->jobs; i++) {
+        c->shards[i].c = c;
+        cb.ctx = &c->shards[i];
+        c->shards[i].reasm = mc_reasm_new(&lim, &cb);
+        if (!c->shards[i].reasm)
+            return false;
+    }
+    return true;
+}
+
+static void free_shards(struct capture *c, struct shard *one)
+{
+    if (c->shards)
+        for (unsigned i = 0; i < c->jobs; i++)
+            mc_reasm_free(c->shards[i].reasm);
+    if (c->shards != one)
+        free(c->shards);
+    free(c->threads);
+}
+
+static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
+{
+    struct shard one;
     struct mc_packet pkt;
     enum mc_pcap_status st;
-    bool ok = true;
+    bool ok = true, made, started;
+    memset(&one, 0, sizeof(one));
+    c->jobs = c->opts->jobs > 1 ? c->opts->jobs : 1;
     load_keylogs(c);
-    mc_pcap_on_secrets(r, on_secrets, c);
-    c->reasm = mc_reasm_new(&lim, &cb);
-    if (!c->reasm) {
-        mc_report_input_error(c->rep, c->name, 0, 0, "out of memory");
+    made = make_shards(c, &one);
+    started = made && (!c->threads || start_workers(c));
+    if (!started) {
+        if (made && c->threads)
+            stop_workers(c, 0);   /* the threads that did start */
+        report_input_error(c, c->name, c->threads ? "cannot start the threads (out of memory)"
+                                                  : "out of memory");
+        free_shards(c, &one);
         mc_tls_keylog_free(c->keylog);
         return false;
     }
+    mc_pcap_on_secrets(r, on_secrets, c);
     while ((st = mc_pcap_next(r, &pkt)) == MC_PCAP_PACKET) {
         struct mc_tcp_seg seg;
+        unsigned shard;
         c->frames++;
+        if (c->threads) {
+            /* shard 0, this thread's, is at this frame */
+            atomic_store(&c->threads->workers[0].at, c->frames);
+            wake_waiters(c->threads);
+        }
         switch (mc_decode_frame(pkt.linktype, pkt.data, pkt.caplen, pkt.origlen, &seg)) {
         case MC_DEC_TCP:
             c->tcp++;
-            mc_reasm_segment(c->reasm, &seg, pkt.frame, pkt.ts_ns);
+            shard = c->threads ? shard_of(c, &seg) : 0;
+            if (shard == 0)
+                mc_reasm_segment(c->shards[0].reasm, &seg, pkt.frame, pkt.ts_ns);
+            else if (!hand_segment(c, shard, &seg, pkt.frame, pkt.ts_ns) && ok) {
+                report_input_error(c, c->name, "out of memory: segments skipped");
+                ok = false;
+            }
             break;
         case MC_DEC_NOT_TCP:
             c->not_tcp++;
@@ -659,10 +1329,18 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
                 c->bad_linktype = pkt.linktype;
             break;
         }
+        if (c->threads && atomic_load_explicit(&c->threads->hand_out, memory_order_relaxed)) {
+            /* a worker waits to number a flow: hand out what it needs */
+            atomic_store(&c->threads->hand_out, false);
+            hand_out_all(c, c->frames);
+        }
         if (c->opts->progress && (c->frames & 0xffff) == 1)
             progress(c, r, total, false);
     }
-    mc_reasm_finish(c->reasm, c->frames);
+    if (c->threads)
+        stop_workers(c, c->frames);   /* also finishes shard 0 */
+    else
+        mc_reasm_finish(c->shards[0].reasm, c->frames);
     if (c->opts->progress)
         progress(c, r, total, true);
     if (c->evicted > 1) {
@@ -686,9 +1364,11 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
         cs.frames = c->frames;
         cs.tcp_segments = c->tcp;
         cs.flows = c->flows;
-        cs.mail_flows = c->mail_flows;
-        cs.encrypted_flows = c->encrypted_flows;
-        cs.other_flows = c->other_flows;
+        for (unsigned i = 0; i < c->jobs; i++) {
+            cs.mail_flows += c->shards[i].mail_flows;
+            cs.encrypted_flows += c->shards[i].encrypted_flows;
+            cs.other_flows += c->shards[i].other_flows;
+        }
         cs.not_tcp = c->not_tcp;
         cs.fragments = c->fragments;
         cs.truncated = c->truncated;
@@ -697,10 +1377,11 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
         cs.linktype = c->bad_linktype;
         mc_report_capture(c->rep, &cs);
     }
-    mc_reasm_free(c->reasm);
+    free_shards(c, &one);
     mc_tls_keylog_free(c->keylog);
     return ok;
 }
+
 
 bool mc_capture_check_fd(struct mc_report *rep, int fd, const char *name,
                          const struct mc_capture_opts *opts)

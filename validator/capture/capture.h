@@ -37,6 +37,8 @@ struct mc_port_role {
 #define MC_CAPTURE_MAX_FLOWS 1024
 /* Key logs given with --keylog. */
 #define MC_CAPTURE_KEYLOGS_MAX 16
+/* --jobs at most */
+#define MC_CAPTURE_JOBS_MAX 64
 
 struct mc_capture_opts {
     /* forced protocol for every flow (--protocol), else MC_PROTO_UNKNOWN */
@@ -53,6 +55,10 @@ struct mc_capture_opts {
      * Decryption Secrets Blocks add to them as they are read */
     const char *keylogs[MC_CAPTURE_KEYLOGS_MAX];
     unsigned n_keylogs;
+    /* --jobs: threads validating the flows; 0 or 1: all in the caller's
+     * thread. With more, the caller's thread reads and decodes and the
+     * flows are sharded by connection (docs/capture.md, "Threads"). */
+    unsigned jobs;
 };
 
 /* "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "submission" ->

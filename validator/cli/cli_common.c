@@ -64,13 +64,15 @@ static bool want_color(const struct mc_cli_opts *o);
 static const char *const valued_opts[] = {
     "--format", "--fail-on", "--protocol", "--color", "--imap-version", "--rules", "--severity",
     "--baseline", "--write-baseline", "--port", "--max-flows", "--keylog",
+    "--jobs", "-j",
 };
 
 /* Options only check takes (they concern captures); relay ignores them in
  * the configuration file and does not know them on its command line. */
 static bool check_only_opt(const char *a)
 {
-    return strcmp(a, "--port") == 0 || strcmp(a, "--max-flows") == 0 || strcmp(a, "--keylog") == 0;
+    return strcmp(a, "--port") == 0 || strcmp(a, "--max-flows") == 0 || strcmp(a, "--keylog") == 0 ||
+           strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0;
 }
 
 static bool is_valued_opt(const char *a)
@@ -129,6 +131,14 @@ static const char *apply_opt(struct mc_cli_opts *o, const char *a, const char *v
         if (*v == '\0' || *end || n == 0 || n > 1000000)
             return "--max-flows takes a number from 1 to 1000000";
         o->capture.max_flows = (unsigned)n;
+        return NULL;
+    }
+    if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (*v == '\0' || *end || n == 0 || n > MC_CAPTURE_JOBS_MAX)
+            return "--jobs takes a number from 1 to 64";
+        o->capture.jobs = (unsigned)n;
         return NULL;
     }
     if (strcmp(a, "--port") == 0) {

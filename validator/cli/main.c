@@ -75,6 +75,8 @@ static const char usage_check[] =
     "  --keylog FILE    captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE) to\n"
     "                   decrypt implicit TLS and what follows STARTTLS; repeatable (a\n"
     "                   pcapng file's Decryption Secrets Blocks are used as well)\n"
+    "  -j, --jobs N     captures: validate the flows in N threads (default 1); the same\n"
+    "                   findings and totals, lines of different flows in any order\n"
     "  -h, --help       this help\n";
 
 static const char usage_relay[] =
