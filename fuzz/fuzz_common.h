@@ -342,6 +342,19 @@ static inline uint64_t fz_read_le(struct fz_reader *rd, unsigned bytes)
     return v;
 }
 
+/* The data length of a record whose header's low four bits are l: 0 to 13
+ * as it is, 14 + the next octet, 270 + the next two (little-endian); at most
+ * what is left of the input. */
+static inline size_t fz_record_len(struct fz_reader *rd, unsigned l)
+{
+    size_t len = l;
+    if (l == 14)
+        len = 14 + (size_t)fz_read_le(rd, 1);
+    else if (l == 15)
+        len = 270 + (size_t)fz_read_le(rd, 2);
+    return fz_take(rd, len);
+}
+
 /* Starts a run over an input of size octets (2 option bytes, then records):
  * seeds rng from the option bytes, creates the session and the scratch
  * block. The caller has zeroed r. */
@@ -390,12 +403,7 @@ static inline bool fz_sess_records(struct fz_sess *r, const uint8_t *data, size_
         struct mc_origin o = {0, ++rec_no};
 
         if (kind < 4) {
-            size_t len = l;
-            if (l == 14)
-                len = 14 + (size_t)fz_read_le(&rd, 1);
-            else if (l == 15)
-                len = 270 + (size_t)fz_read_le(&rd, 2);
-            len = fz_take(&rd, len);
+            size_t len = fz_record_len(&rd, l);
             if (!cut) {
                 fz_sess_give(r, dir, rd.p, len, &o);
             } else if ((opts & 3) == 0) {

@@ -270,12 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const unsigned kind = (h >> 4) & 7, l = h & 15;
         struct mc_origin o = {0, ++rec_no};
         if (kind < 4) {
-            size_t len = l;
-            if (l == 14)
-                len = 14 + (size_t)fz_read_le(&rd, 1);
-            else if (l == 15)
-                len = 270 + (size_t)fz_read_le(&rd, 2);
-            len = fz_take(&rd, len);
+            size_t len = fz_record_len(&rd, l);
             if (len > 0 && !closed[dir]) {
                 mc_session_data(s, dir, rd.p, len, &o);
                 pcap_data(&pc, dir, port, opts, &rng, rd.p, len);
