@@ -123,7 +123,9 @@ def libfuzzer_phase():
     try:
         make_tree(tree)
         reports = [os.path.join(tree, "summary.json"), os.path.join(tree, "summary.xml")]
-        rc, out = campaign(tree, 30, extra=["--json", reports[0], "--junit", reports[1]])
+        # 50 s: the planted hang costs seconds per hit; with 30 s a loaded
+        # machine once ran too few executions to reach all three bugs
+        rc, out = campaign(tree, 50, extra=["--json", reports[0], "--junit", reports[1]])
         regress = os.path.join(tree, "corpus", "toy", "regress")
         names = sorted(os.listdir(regress))
         if rc != 1:
