@@ -248,6 +248,26 @@ enum mc_probe_outcome probe_open(struct probe_run *r)
     return MC_OUTCOME_DONE;
 }
 
+enum mc_probe_outcome probe_inject_handshake(struct probe_run *r, bool *tls_up)
+{
+    enum mc_probe_outcome out;
+    *tls_up = false;
+    (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
+    if (r->c->eof) { /* Dovecot closes rather than start TLS: nothing answered */
+        probe_rec_comment(r->rec, "probe: the server closed instead of starting TLS");
+        probe_finish(r->c);
+        return MC_OUTCOME_DONE;
+    }
+    out = probe_upgrade(r);
+    if (out != MC_OUTCOME_DONE)
+        return out;
+    *tls_up = true;
+    /* inside TLS, before any command of ours: an answer to the injected one */
+    (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
+    probe_discard(r->c);
+    return MC_OUTCOME_DONE;
+}
+
 enum mc_probe_outcome probe_upgrade(struct probe_run *r)
 {
     struct mc_probe_tls_info scratch, *info = r->inject ? &scratch : &r->cell->tls;

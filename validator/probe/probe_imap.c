@@ -167,21 +167,14 @@ static enum mc_probe_outcome inject_check(struct probe_run *r, struct imap_state
     unsigned tag = ++is->tag, noop = ++is->tag;
     enum imap_result res;
     enum mc_probe_outcome out;
+    bool tls_up;
     PROBE_TRY(probe_sendf(r->c, "a%u STARTTLS\r\na%u NOOP\r\n", tag, noop), "the answer to STARTTLS");
     PROBE_TRY(until_tagged(r, is, tag, false, &res), "the answer to STARTTLS");
     if (res != RES_OK)
         return probe_not_offered(r, "STARTTLS refused");
-    (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
-    if (r->c->eof) { /* Dovecot closes rather than start TLS: nothing answered */
-        probe_rec_comment(r->rec, "probe: the server closed instead of starting TLS");
-        probe_finish(r->c);
-        return MC_OUTCOME_DONE;
-    }
-    out = probe_upgrade(r);
-    if (out != MC_OUTCOME_DONE)
+    out = probe_inject_handshake(r, &tls_up);
+    if (out != MC_OUTCOME_DONE || !tls_up)
         return out;
-    (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
-    probe_discard(r->c);
     logout(r, is);
     return MC_OUTCOME_DONE;
 }

@@ -124,6 +124,11 @@ enum mc_probe_outcome probe_status_outcome(struct probe_run *r, enum probe_statu
 enum mc_probe_outcome probe_open(struct probe_run *r);
 /* STARTTLS/STLS was answered with a go-ahead: TLS starts now. */
 enum mc_probe_outcome probe_upgrade(struct probe_run *r);
+/* The STARTTLS-injection check after the go-ahead: waits for a plaintext
+ * answer to the injected command, starts TLS (unless the server closed
+ * instead: *tls_up false, the connection finished, MC_OUTCOME_DONE) and
+ * drops what arrives before the probe's next command inside TLS. */
+enum mc_probe_outcome probe_inject_handshake(struct probe_run *r, bool *tls_up);
 /* Credentials may be sent now (TLS, or --allow-plaintext-auth). */
 bool probe_may_login(const struct probe_run *r);
 

@@ -95,23 +95,15 @@ static enum mc_probe_outcome inject_check(struct probe_run *r)
     size_t n;
     bool ok;
     enum mc_probe_outcome out;
+    bool tls_up;
     PROBE_TRY(probe_send(r->c, "STLS\r\nCAPA\r\n", 12), "the answer to STLS");
     PROBE_TRY(status_line(r, &ok, &l, &n), "the answer to STLS");
     if (!ok)
         return probe_not_offered(r, "STLS refused");
     /* plaintext after the +OK: the answer to the injected CAPA */
-    (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
-    if (r->c->eof) { /* Dovecot closes rather than start TLS: nothing answered */
-        probe_rec_comment(r->rec, "probe: the server closed instead of starting TLS");
-        probe_finish(r->c);
-        return MC_OUTCOME_DONE;
-    }
-    out = probe_upgrade(r);
-    if (out != MC_OUTCOME_DONE)
+    out = probe_inject_handshake(r, &tls_up);
+    if (out != MC_OUTCOME_DONE || !tls_up)
         return out;
-    /* inside TLS, before any command of ours: an answer to the CAPA */
-    (void)probe_wait_data(r->c, MC_PROBE_INJECT_WAIT_MS);
-    probe_discard(r->c);
     if (simple_cmd(r, "QUIT", &ok, &l, &n) == PROBE_OK)
         probe_finish(r->c);
     return MC_OUTCOME_DONE;
