@@ -1244,6 +1244,27 @@ static void test_bug_stls_same_chunk(void **state)
     check_split_invariance("stls injected same chunk", injected, MC_PROTO_POP3, false);
 }
 
+static void test_bug_stls_lost_answer_resync(void **state)
+{
+    (void)state;
+    /* The answer to STLS is lost in a gap and so are client octets; the
+     * client's parser resyncs at the next LF. Whole, it read on into the
+     * next line without an event, so the TLS switch (MC_TLS_MAYBE) never
+     * saw that line's first octet, a TLS record start, and parsed the
+     * record as a command; byte by byte it turned to TLS there (found by
+     * the AFL++ smoke run). */
+    static const struct step lost[] = {
+        S(GREET),
+        C("STLS\r\n"),
+        GAPS(5),                                        /* the +OK */
+        GAPC(12),
+        C("damaged\n\x16\x03\x01\x00\x05he\nlo"),   /* c 18; record at 26 */
+        END,
+    };
+    expect(lost, MC_PROTO_POP3, NONE);
+    check_split_invariance("stls lost answer resync", lost, MC_PROTO_POP3, false);
+}
+
 static void test_bug_stls_excerpt_depends_on_chunks(void **state)
 {
     (void)state;
@@ -1466,6 +1487,7 @@ int main(void)
         cmocka_unit_test(test_credentials_redacted),
         cmocka_unit_test(test_split_invariance),
         cmocka_unit_test(test_bug_stls_same_chunk),
+        cmocka_unit_test(test_bug_stls_lost_answer_resync),
         cmocka_unit_test(test_bug_stls_excerpt_depends_on_chunks),
         cmocka_unit_test(test_bug_held_origin),
         cmocka_unit_test(test_findings_capped_per_rule),

@@ -2,6 +2,8 @@
 #include "tls_switch.h"
 #include "session.h"
 
+#include <string.h>
+
 bool mc_tls_record_type(uint8_t c)
 {
     return c >= 0x14 && c <= 0x18;
@@ -84,6 +86,19 @@ void mc_tls_data(struct mc_tls *t, const struct mc_tls_ops *ops, void *s, enum m
                 if (ops->maybe_settled)
                     ops->maybe_settled(s, tls);
                 continue;
+            }
+            /* a client parser skipping a damaged line reads on into the
+             * next one without an event: stop it at the line's end so the
+             * next line's first octet is looked at here, however the
+             * client's data was cut */
+            if (d == MC_DIR_C2S && ops->resyncing(s, d)) {
+                const uint8_t *nl = memchr(buf, '\n', len);
+                if (nl) {
+                    used = ops->feed_one(s, d, buf, (size_t)(nl - buf) + 1);
+                    buf += used;
+                    len -= used;
+                    continue;
+                }
             }
             break;
         }
