@@ -27,6 +27,9 @@ PACKAGES=(
   # IMAP/POP3 server (its imapd/pop3d are unpacked, see install_cyrus), and
   # fetchmail as one more real client through the relay
   cyrus-common sasl2-bin fetchmail
+  # probe --pcap test (tests/probe/probe_pcap.py): Wireshark's own reading
+  # and decryption of the captures the probe writes; also bench's anchor
+  tshark
 )
 
 # Exim is the second MTA of the SMTP tests. Installing exim4-daemon-light

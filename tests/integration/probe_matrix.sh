@@ -16,7 +16,8 @@
 # Exit: 0 the matrix is as expected, 1 it is not (or a server did not start),
 # 77 skipped: not root, or a server is not installed (scripts/install-deps.sh).
 # Environment: KEEP_TMP=1 keeps the fleet directory with the probe's JSON and
-# its recorded transcripts (DIR/probe/SERVER/); MC_FLEET_BASE moves the ports.
+# its recorded transcripts (DIR/probe/SERVER/) and captures (DIR/probe/SERVER.pcapng);
+# MC_FLEET_BASE moves the ports.
 set -euo pipefail
 
 MC=${1:?usage: probe_matrix.sh PATH/TO/mailconform [--update]}
@@ -56,7 +57,7 @@ for s in $FLEET_SERVERS; do
   mkdir -p "$FLEET_DIR/probe/$s"
   PROBE_RC=0
   fleet_probe "$MC" "$s" "$FLEET_DIR/probe/$s.json" "$FLEET_DIR/probe/$s.err" \
-    --record "$FLEET_DIR/probe/$s" || PROBE_RC=$?
+    --record "$FLEET_DIR/probe/$s" --pcap "$FLEET_DIR/probe/$s.pcapng" || PROBE_RC=$?
   if [ "$PROBE_RC" -gt 1 ] || ! python3 "$MATRIX" lines "$s" "$FLEET_DIR/probe/$s.json" >> "$ACTUAL"; then
     echo "FAIL: mailconform probe against $s exited $PROBE_RC:"
     head -20 "$FLEET_DIR/probe/$s.err" "$FLEET_DIR/probe/$s.json" | sed 's/^/    | /'
@@ -75,6 +76,10 @@ for s in $FLEET_SERVERS; do
   python3 "$MATRIX" details "$s" "$FLEET_DIR/probe/$s.json"
   # every TLS cell: a handshake verified against the fleet's CA, name localhost
   python3 "$MATRIX" tls "$s" "$FLEET_DIR/probe/$s.json" || { echo "FAIL: $s: TLS not verified (above)"; FAIL=1; }
+  # the same conversations as a capture (--pcap): the same findings
+  ports=FLEET_PORTS_$s
+  # shellcheck disable=SC2086
+  python3 "$HERE/fleet/pcap_check.py" "$MC" "$s" "$FLEET_DIR/probe/$s.pcapng" "$FLEET_DIR/probe/$s" ${!ports} || FAIL=1
 done
 
 if [ "$UPDATE" = 1 ]; then

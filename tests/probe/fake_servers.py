@@ -72,20 +72,22 @@ class Conn:
 
 class FakeServer(threading.Thread):
     def __init__(self, proto, tls="plain", cert=None, inject=False, silent=False, endless=False,
-                 garbage=False, submission=False, flood=False, pipelining=False):
+                 garbage=False, submission=False, flood=False, pipelining=False, ipv6=False,
+                 drop_pipelined=False):
         super().__init__(daemon=True)
         self.submission = submission
         self.flood = flood
         self.pipelining = pipelining   # announce PIPELINING (POP3 CAPA, SMTP EHLO)
+        self.drop_pipelined = drop_pipelined   # IMAP: forget what came behind a command
         self.proto, self.tls = proto, tls
         self.inject, self.silent, self.endless, self.garbage = inject, silent, endless, garbage
         self.ctx = None
         if cert:
             self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self.ctx.load_cert_chain(cert[0], cert[1])
-        self.lsock = socket.socket()
+        self.lsock = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.bind(("::1" if ipv6 else "127.0.0.1", 0))
         self.lsock.listen(64)
         self.port = self.lsock.getsockname()[1]
         self.start()
@@ -190,6 +192,8 @@ class FakeServer(threading.Thread):
             line = c.line(100000)
             if line is None:
                 return
+            if self.drop_pipelined:
+                c.buf = b""   # the bug: one command per read, the rest lost
             parts = line.split(b" ", 2)
             tag = parts[0]
             cmd = parts[1].upper() if len(parts) > 1 else b""

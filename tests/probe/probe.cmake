@@ -13,3 +13,10 @@ mc_add_cmocka_test(test_probe ${CMAKE_CURRENT_LIST_DIR}/test_probe.c mc_probe)
 add_test(NAME probe_fake_servers
          COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/probe_fake.py $<TARGET_FILE:mailconform>)
 set_tests_properties(probe_fake_servers PROPERTIES LABELS "probe;integration" TIMEOUT 240)
+
+# probe_pcap: `mailconform probe --pcap` against the same fake servers; the
+# capture must check to the transcripts' findings (decrypted with its own
+# DSBs), over IPv4 and IPv6, and tshark must read and decrypt it.
+add_test(NAME probe_pcap
+         COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/probe_pcap.py $<TARGET_FILE:mailconform>)
+set_tests_properties(probe_pcap PROPERTIES LABELS "probe;integration" TIMEOUT 240)

@@ -15,6 +15,7 @@ status.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -232,6 +233,14 @@ def main():
                  "--port", "POP3-SSL=%d" % implicit["pop3"].port, "127.0.0.1")
     c = cells(r)[0]["POP3-SSL@127.0.0.1"]
     check(c["verdict"] == "works" and c["tls"]["verified"] is False, "--insecure: works, not verified")
+    # an IMAP server that loses a command pipelined behind another (RFC 3501 s5.5)
+    dropper = FakeServer("imap", drop_pipelined=True)
+    r, took = probe("--format", "json", "--timeout", "1", "--modes", "IMAP4-Plain",
+                    "--port", "IMAP4-Plain=%d" % dropper.port, "127.0.0.1")
+    c = cells(r)[0]["IMAP4-Plain@127.0.0.1"]
+    check(c["verdict"] == "failed"
+          and c["reason"] == "timeout waiting for the answer to the second of two pipelined commands"
+          and took < 5, "IMAP pipelined command lost: %s %s (%.1fs)" % (c["verdict"], c["reason"], took))
     # DNS failure
     r, _ = probe("--format", "json", "--modes", "POP3-Plain", "no-such-host.invalid")
     c = cells(r)[0]["POP3-Plain@no-such-host.invalid"]
@@ -260,6 +269,7 @@ def main():
     ssl_t = open(os.path.join(rec, "127.0.0.1_SMTP-SSL.mct")).read()
     check("C: MAIL FROM:<>\\r\\n\n" in ssl_t, "SMTP without PIPELINING: one command per write")
     check("EXAMINE INBOX" in imap_t and "FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE)" in imap_t, "IMAP exercise")
+    check(re.search(r"C: a(\d+) CAPABILITY\\r\\na(\d+) NOOP\\r\\n\n", imap_t), "IMAP pipelining: one write")
     sub_t = open(os.path.join(rec2, "127.0.0.1_SMTP-SUBMISSION-TLS.mct")).read()
     check("C: AUTH PLAIN" in sub_t and "RCPT TO:<postmaster@[127.0.0.1]>" in sub_t, "submission AUTH, RCPT")
     r, _ = probe("--format", "json", "--user", "alice", "--password-env", "MC_PW", "--allow-plaintext-auth",

@@ -51,6 +51,8 @@ static const char usage_probe[] =
     "                       read-only check (default postmaster@HOST)\n"
     "  --record DIR         write one transcript per cell: DIR/<host>_<mode>.mct\n"
     "  --keylog FILE        append the TLS secrets of every connection (NSS key log format)\n"
+    "  --pcap FILE          write every connection as pcapng (synthetic TCP framing, TLS\n"
+    "                       secrets in a Decryption Secrets Block): Wireshark and `check` read it\n"
     "  --no-active-checks   leave out the injection, malformed-command and long-line checks\n"
     "  --format F           text (default: the matrix, then the findings), md (Markdown),\n"
     "                       json (one document, every cell), jsonl, sarif, junit\n"
@@ -314,6 +316,11 @@ static int run(struct mc_cli_opts *co, struct mc_probe_opts *po, enum probe_form
     rc = mc_cli_report_finish(&rep);
     if (rc == 0 && any_failed)
         rc = 1;
+    if (res.output_error[0]) {
+        /* the report is whole; the file the user asked for is not */
+        fprintf(stderr, "mailconform: %s\n", res.output_error);
+        rc = 2;
+    }
     free(mcells);
     free(mtls);
     free(hosts);
@@ -328,7 +335,7 @@ static int run(struct mc_cli_opts *co, struct mc_probe_opts *po, enum probe_form
 static const char *const probe_valued[] = {
     "--modes", "--port",       "--targets", "--timeout",      "--jobs",
     "--ca",    "--servername", "--user",    "--password-env", "--password-file",
-    "--from",  "--to",         "--record",  "--keylog",
+    "--from",  "--to",         "--record",  "--keylog",        "--pcap",
 };
 
 static bool is_probe_valued(const char *a)
@@ -464,6 +471,8 @@ int mc_cmd_probe(int argc, char **argv)
             po.record_dir = v;
         } else if (strcmp(a, "--keylog") == 0) {
             po.keylog = v;
+        } else if (strcmp(a, "--pcap") == 0) {
+            po.pcap = v;
         }
     }
     if (hosts.n == 0) {

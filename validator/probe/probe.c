@@ -466,7 +466,9 @@ static pthread_mutex_t keylog_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void keylog_line(const SSL *ssl, const char *line)
 {
-    (void)ssl;
+    struct probe_conn *c = SSL_get_app_data(ssl);
+    if (c)
+        probe_wire_key(&c->wire, line);   /* --pcap: the connection's DSB */
     pthread_mutex_lock(&keylog_mu);
     if (keylog_file) {
         fprintf(keylog_file, "%s\n", line);
@@ -496,7 +498,7 @@ static SSL_CTX *make_ssl_ctx(const struct mc_probe_opts *o, char *err, size_t er
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (o->keylog)
+    if (o->keylog || o->pcap)
         SSL_CTX_set_keylog_callback(ctx, keylog_line);
     return ctx;
 }
@@ -504,7 +506,8 @@ static SSL_CTX *make_ssl_ctx(const struct mc_probe_opts *o, char *err, size_t er
 int mc_probe_run(const struct mc_probe_opts *o, struct mc_probe_result *res, char *err,
                  size_t errlen)
 {
-    struct probe_env env = {o, NULL};
+    struct probe_env env = {o, NULL, NULL};
+    struct probe_pcap pcap;
     struct pool pool;
     pthread_t threads[MC_PROBE_MAX_JOBS];
     unsigned nthreads, started = 0;
@@ -565,11 +568,31 @@ int mc_probe_run(const struct mc_probe_opts *o, struct mc_probe_result *res, cha
             return 2;
         }
     }
+    if (o->pcap) {
+        memset(&pcap, 0, sizeof(pcap));
+        pcap.f = fopen(o->pcap, "wb");
+        if (!pcap.f || !probe_pcap_header(pcap.f)) {
+            snprintf(err, errlen, "%s: cannot write the capture: %s", o->pcap, strerror(errno));
+            if (pcap.f)
+                fclose(pcap.f);
+            if (keylog_file)
+                fclose(keylog_file);
+            keylog_file = NULL;
+            mc_probe_result_free(res);
+            return 2;
+        }
+        pthread_mutex_init(&pcap.mu, NULL);
+        env.pcap = &pcap;
+    }
     env.ssl_ctx = make_ssl_ctx(o, err, errlen);
     if (!env.ssl_ctx) {
         if (keylog_file)
             fclose(keylog_file);
         keylog_file = NULL;
+        if (env.pcap) {
+            fclose(pcap.f);
+            pthread_mutex_destroy(&pcap.mu);
+        }
         mc_probe_result_free(res);
         return 2;
     }
@@ -595,6 +618,16 @@ int mc_probe_run(const struct mc_probe_opts *o, struct mc_probe_result *res, cha
         pthread_join(threads[t], NULL);
     pthread_mutex_destroy(&pool.mu);
     SSL_CTX_free(env.ssl_ctx);
+    if (env.pcap) {
+        if (fclose(pcap.f) != 0 || pcap.failed)
+            snprintf(res->output_error, sizeof(res->output_error),
+                     "%.200s: the capture could not be written in full", o->pcap);
+        else if (pcap.truncated)
+            snprintf(res->output_error, sizeof(res->output_error),
+                     "%.200s: %llu connection(s) recorded only in part (64 MiB each at most)",
+                     o->pcap, (unsigned long long)pcap.truncated);
+        pthread_mutex_destroy(&pcap.mu);
+    }
     pthread_mutex_lock(&keylog_mu);
     if (keylog_file)
         fclose(keylog_file);

@@ -12,6 +12,7 @@ add_library(mc_probe STATIC
   validator/probe/probe_pop3.c
   validator/probe/probe_imap.c
   validator/probe/probe_smtp.c
+  validator/probe/probe_wire.c
   validator/report/report_matrix.c)
 target_include_directories(mc_probe PUBLIC ${CMAKE_SOURCE_DIR}/validator/probe)
 target_link_libraries(mc_probe PUBLIC mc_validator PkgConfig::PROBE_SSL Threads::Threads)

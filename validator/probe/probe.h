@@ -107,6 +107,7 @@ struct mc_probe_opts {
     const char *mail_from, *rcpt_to;
     const char *record_dir;
     const char *keylog;
+    const char *pcap;   /* pcapng of every connection (probe_wire.c) */
     bool active_checks; /* malformed, over-long, injection (default on) */
     const struct mc_policy *policy;
     unsigned imap_version;
@@ -148,6 +149,9 @@ struct mc_probe_result {
     struct mc_probe_cell *cells; /* mode-major over the selected modes */
     size_t ncells;
     size_t nmodes_selected;
+    /* "" or what went wrong with an output written during the run (the
+     * --pcap file): the results are still whole */
+    char output_error[320];
 };
 
 /* Runs every cell. Returns 0, or 2 with a message in err (bad --ca file,

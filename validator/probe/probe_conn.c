@@ -140,11 +140,14 @@ bool probe_conn_init(struct probe_conn *c, const struct probe_env *env, struct p
     c->fd = -1;
     c->cap = env->o->line_max + PROBE_BUF_SLACK;
     c->buf = malloc(c->cap);
+    c->wire.on = env->pcap != NULL;
     return c->buf != NULL;
 }
 
 void probe_close_now(struct probe_conn *c)
 {
+    if (c->fd >= 0)
+        probe_wire_fin(&c->wire, MC_DIR_C2S);   /* close() sends our FIN */
     if (c->ssl) {
         SSL_free(c->ssl);
         c->ssl = NULL;
@@ -157,9 +160,19 @@ void probe_close_now(struct probe_conn *c)
 
 void probe_conn_free(struct probe_conn *c)
 {
+    struct probe_pcap *pc = c->env ? c->env->pcap : NULL;
     probe_close_now(c);
     free(c->buf);
     c->buf = NULL;
+    if (pc && c->wire.len > 0) {
+        pthread_mutex_lock(&pc->mu);
+        if (!probe_wire_write(&c->wire, pc->f))
+            pc->failed = true;
+        if (c->wire.truncated)
+            pc->truncated++;
+        pthread_mutex_unlock(&pc->mu);
+    }
+    probe_wire_free(&c->wire);
 }
 
 static int remaining_ms(const struct probe_conn *c)
@@ -269,8 +282,10 @@ enum probe_status probe_connect(struct probe_conn *c, const char *addr, uint16_t
             break;
     }
     freeaddrinfo(res);
-    if (st == PROBE_OK)
+    if (st == PROBE_OK) {
         local_literal(c);
+        probe_wire_connect(&c->wire, c->fd);
+    }
     return st;
 }
 
@@ -345,7 +360,9 @@ enum probe_status probe_tls_start(struct probe_conn *c, const char *servername,
     probe_discard(c);
     probe_rec_tls(c->rec);
     c->ssl = SSL_new(c->env->ssl_ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+    if (c->ssl)
+        SSL_set_app_data(c->ssl, c);   /* the key log callback's connection */
+    if (!c->ssl || !probe_wire_attach(&c->wire, c->ssl, c->fd)) {
         tls_error(c, "TLS setup", 0);
         return PROBE_ERROR;
     }
@@ -438,6 +455,7 @@ static enum probe_status fill(struct probe_conn *c)
                  * is ignored by the context options): the server closed */
                 if (st == PROBE_EOF) {
                     c->eof = true;
+                    probe_wire_fin(&c->wire, MC_DIR_S2C);
                     probe_rec_close(c->rec, MC_DIR_S2C);
                     return PROBE_EOF;
                 }
@@ -456,6 +474,7 @@ static enum probe_status fill(struct probe_conn *c)
             if (n < 0) {
                 if (errno == ECONNRESET) {
                     c->eof = true;
+                    probe_wire_fin(&c->wire, MC_DIR_S2C);
                     probe_rec_close(c->rec, MC_DIR_S2C);
                     return PROBE_EOF;
                 }
@@ -464,9 +483,11 @@ static enum probe_status fill(struct probe_conn *c)
             }
             if (n == 0) {
                 c->eof = true;
+                probe_wire_fin(&c->wire, MC_DIR_S2C);
                 probe_rec_close(c->rec, MC_DIR_S2C);
                 return PROBE_EOF;
             }
+            probe_wire_data(&c->wire, MC_DIR_S2C, c->buf + c->end, (size_t)n);
         }
         if (c->received + (uint64_t)n > MC_PROBE_RECEIVE_MAX)
             return PROBE_TOO_MUCH; /* not recorded: the flood ends here */
@@ -552,6 +573,7 @@ enum probe_status probe_send(struct probe_conn *c, const void *buf, size_t len)
         } else {
             ssize_t n = send(c->fd, p + off, len - off, MSG_NOSIGNAL);
             if (n > 0) {
+                probe_wire_data(&c->wire, MC_DIR_C2S, p + off, (size_t)n);
                 off += (size_t)n;
                 continue;
             }
@@ -593,6 +615,7 @@ void probe_finish(struct probe_conn *c)
         (void)SSL_shutdown(c->ssl); /* close_notify; the answer is not awaited */
     if (!c->eof)
         (void)shutdown(c->fd, SHUT_WR);
+    probe_wire_fin(&c->wire, MC_DIR_C2S);
     probe_rec_close(c->rec, MC_DIR_C2S);
     c->closed_c = true;
     probe_expect(c);

@@ -2,7 +2,9 @@
  * The IMAP conversation of the probe (RFC 3501, RFC 9051, RFC 2595):
  * greeting, CAPABILITY, STARTTLS and CAPABILITY again (IMAP4-TLS), LOGIN
  * when asked and allowed, LIST "" "*", EXAMINE INBOX, FETCH 1 (FLAGS
- * ENVELOPE BODYSTRUCTURE) when it holds messages, the active checks, LOGOUT.
+ * ENVELOPE BODYSTRUCTURE) when it holds messages, the active checks
+ * (two commands pipelined in one write, an unknown command, an over-long
+ * line, the STARTTLS injection on a connection of its own), LOGOUT.
  * Literals in responses ({N} at a line's end, RFC 3501 s4.3) are read
  * through and discarded; the session sees them whole.
  */
@@ -187,6 +189,17 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, struct imap_stat
     size_t n;
     unsigned tag;
     *alive = false;
+    /* pipelining: IMAP needs no capability for it (RFC 3501 s5.5, RFC 9051
+     * s5.5): two commands in one write, each answered under its own tag,
+     * in order (the session checks the order; a server that drops the
+     * second times out here) */
+    tag = ++is->tag;
+    PROBE_TRY(probe_sendf(r->c, "a%u CAPABILITY\r\na%u NOOP\r\n", tag, tag + 1),
+              "the answer to two pipelined commands");
+    is->tag++;
+    PROBE_TRY(until_tagged(r, is, tag, false, &res), "the answer to the first of two pipelined commands");
+    PROBE_TRY(until_tagged(r, is, tag + 1, false, &res),
+              "the answer to the second of two pipelined commands");
     PROBE_TRY(command(r, is, "NOSUCHCOMMAND", &res), "the answer to an unknown command");
     if (res == RES_OK)
         probe_rec_comment(r->rec, "probe: OK to an unknown command");

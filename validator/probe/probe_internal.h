@@ -3,7 +3,10 @@
 #define MC_PROBE_INTERNAL_H
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include "probe.h"
 #include "session/session.h"
 
@@ -42,10 +45,46 @@ enum probe_status {
     PROBE_ERROR     /* anything else: why[] says it */
 };
 
-/* What every connection of one run shares (read-only while cells run). */
+/* ---- the wire (probe_wire.c): `--pcap`, synthetic TCP framing ---- */
+
+struct probe_wire {
+    bool on;                                /* recording this connection */
+    bool truncated;                         /* more than the recording keeps */
+    bool fin[2];                            /* FIN recorded, per direction */
+    struct sockaddr_storage client, server; /* the connection's addresses */
+    uint8_t *ev;                            /* events: connect, data, FIN */
+    size_t len, cap;
+    char *keys; /* the connection's TLS key log lines */
+    size_t keys_len;
+};
+
+/* After connect(): the addresses; the three-way handshake. */
+void probe_wire_connect(struct probe_wire *w, int fd);
+void probe_wire_data(struct probe_wire *w, enum mc_dir d, const void *buf, size_t len);
+void probe_wire_fin(struct probe_wire *w, enum mc_dir d);
+void probe_wire_key(struct probe_wire *w, const char *line);
+/* Gives ssl the socket fd, through a BIO that records the TLS records. */
+bool probe_wire_attach(struct probe_wire *w, SSL *ssl, int fd);
+/* The pcapng section and interface, once per file. */
+bool probe_pcap_header(FILE *f);
+/* The connection as a DSB and its packets (the caller holds the file). */
+bool probe_wire_write(const struct probe_wire *w, FILE *f);
+void probe_wire_free(struct probe_wire *w);
+
+/* The --pcap file, shared by the cells' threads. */
+struct probe_pcap {
+    FILE *f;
+    pthread_mutex_t mu;    /* held while a connection is written */
+    bool failed;           /* a write failed */
+    uint64_t truncated;    /* connections recorded only in part */
+};
+
+/* What every connection of one run shares (read-only while cells run,
+ * apart from the pcapng file, written under its lock). */
 struct probe_env {
     const struct mc_probe_opts *o;
     SSL_CTX *ssl_ctx;
+    struct probe_pcap *pcap; /* NULL when not asked for */
 };
 
 struct probe_conn {
@@ -59,6 +98,7 @@ struct probe_conn {
     uint64_t received; /* octets from the server so far */
     bool eof;
     bool closed_c; /* "! close C" recorded */
+    struct probe_wire wire; /* --pcap */
     char why[200];
     char ehlo_literal[80]; /* "[127.0.0.1]" or "[IPv6:::1]": our address */
 };
