@@ -34,6 +34,27 @@ def make_cert(directory, name, cn, san):
     return cert, key
 
 
+failures = []
+
+
+def check(cond, what):
+    """One test assertion: printed either way, remembered when it fails."""
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+    else:
+        print("ok:", what)
+
+
+def verdict(what):
+    """The exit status of a test script: 1 if a check failed."""
+    if failures:
+        print("%d failures" % len(failures))
+        return 1
+    print("all %s checks passed" % what)
+    return 0
+
+
 def free_port():
     """A port nothing listens on (bound, then closed: connections are refused)."""
     s = socket.socket()
@@ -273,3 +294,24 @@ class FakeServer(threading.Thread):
                 return
             else:
                 c.send(b"500 5.5.1 unknown or bad command\r\n")
+
+
+class ConformantFleet:
+    """Conformant servers for all eleven modes: the plaintext ones (POP3-,
+    IMAP4-, SMTP-Plain and -TLS) announce PIPELINING, the implicit-TLS ones
+    do not, so both paths run. ports: mode -> port."""
+
+    def __init__(self, cert):
+        self.plain = {p: FakeServer(p, "plain", cert, pipelining=True) for p in ("pop3", "imap", "smtp")}
+        self.implicit = {p: FakeServer(p, "implicit", cert) for p in ("pop3", "imap", "smtp")}
+        self.sub_plain = FakeServer("smtp", "plain", cert, submission=True)
+        self.sub_implicit = FakeServer("smtp", "implicit", cert, submission=True)
+        self.ports = {
+            "POP3-Plain": self.plain["pop3"].port, "POP3-TLS": self.plain["pop3"].port,
+            "POP3-SSL": self.implicit["pop3"].port,
+            "IMAP4-Plain": self.plain["imap"].port, "IMAP4-TLS": self.plain["imap"].port,
+            "IMAP4-SSL": self.implicit["imap"].port,
+            "SMTP-Plain": self.plain["smtp"].port, "SMTP-TLS": self.plain["smtp"].port,
+            "SMTP-SSL": self.implicit["smtp"].port,
+            "SMTP-SUBMISSION-TLS": self.sub_plain.port, "SMTP-SUBMISSION-SSL": self.sub_implicit.port,
+        }

@@ -22,20 +22,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_servers import FakeServer, free_port, make_cert  # noqa: E402
+from fake_servers import ConformantFleet, FakeServer, check, free_port, make_cert, verdict  # noqa: E402
 
 MC = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
-
-
 def probe(*args, env=None):
     t = time.monotonic()
     r = subprocess.run([MC, "probe", "--no-config"] + list(args), capture_output=True, text=True,
@@ -57,20 +46,8 @@ def main():
         for c in (good[0], wrong[0]):
             out.write(open(c).read())
 
-    # the plaintext ones announce PIPELINING, the implicit-TLS ones do not: both paths run
-    plain = {p: FakeServer(p, "plain", good, pipelining=True) for p in ("pop3", "imap", "smtp")}
-    implicit = {p: FakeServer(p, "implicit", good) for p in ("pop3", "imap", "smtp")}
-    sub_plain = FakeServer("smtp", "plain", good, submission=True)
-    sub_implicit = FakeServer("smtp", "implicit", good, submission=True)
-    ports = {
-        "POP3-Plain": plain["pop3"].port, "POP3-TLS": plain["pop3"].port,
-        "POP3-SSL": implicit["pop3"].port,
-        "IMAP4-Plain": plain["imap"].port, "IMAP4-TLS": plain["imap"].port,
-        "IMAP4-SSL": implicit["imap"].port,
-        "SMTP-Plain": plain["smtp"].port, "SMTP-TLS": plain["smtp"].port,
-        "SMTP-SSL": implicit["smtp"].port,
-        "SMTP-SUBMISSION-TLS": sub_plain.port, "SMTP-SUBMISSION-SSL": sub_implicit.port,
-    }
+    fleet = ConformantFleet(good)
+    plain, implicit, ports = fleet.plain, fleet.implicit, fleet.ports
     port_args = []
     for mode, port in ports.items():
         port_args += ["--port", "%s=%d" % (mode, port)]
@@ -298,11 +275,7 @@ def main():
     got, _ = cells(r)
     check(sorted(got) == ["SMTP-Plain@127.0.0.1", "SMTP-Plain@localhost"], "--targets: %s" % sorted(got))
 
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("all probe checks passed")
-    return 0
+    return verdict('probe')
 
 
 if __name__ == "__main__":

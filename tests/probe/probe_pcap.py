@@ -32,20 +32,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_servers import FakeServer, make_cert  # noqa: E402
+from fake_servers import ConformantFleet, FakeServer, check, make_cert, verdict  # noqa: E402
 
 MC = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
-
-
 def run(*args):
     return subprocess.run([MC] + list(args), capture_output=True, text=True, timeout=120)
 
@@ -66,18 +55,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mc-probe-pcap-")
     good = make_cert(tmp, "good", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1")
     ca = good[0]
-    plain = {p: FakeServer(p, "plain", good, pipelining=True) for p in ("pop3", "imap", "smtp")}
-    implicit = {p: FakeServer(p, "implicit", good) for p in ("pop3", "imap")}
-    sub_plain = FakeServer("smtp", "plain", good, submission=True)
-    sub_implicit = FakeServer("smtp", "implicit", good, submission=True)
-    ports = {
-        "POP3-Plain": plain["pop3"].port, "POP3-TLS": plain["pop3"].port,
-        "POP3-SSL": implicit["pop3"].port,
-        "IMAP4-Plain": plain["imap"].port, "IMAP4-TLS": plain["imap"].port,
-        "IMAP4-SSL": implicit["imap"].port,
-        "SMTP-Plain": plain["smtp"].port, "SMTP-TLS": plain["smtp"].port,
-        "SMTP-SUBMISSION-TLS": sub_plain.port, "SMTP-SUBMISSION-SSL": sub_implicit.port,
-    }
+    fleet = ConformantFleet(good)
+    plain, implicit = fleet.plain, fleet.implicit
+    sub_plain, sub_implicit = fleet.sub_plain, fleet.sub_implicit
+    ports = {m: p for m, p in fleet.ports.items() if m != "SMTP-SSL"}
     roles = {plain["pop3"].port: "pop3", plain["imap"].port: "imap", plain["smtp"].port: "smtp",
              implicit["pop3"].port: "pop3s", implicit["imap"].port: "imaps",
              sub_plain.port: "submission", sub_implicit.port: "smtps"}
@@ -178,12 +159,10 @@ def main():
     check(r.returncode == 2 and "dir.pcapng" in r.stderr and r.stdout == "",
           "unwritable --pcap: exit 2 naming the file (%d: %s)" % (r.returncode, r.stderr.strip()))
 
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    shutil.rmtree(tmp, ignore_errors=True)
-    print("all probe --pcap checks passed")
-    return 0
+    if verdict('probe --pcap') == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return 0
+    return 1
 
 
 if __name__ == "__main__":
