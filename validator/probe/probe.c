@@ -236,6 +236,15 @@ enum mc_probe_outcome probe_status_outcome(struct probe_run *r, enum probe_statu
     return probe_failed(r, "%s", r->c->why);
 }
 
+enum mc_probe_outcome probe_long_line_answer(struct probe_run *r, enum probe_status st)
+{
+    if (st == PROBE_TOO_LONG)
+        return probe_status_outcome(r, st, "the answer to an over-long line");
+    if (st == PROBE_TIMEOUT)
+        probe_rec_comment(r->rec, "probe: no answer to an over-long line");
+    return MC_OUTCOME_DONE;
+}
+
 enum mc_probe_outcome probe_open(struct probe_run *r)
 {
     enum probe_status st = probe_connect(r->c, r->addr, r->cell->port);

@@ -538,6 +538,26 @@ enum probe_status probe_skip(struct probe_conn *c, uint64_t n)
     return PROBE_OK;
 }
 
+enum probe_status probe_send_long_line(struct probe_conn *c, const char *prefix, size_t total)
+{
+    size_t n = strlen(prefix);
+    char *line;
+    enum probe_status st;
+    if (total < n + 2)
+        return PROBE_ERROR;
+    line = malloc(total);
+    if (!line) {
+        snprintf(c->why, sizeof(c->why), "out of memory");
+        return PROBE_ERROR;
+    }
+    memcpy(line, prefix, n);
+    memset(line + n, 'x', total - 2 - n);
+    memcpy(line + total - 2, "\r\n", 2);
+    st = probe_send(c, line, total);
+    free(line);
+    return st;
+}
+
 void probe_discard(struct probe_conn *c)
 {
     c->start = c->end = 0;

@@ -185,8 +185,7 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, struct imap_stat
 {
     enum imap_result res;
     enum probe_status st;
-    char *longline;
-    size_t n;
+    char prefix[32];
     unsigned tag;
     *alive = false;
     /* pipelining: IMAP needs no capability for it (RFC 3501 s5.5, RFC 9051
@@ -205,22 +204,12 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, struct imap_stat
         probe_rec_comment(r->rec, "probe: OK to an unknown command");
     PROBE_TRY(command(r, is, "NOOP", &res), "the answer to NOOP after an unknown command");
     tag = ++is->tag;
-    longline = malloc(IMAP_LONG_LINE + 1);
-    if (!longline)
-        return probe_failed(r, "out of memory");
-    n = (size_t)snprintf(longline, IMAP_LONG_LINE, "a%u NOOP ", tag);
-    memset(longline + n, 'x', IMAP_LONG_LINE - 2 - n);
-    memcpy(longline + IMAP_LONG_LINE - 2, "\r\n", 2);
-    st = probe_send(r->c, longline, IMAP_LONG_LINE);
-    free(longline);
+    snprintf(prefix, sizeof(prefix), "a%u NOOP ", tag);
+    st = probe_send_long_line(r->c, prefix, IMAP_LONG_LINE);
     if (st == PROBE_OK)
         st = until_tagged(r, is, tag, true, &res);
-    if (st == PROBE_TOO_LONG)
-        return probe_status_outcome(r, st, "the answer to an over-long line");
-    if (st == PROBE_TIMEOUT)
-        probe_rec_comment(r->rec, "probe: no answer to an over-long line");
     *alive = st == PROBE_OK && res != RES_BYE;
-    return MC_OUTCOME_DONE;
+    return probe_long_line_answer(r, st);
 }
 
 enum mc_probe_outcome probe_imap(struct probe_run *r)

@@ -124,6 +124,9 @@ enum probe_status probe_sendf(struct probe_conn *c, const char *fmt, ...)
 enum probe_status probe_line(struct probe_conn *c, const char **line, size_t *len);
 /* Reads and discards n octets (an IMAP literal). */
 enum probe_status probe_skip(struct probe_conn *c, uint64_t n);
+/* Sends one line of total octets: prefix, 'x' up to the CR LF (the
+ * over-long-line check). */
+enum probe_status probe_send_long_line(struct probe_conn *c, const char *prefix, size_t total);
 /* Drops what is buffered (recorded already). */
 void probe_discard(struct probe_conn *c);
 /* Waits up to ms for octets (recorded); true if any came. */
@@ -169,6 +172,10 @@ enum mc_probe_outcome probe_upgrade(struct probe_run *r);
  * instead: *tls_up false, the connection finished, MC_OUTCOME_DONE) and
  * drops what arrives before the probe's next command inside TLS. */
 enum mc_probe_outcome probe_inject_handshake(struct probe_run *r, bool *tls_up);
+/* After the over-long line: st is how reading its answer went. A line too
+ * long ends the cell; no answer is left as a comment (the server may
+ * rightly say nothing, or close). */
+enum mc_probe_outcome probe_long_line_answer(struct probe_run *r, enum probe_status st);
 /* Credentials may be sent now (TLS, or --allow-plaintext-auth). */
 bool probe_may_login(const struct probe_run *r);
 

@@ -117,7 +117,6 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, bool transaction
     const char *l;
     size_t n;
     bool ok;
-    char *longline;
     enum probe_status st;
     *alive = false;
     PROBE_TRY(simple_cmd(r, "NOSUCHCOMMAND", &ok, &l, &n), "the answer to an unknown command");
@@ -128,22 +127,11 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, bool transaction
     } else {
         PROBE_TRY(multi_cmd(r, "CAPA", &ok, NULL), "the answer to CAPA after an unknown command");
     }
-    longline = malloc(POP3_LONG_LINE + 1);
-    if (!longline)
-        return probe_failed(r, "out of memory");
-    memcpy(longline, "USER ", 5);
-    memset(longline + 5, 'x', POP3_LONG_LINE - 7);
-    memcpy(longline + POP3_LONG_LINE - 2, "\r\n", 2);
-    st = probe_send(r->c, longline, POP3_LONG_LINE);
-    free(longline);
+    st = probe_send_long_line(r->c, "USER ", POP3_LONG_LINE);
     if (st == PROBE_OK)
         st = probe_line(r->c, &l, &n);
-    if (st == PROBE_TOO_LONG)
-        return probe_status_outcome(r, st, "the answer to an over-long line");
-    if (st == PROBE_TIMEOUT)
-        probe_rec_comment(r->rec, "probe: no answer to an over-long line");
     *alive = st == PROBE_OK;
-    return MC_OUTCOME_DONE;
+    return probe_long_line_answer(r, st);
 }
 
 enum mc_probe_outcome probe_pop3(struct probe_run *r)

@@ -184,28 +184,16 @@ static enum mc_probe_outcome active_checks(struct probe_run *r, bool *alive)
 {
     unsigned code;
     enum probe_status st;
-    char *longline;
     *alive = false;
     PROBE_TRY(cmd(r, "NOSUCHCOMMAND", &code, NULL), "the answer to an unknown command");
     if (code / 100 != 5)
         probe_rec_comment(r->rec, "probe: no 5xx to an unknown command");
     PROBE_TRY(cmd(r, "NOOP", &code, NULL), "the answer to NOOP after an unknown command");
-    longline = malloc(SMTP_LONG_LINE + 1);
-    if (!longline)
-        return probe_failed(r, "out of memory");
-    memcpy(longline, "HELP ", 5);
-    memset(longline + 5, 'x', SMTP_LONG_LINE - 7);
-    memcpy(longline + SMTP_LONG_LINE - 2, "\r\n", 2);
-    st = probe_send(r->c, longline, SMTP_LONG_LINE);
-    free(longline);
+    st = probe_send_long_line(r->c, "HELP ", SMTP_LONG_LINE);
     if (st == PROBE_OK)
         st = reply(r, &code, NULL);
-    if (st == PROBE_TOO_LONG)
-        return probe_status_outcome(r, st, "the answer to an over-long line");
-    if (st == PROBE_TIMEOUT)
-        probe_rec_comment(r->rec, "probe: no answer to an over-long line");
     *alive = st == PROBE_OK && code != 421;
-    return MC_OUTCOME_DONE;
+    return probe_long_line_answer(r, st);
 }
 
 enum mc_probe_outcome probe_smtp(struct probe_run *r)
