@@ -325,6 +325,51 @@ static void test_retransmission(void **state)
     env_done(&e);
 }
 
+/* Stream content at offset o, for the long streams below. */
+static void pattern(char *dst, size_t off, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (char)('a' + (off + i) % 26);
+    dst[n] = '\0';
+}
+
+/* The compare ring starts small and grows with the stream: octets
+ * delivered before it grew are still compared after (twice grown), and
+ * once it wrapped only the last 4 KiB are. */
+static void test_retransmission_ring_grows(void **state)
+{
+    (void)state;
+    static char buf[2100];
+    struct env e;
+    env_init(&e, NULL);
+    handshake(&e, CISN, SISN);
+    pattern(buf, 0, 200);
+    feed(&e, C2S, A, CISN + 1, SISN + 1, buf);
+    pattern(buf, 10, 10);
+    buf[0] = buf[4] = buf[9] = 'Z';                     /* 3 differ: the first ring */
+    feed(&e, C2S, A, CISN + 1 + 10, SISN + 1, buf);
+    for (uint32_t off = 200; off < 3200; off += 1000) { /* grows to 2 KiB, then 4 KiB */
+        pattern(buf, off, 1000);
+        feed(&e, C2S, A, CISN + 1 + off, SISN + 1, buf);
+    }
+    pattern(buf, 10, 10);
+    buf[1] = buf[2] = 'Z';                              /* 2 differ: kept through both */
+    feed(&e, C2S, A, CISN + 1 + 10, SISN + 1, buf);
+    pattern(buf, 3200, 2000);
+    feed(&e, C2S, A, CISN + 1 + 3200, SISN + 1, buf);   /* 5200 in all: wrapped */
+    pattern(buf, 10, 10);
+    buf[3] = 'Z';                                       /* older than 4 KiB: not compared */
+    feed(&e, C2S, A, CISN + 1 + 10, SISN + 1, buf);
+    pattern(buf, 5000, 10);
+    buf[5] = 'Z';                                       /* 1 differs, after the wrap */
+    feed(&e, C2S, A, CISN + 1 + 5000, SISN + 1, buf);
+    struct rec_flow *f = &e.rec.f[0];
+    assert_string_equal(f->log, "o d0:200 ndiffers0:3 d0:1000 d0:1000 d0:1000 ndiffers0:2 "
+                                "d0:2000 ndiffers0:1");
+    assert_int_equal(mc_reasm_stats(e.r)->overlaps_differing, 3);
+    env_done(&e);
+}
+
 static void test_held_overlaps(void **state)
 {
     (void)state;
@@ -838,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_handshake_interleaved),
         cmocka_unit_test(test_reorder_permutations),
         cmocka_unit_test(test_retransmission),
+        cmocka_unit_test(test_retransmission_ring_grows),
         cmocka_unit_test(test_held_overlaps),
         cmocka_unit_test(test_wraparound),
         cmocka_unit_test(test_midstream_roles),

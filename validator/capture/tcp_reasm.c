@@ -22,10 +22,11 @@
  * until it times out or a new SYN reuses its 4-tuple: late retransmissions
  * and the last ACK must not open a phantom flow.
  *
- * Memory: one malloc per flow (the flow with both delivered-data rings);
- * one malloc per held (out-of-order) piece, bounded by the held caps, which
- * charge each piece its captured octets plus HELD_NODE_COST; none per
- * in-order segment.
+ * Memory: one malloc per flow, and per direction its delivered-data ring,
+ * which grows with the stream up to RING_SIZE (a few reallocs per flow at
+ * most); one malloc per held (out-of-order) piece, bounded by the held
+ * caps, which charge each piece its captured octets plus HELD_NODE_COST;
+ * none per in-order segment.
  */
 #include "tcp_reasm.h"
 
@@ -37,6 +38,11 @@
  * a flow's memory, retransmissions in mail traffic are almost always of the
  * last segment or two, and older overlaps are simply not compared. */
 #define RING_SIZE 4096u
+/* The ring grows with the stream, from RING_MIN octets (a power of two) to
+ * RING_SIZE: a direction that carries little (a POP3 or IMAP client's
+ * commands) never needs the whole window, and a capture may keep a
+ * thousand connections open at once. */
+#define RING_MIN 256u
 
 /* A SYN whose sequence is this far from what the direction expects starts a
  * new connection even when the old one never finished. */
@@ -77,7 +83,8 @@ struct dir {
     int64_t ring_lo;        /* ring content is valid from here (after the last gap) */
     struct held *held, *held_last;  /* sorted by offset */
     uint64_t held_bytes;            /* charged against the caps */
-    uint8_t ring[RING_SIZE];
+    uint8_t *ring;          /* offset o at ring[o % ring_cap]; NULL while ring_cap is 0 */
+    uint32_t ring_cap;      /* 0, or a power of two from RING_MIN to RING_SIZE */
 };
 
 struct flow {
@@ -147,6 +154,35 @@ static void note(struct mc_reasm *r, struct flow *f, enum mc_reasm_note n, int d
 
 /* ---- delivery: the only places where next advances ---- */
 
+/* Make the ring fit the stream up to next + n (up to RING_SIZE). realloc
+ * keeps ring[0, old cap) in place, which is where offsets below the old
+ * cap are in both rings; content that had wrapped around the old ring is
+ * not where the new one looks for it, so comparisons restart at next. On
+ * allocation failure the old ring goes on serving, with its smaller
+ * window. */
+static void ring_fit(struct dir *d, uint32_t n)
+{
+    int64_t need = d->next + (int64_t)n;
+    uint32_t cap = RING_MIN;
+    uint8_t *p;
+    if (d->ring_cap == RING_SIZE)
+        return;
+    if (need > (int64_t)(RING_SIZE / 2))
+        cap = RING_SIZE;
+    else
+        while ((int64_t)cap < need)
+            cap <<= 1;
+    if (cap <= d->ring_cap)
+        return;
+    p = realloc(d->ring, cap);
+    if (!p)
+        return;
+    if (d->next > (int64_t)d->ring_cap)
+        d->ring_lo = max64(d->ring_lo, d->next);
+    d->ring = p;
+    d->ring_cap = cap;
+}
+
 static void emit_data(struct mc_reasm *r, struct flow *f, int di, const uint8_t *p, uint32_t n,
                       uint64_t frame)
 {
@@ -155,14 +191,16 @@ static void emit_data(struct mc_reasm *r, struct flow *f, int di, const uint8_t 
         return;
     if (r->cb.data)
         r->cb.data(r->cb.ctx, f->user, (enum mc_reasm_dir)di, p, n, frame);
-    /* Only the last RING_SIZE octets can matter; at most two copies (the
+    /* Only the last ring_cap octets can matter; at most two copies (the
      * ring wraps once), not one octet at a time: this runs for every
      * delivered octet of the capture. */
-    {
-        uint32_t skip = n > RING_SIZE ? n - RING_SIZE : 0;
-        uint32_t at = (uint32_t)((uint64_t)(d->next + skip) % RING_SIZE);
+    ring_fit(d, n);
+    if (d->ring_cap) {
+        uint32_t cap = d->ring_cap;
+        uint32_t skip = n > cap ? n - cap : 0;
+        uint32_t at = (uint32_t)((uint64_t)(d->next + skip) % cap);
         uint32_t len = n - skip;
-        uint32_t first = len < RING_SIZE - at ? len : RING_SIZE - at;
+        uint32_t first = len < cap - at ? len : cap - at;
         memcpy(d->ring + at, p + skip, first);
         memcpy(d->ring, p + skip + first, len - first);
     }
@@ -262,11 +300,13 @@ static uint64_t count_diff(const struct span *s, const struct span *t, int64_t a
  * is assumed equal. */
 static uint64_t diff_delivered(const struct dir *d, const struct span *s, int64_t a, int64_t b)
 {
-    a = max64(a, max64(d->ring_lo, d->next - (int64_t)RING_SIZE));
+    if (!d->ring_cap)
+        return 0;
+    a = max64(a, max64(d->ring_lo, d->next - (int64_t)d->ring_cap));
     b = min64(b, s->off + s->dl);
     uint64_t n = 0;
     for (int64_t o = a; o < b; o++)
-        n += s->p[o - s->off] != d->ring[(uint64_t)o % RING_SIZE];
+        n += s->p[o - s->off] != d->ring[(uint64_t)o % d->ring_cap];
     return n;
 }
 
@@ -639,6 +679,15 @@ static void free_dir_held(struct mc_reasm *r, struct dir *d)
         free_held(r, d, pop_held(d));
 }
 
+/* What a direction holds: its held data and its ring. */
+static void free_dir(struct mc_reasm *r, struct dir *d)
+{
+    free_dir_held(r, d);
+    free(d->ring);
+    d->ring = NULL;
+    d->ring_cap = 0;
+}
+
 /* Flush what can still be delivered (held data with its gaps, pending
  * FINs), then the close callback: the last one for this flow. The flow is
  * still open in the table; the caller destroys it or lets it linger. */
@@ -658,8 +707,8 @@ static void linger(struct mc_reasm *r, struct flow *f)
 {
     hash_unlink(r, f);
     lru_unlink(&r->live, f);
-    free_dir_held(r, &f->d[0]);     /* empty after close_flow; for clarity */
-    free_dir_held(r, &f->d[1]);
+    free_dir(r, &f->d[0]);     /* held data: empty after close_flow */
+    free_dir(r, &f->d[1]);
     f->closed = true;
     struct flow *g = realloc(f, offsetof(struct flow, d));
     if (g)
@@ -674,8 +723,8 @@ static void destroy_flow(struct mc_reasm *r, struct flow *f)
     hash_unlink(r, f);
     lru_unlink(lru_of(r, f), f);
     if (!f->closed) {
-        free_dir_held(r, &f->d[0]);
-        free_dir_held(r, &f->d[1]);
+        free_dir(r, &f->d[0]);
+        free_dir(r, &f->d[1]);
     }
     r->nflows--;
     free(f);
@@ -749,8 +798,7 @@ static struct flow *open_flow(struct mc_reasm *r, const struct mc_tcp_seg *seg, 
     memset(f, 0, offsetof(struct flow, d));
     for (int i = 0; i < 2; i++) {
         struct dir *d = &f->d[i];
-        /* everything but the ring, which is only read where written */
-        memset(d, 0, offsetof(struct dir, ring));
+        memset(d, 0, sizeof(*d));
         d->acked = -1;
     }
     f->hash = hash;

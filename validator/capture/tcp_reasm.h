@@ -24,8 +24,9 @@
  * - Bounds: at most limits.max_flows flows (the least recently active is
  *   evicted, noted, and closed); per-direction and global caps on held
  *   octets; flows idle longer than limits.idle_timeout_ns (capture time)
- *   are closed. Memory: one allocation per flow at open, held segments in
- *   a per-reassembler pool; nothing per in-order segment.
+ *   are closed. Memory: one allocation per flow at open, per direction a
+ *   retransmission compare ring that grows with the stream up to 4 KiB,
+ *   held segments charged against the caps; nothing per in-order segment.
  */
 #ifndef MC_TCP_REASM_H
 #define MC_TCP_REASM_H

@@ -100,8 +100,11 @@ struct imap {
     bool closed[2];
     unsigned profile_forced;  /* 2060, 3501, 9051 or 0: from the capabilities */
 
-    struct pending q[IMAP_PENDING_MAX];
-    unsigned q_len;           /* outstanding commands, oldest first */
+    /* outstanding commands, oldest first: q_cap entries allocated, grown
+     * as commands are pipelined up to IMAP_PENDING_MAX (64 entries are
+     * 22 KiB, half a session; most clients have one or two outstanding) */
+    struct pending *q;
+    unsigned q_len, q_cap;
     struct pending injected[8];
     unsigned n_injected;
 

@@ -33,6 +33,7 @@
 #include "imap_scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -506,7 +507,18 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
         mc_imap_cmd_expect_sasl(&s->cmd, true);
     if (ev->unterminated)
         return;   /* cut off: no completion is due */
-    if (s->q_len < IMAP_PENDING_MAX)
+    if (s->q_len == s->q_cap && s->q_cap < IMAP_PENDING_MAX) {
+        unsigned cap = s->q_cap ? s->q_cap * 2 : 4;
+        struct pending *q;
+        if (cap > IMAP_PENDING_MAX)
+            cap = IMAP_PENDING_MAX;
+        q = realloc(s->q, cap * sizeof(*q));
+        if (q) {   /* out of memory: not tracked, as when the queue is full */
+            s->q = q;
+            s->q_cap = cap;
+        }
+    }
+    if (s->q_len < s->q_cap)
         s->q[s->q_len++] = pd;
 }
 
@@ -1145,10 +1157,19 @@ static bool imap_in_tls(const void *p)
     return s->tls.state != MC_TLS_NONE && s->tls.state != MC_TLS_MAYBE;
 }
 
+static void imap_release(void *p)
+{
+    struct imap *s = p;
+    free(s->q);
+    s->q = NULL;
+    s->q_len = s->q_cap = 0;
+}
+
 const struct mc_proto_ops mc_imap_ops = {
     .proto = MC_PROTO_IMAP,
     .size = sizeof(struct imap),
     .init = imap_init,
+    .release = imap_release,
     .data = imap_data,
     .tls = imap_tls,
     .gap = imap_gap,

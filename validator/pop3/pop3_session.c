@@ -14,6 +14,7 @@
 #include "pop3/pop3_resp.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -78,8 +79,12 @@ struct pop3 {
     /* capabilities from the last CAPA answer */
     bool cap_stls, cap_pipelining;
 
-    uint8_t deleted[MC_POP3_MSGS_TRACKED / 8];
-    uint64_t uid_hash[MC_POP3_UIDS_TRACKED * 2];  /* open addressing, 0 = empty */
+    /* Both allocated when first needed (a DELE accepted, a UIDL listing)
+     * and freed when no longer (RSET, a new login; the listing's end): at
+     * 40 KiB together they would be most of a session's memory, and a
+     * capture may keep a thousand sessions open at once. */
+    uint8_t *deleted;         /* MC_POP3_MSGS_TRACKED bits, or NULL: none deleted */
+    uint64_t *uid_hash;       /* UID_SLOTS, open addressing, 0 = empty; NULL: none */
     unsigned uid_n;
 
     /* after a gap, answers cannot be matched to commands with certainty:
@@ -103,16 +108,37 @@ static void map_anoms(struct pop3 *s, const struct mc_anoms *a, enum mc_side sid
     mc__emit_anoms(s->c, MC_PROTO_POP3, side, a, line, secret);
 }
 
+#define UID_SLOTS (MC_POP3_UIDS_TRACKED * 2)
+
 static bool is_deleted(const struct pop3 *s, uint64_t msg)
 {
-    return msg > 0 && msg <= MC_POP3_MSGS_TRACKED &&
+    return s->deleted && msg > 0 && msg <= MC_POP3_MSGS_TRACKED &&
            (s->deleted[(msg - 1) / 8] & (1u << ((msg - 1) % 8)));
 }
 
 static void set_deleted(struct pop3 *s, uint64_t msg)
 {
-    if (msg > 0 && msg <= MC_POP3_MSGS_TRACKED)
+    if (msg == 0 || msg > MC_POP3_MSGS_TRACKED)
+        return;
+    if (!s->deleted)
+        s->deleted = calloc(MC_POP3_MSGS_TRACKED / 8, 1);
+    if (s->deleted)   /* out of memory: the mark is not kept (no finding on it) */
         s->deleted[(msg - 1) / 8] |= (uint8_t)(1u << ((msg - 1) % 8));
+}
+
+/* No message is marked deleted any more (RSET, a new login). */
+static void clear_deleted(struct pop3 *s)
+{
+    free(s->deleted);
+    s->deleted = NULL;
+}
+
+/* The listing's ids are no longer needed. */
+static void forget_uids(struct pop3 *s)
+{
+    free(s->uid_hash);
+    s->uid_hash = NULL;
+    s->uid_n = 0;
 }
 
 static uint64_t fnv1a(const uint8_t *p, size_t n)
@@ -128,11 +154,15 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 /* Returns true if the uid was already in this listing. */
 static bool uid_seen(struct pop3 *s, const uint8_t *p, size_t n)
 {
-    const size_t slots = sizeof(s->uid_hash) / sizeof(s->uid_hash[0]);
+    const size_t slots = UID_SLOTS;
     uint64_t h = fnv1a(p, n);
     size_t i = (size_t)(h % slots);
     if (s->uid_n >= MC_POP3_UIDS_TRACKED)
         return false; /* bounded: later ids of huge listings are not compared */
+    if (!s->uid_hash)
+        s->uid_hash = calloc(slots, sizeof(s->uid_hash[0]));
+    if (!s->uid_hash)
+        return false; /* out of memory: not compared */
     while (s->uid_hash[i]) {
         if (s->uid_hash[i] == h)
             return true;
@@ -397,7 +427,7 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
         if (pd->verb == MC_POP3_AUTH && pd->cancelled)
             emit_line(s, MC_R_POP3_AUTH_CANCEL_ACCEPTED, ev->line.off, &ev->line, NULL, NULL);
         s->state = ST_TRANSACTION;
-        memset(s->deleted, 0, sizeof(s->deleted));
+        clear_deleted(s);
         break;
     case MC_POP3_STAT: {
         uint64_t n, sz;
@@ -427,7 +457,7 @@ static void judge(struct pop3 *s, const struct pending *pd, const struct mc_pop3
             set_deleted(s, pd->msg);
         break;
     case MC_POP3_RSET:
-        memset(s->deleted, 0, sizeof(s->deleted));
+        clear_deleted(s);
         break;
     case MC_POP3_QUIT:
         s->state = ST_DONE;
@@ -522,11 +552,8 @@ static void on_status(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
     if (ev->status == MC_POP3_STATUS_OK && multiline_answer(&pd)) {
         mc_pop3_resp_expect_multiline(&s->resp);
         s->cur = pd;
-        if (pd.verb == MC_POP3_UIDL && s->uid_n > 0) {
-            /* a fresh listing: forget the previous one's ids */
-            s->uid_n = 0;
-            memset(s->uid_hash, 0, sizeof(s->uid_hash));
-        }
+        if (pd.verb == MC_POP3_UIDL)
+            forget_uids(s);   /* a fresh listing: forget the previous one's ids */
         if (pd.verb == MC_POP3_CAPA) {
             s->cap_stls = false;
             s->cap_pipelining = false;
@@ -615,6 +642,8 @@ static void on_body(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 static void on_end(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
 {
     map_anoms(s, &ev->anoms, MC_SIDE_SERVER, &ev->line, NULL);
+    if (s->cur.verb == MC_POP3_UIDL)
+        forget_uids(s);   /* ids are compared within one listing only */
 }
 
 static void on_resp(struct pop3 *s, const struct mc_pop3_resp_ev *ev)
@@ -796,6 +825,13 @@ static bool pop3_in_tls(const void *p)
     return s->tls.state != MC_TLS_NONE && s->tls.state != MC_TLS_MAYBE;
 }
 
+static void pop3_release(void *p)
+{
+    struct pop3 *s = p;
+    clear_deleted(s);
+    forget_uids(s);
+}
+
 const struct mc_proto_ops mc_pop3_ops = {
     .proto = MC_PROTO_POP3,
     .size = sizeof(struct pop3),
@@ -805,4 +841,5 @@ const struct mc_proto_ops mc_pop3_ops = {
     .gap = pop3_gap,
     .close = pop3_close,
     .in_tls = pop3_in_tls,
+    .release = pop3_release,
 };

@@ -26,6 +26,20 @@ struct held_origin {
     struct mc_origin o;
 };
 
+/* What is held before detection. Allocated by the first client octet or
+ * gap that must wait and freed once replayed: most sessions know their
+ * protocol from the start (a capture's port, a transcript's first server
+ * line) and never need it, and it is a third of a session's size, which
+ * counts when a capture keeps a thousand sessions open at once. */
+struct detect_hold {
+    uint8_t hold[MC_DETECT_HOLD];
+    size_t hold_len;
+    struct held held[MC_DETECT_RECORDS];
+    unsigned n_held;
+    struct held_origin origins[MC_DETECT_RECORDS];
+    unsigned n_origins;
+};
+
 struct mc_session {
     struct mc_session_ctx ctx;
     const struct mc_proto_ops *ops;
@@ -33,12 +47,9 @@ struct mc_session {
     bool detected;
     bool closed[2];
     bool finished;
-    uint8_t hold[MC_DETECT_HOLD];
-    size_t hold_len;
-    struct held held[MC_DETECT_RECORDS];
-    unsigned n_held;
-    struct held_origin origins[MC_DETECT_RECORDS];
-    unsigned n_origins;
+    struct detect_hold *dh;    /* NULL until something must be held */
+    uint64_t dh_lost;          /* octets to hold when dh could not be allocated */
+    struct mc_origin dh_lost_origin;
     bool hold_full;            /* held octets overflowed into a gap */
     int pending_tls;           /* TLS marker before detection: 1 opaque, 2 decrypted */
     bool submission;
@@ -237,10 +248,27 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
 static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, uint64_t gap,
                         const struct mc_origin *origin)
 {
-    struct held *last = s->n_held ? &s->held[s->n_held - 1] : NULL;
-    size_t room = MC_DETECT_HOLD - s->hold_len;
-    size_t take = len < room ? len : room;
+    struct detect_hold *dh = s->dh;
+    struct held *last;
+    size_t room, take;
     struct mc_origin o = origin ? *origin : (struct mc_origin){0, 0};
+
+    if (!dh && !s->dh_lost) {
+        dh = s->dh = malloc(sizeof(*dh));
+        if (dh)
+            dh->hold_len = dh->n_held = dh->n_origins = 0;   /* the rest is written before read */
+    }
+    if (!dh) {
+        /* out of memory: everything until detection is one gap, so
+         * offsets stay exact */
+        if (!s->dh_lost)
+            s->dh_lost_origin = o;
+        s->dh_lost += len + gap;
+        return;
+    }
+    last = dh->n_held ? &dh->held[dh->n_held - 1] : NULL;
+    room = MC_DETECT_HOLD - dh->hold_len;
+    take = len < room ? len : room;
 
     /* once octets became a gap, later ones must too (order is kept) */
     if (s->hold_full)
@@ -248,18 +276,18 @@ static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, ui
     if (take > 0) {
         if (last && last->len && !last->gap) {
             last->len += (uint32_t)take;
-        } else if (s->n_held < MC_DETECT_RECORDS) {
-            last = &s->held[s->n_held++];
-            last->at = (uint32_t)s->hold_len;
+        } else if (dh->n_held < MC_DETECT_RECORDS) {
+            last = &dh->held[dh->n_held++];
+            last->at = (uint32_t)dh->hold_len;
             last->len = (uint32_t)take;
             last->gap = 0;
         } else {
             take = 0;
         }
-        if (take > 0 && s->n_origins < MC_DETECT_RECORDS)
-            s->origins[s->n_origins++] = (struct held_origin){(uint32_t)s->hold_len, o};
-        memcpy(s->hold + s->hold_len, buf, take);
-        s->hold_len += take;
+        if (take > 0 && dh->n_origins < MC_DETECT_RECORDS)
+            dh->origins[dh->n_origins++] = (struct held_origin){(uint32_t)dh->hold_len, o};
+        memcpy(dh->hold + dh->hold_len, buf, take);
+        dh->hold_len += take;
     }
     if (len > take)
         s->hold_full = true;
@@ -267,7 +295,7 @@ static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, ui
     if (gap == 0)
         return;
     if (!last) {
-        last = &s->held[s->n_held++];
+        last = &dh->held[dh->n_held++];
         memset(last, 0, sizeof(*last));
     }
     if (last->gap == 0)
@@ -313,25 +341,31 @@ static void replay_held(struct mc_session *s)
 {
     unsigned k = 0; /* next origin */
     struct mc_origin cur = {0, 0};
-    for (unsigned i = 0; i < s->n_held; i++) {
-        const struct held *h = &s->held[i];
+    struct detect_hold *dh = s->dh;
+    if (!dh) {
+        if (s->dh_lost)
+            do_gap(s, MC_DIR_C2S, s->dh_lost, &s->dh_lost_origin);
+        s->dh_lost = 0;
+        return;
+    }
+    for (unsigned i = 0; i < dh->n_held; i++) {
+        const struct held *h = &dh->held[i];
         uint32_t at = h->at, end = h->at + h->len;
         /* the run, cut where its chunks began (each keeps its origin) */
         while (at < end) {
             uint32_t stop = end;
-            while (k < s->n_origins && s->origins[k].at <= at)
-                cur = s->origins[k++].o;
-            if (k < s->n_origins && s->origins[k].at < end)
-                stop = s->origins[k].at;
-            deliver(s, MC_DIR_C2S, s->hold + at, stop - at, &cur);
+            while (k < dh->n_origins && dh->origins[k].at <= at)
+                cur = dh->origins[k++].o;
+            if (k < dh->n_origins && dh->origins[k].at < end)
+                stop = dh->origins[k].at;
+            deliver(s, MC_DIR_C2S, dh->hold + at, stop - at, &cur);
             at = stop;
         }
         if (h->gap)
             do_gap(s, MC_DIR_C2S, h->gap, &h->gap_origin);
     }
-    s->n_held = 0;
-    s->n_origins = 0;
-    s->hold_len = 0;
+    free(dh);
+    s->dh = NULL;
 }
 
 static void deliver(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
@@ -474,7 +508,10 @@ void mc_session_free(struct mc_session *s)
 {
     if (!s)
         return;
+    if (s->proto_state && s->ops && s->ops->release)
+        s->ops->release(s->proto_state);
     free(s->proto_state);
+    free(s->dh);
     free(s);
 }
 

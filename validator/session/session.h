@@ -144,6 +144,9 @@ struct mc_proto_ops {
     void (*set_submission)(void *p, bool on);
     /* see mc_session_set_version; may be NULL */
     void (*set_version)(void *p, unsigned rfc);
+    /* frees what the state allocated beyond its `size` octets (tables
+     * allocated only when a session needs them); may be NULL */
+    void (*release)(void *p);
 };
 
 extern const struct mc_proto_ops mc_pop3_ops;

@@ -33,6 +33,7 @@
 #include "smtp/smtp_reply.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -83,8 +84,11 @@ struct smtp {
     bool closed[2];
     bool submission;
 
-    struct pending q[MC_SMTP_PENDING_MAX];
-    unsigned q_head, q_len;
+    /* outstanding commands: a ring of q_cap entries from q_head, grown as
+     * commands are pipelined up to MC_SMTP_PENDING_MAX (128 entries are
+     * 15 KiB, most of a session; most clients have a few outstanding) */
+    struct pending *q;
+    unsigned q_head, q_len, q_cap;
     struct pending injected[8];
     unsigned n_injected;
 
@@ -157,15 +161,36 @@ static struct pending *head(struct smtp *s)
 
 static struct pending *tail(struct smtp *s)
 {
-    return s->q_len ? &s->q[(s->q_head + s->q_len - 1) % MC_SMTP_PENDING_MAX] : NULL;
+    return s->q_len ? &s->q[(s->q_head + s->q_len - 1) % s->q_cap] : NULL;
 }
 
 static struct pending pop_pending(struct smtp *s)
 {
     struct pending pd = s->q[s->q_head];
-    s->q_head = (s->q_head + 1) % MC_SMTP_PENDING_MAX;
+    s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_len--;
     return pd;
+}
+
+/* Room for one more outstanding command (q_len == q_cap < the maximum):
+ * the ring is copied, oldest first, into one twice its size. false: out
+ * of memory. */
+static bool grow_pending(struct smtp *s)
+{
+    unsigned cap = s->q_cap ? s->q_cap * 2 : 4;
+    struct pending *q;
+    if (cap > MC_SMTP_PENDING_MAX)
+        cap = MC_SMTP_PENDING_MAX;
+    q = malloc(cap * sizeof(*q));
+    if (!q)
+        return false;
+    for (unsigned i = 0; i < s->q_len; i++)
+        q[i] = s->q[(s->q_head + i) % s->q_cap];
+    free(s->q);
+    s->q = q;
+    s->q_cap = cap;
+    s->q_head = 0;
+    return true;
 }
 
 static bool span_is(const struct mc_span *sp, const char *lit)
@@ -547,11 +572,13 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
          * content arrived, the parser goes back to commands */
         mc_smtp_cmd_expect_data(&s->cmd);
     }
-    if (s->q_len == MC_SMTP_PENDING_MAX) {
+    if (s->q_len == MC_SMTP_PENDING_MAX || (s->q_len == s->q_cap && !grow_pending(s))) {
         s->c_resync = true;
+        if (s->q_len == 0)
+            return;   /* out of memory for the first entry: not tracked */
         (void)pop_pending(s);
     }
-    s->q[(s->q_head + s->q_len) % MC_SMTP_PENDING_MAX] = pd;
+    s->q[(s->q_head + s->q_len) % s->q_cap] = pd;
     s->q_len++;
 }
 
@@ -567,7 +594,7 @@ static void on_sasl(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
 static struct pending *content_owner(struct smtp *s, enum mc_smtp_verb v)
 {
     for (unsigned i = s->q_len; i > 0; i--) {
-        struct pending *pd = &s->q[(s->q_head + i - 1) % MC_SMTP_PENDING_MAX];
+        struct pending *pd = &s->q[(s->q_head + i - 1) % s->q_cap];
         if (pd->verb == v && !pd->content_done)
             return pd;
     }
@@ -1271,7 +1298,7 @@ static void smtp_tls(void *p, bool decrypted)
      * and what came before it, so that the session inside TLS starts in
      * step. Commands behind it were injected (drop_injected keeps them). */
     for (unsigned i = s->q_len; i > 0; i--) {
-        if (s->q[(s->q_head + i - 1) % MC_SMTP_PENDING_MAX].verb == MC_SMTP_STARTTLS) {
+        if (s->q[(s->q_head + i - 1) % s->q_cap].verb == MC_SMTP_STARTTLS) {
             while (i-- > 0)
                 (void)pop_pending(s);
             break;
@@ -1299,7 +1326,7 @@ static void smtp_gap(void *p, enum mc_dir dir, uint64_t n)
     if (s->awaiting_starttls && s->tls.state == MC_TLS_NONE)
         s->tls.state = MC_TLS_MAYBE;   /* the 220 to STARTTLS may be in the gap */
     for (unsigned i = 0; i < s->q_len; i++)
-        if (s->q[(s->q_head + i) % MC_SMTP_PENDING_MAX].verb == MC_SMTP_EHLO)
+        if (s->q[(s->q_head + i) % s->q_cap].verb == MC_SMTP_EHLO)
             s->caps_lost = true;   /* its reply may be in the gap */
     s->q_len = 0;
     if (s->state == ST_GREETING)
@@ -1353,10 +1380,19 @@ static void smtp_set_submission(void *p, bool on)
     s->submission = on;
 }
 
+static void smtp_release(void *p)
+{
+    struct smtp *s = p;
+    free(s->q);
+    s->q = NULL;
+    s->q_head = s->q_len = s->q_cap = 0;
+}
+
 const struct mc_proto_ops mc_smtp_ops = {
     .proto = MC_PROTO_SMTP,
     .size = sizeof(struct smtp),
     .init = smtp_init,
+    .release = smtp_release,
     .data = smtp_data,
     .tls = smtp_tls,
     .gap = smtp_gap,
