@@ -36,8 +36,21 @@ peak RSS (and time) when the input cannot be mapped or sought.
 No absolute timing is a pass/fail criterion. Exit 0, or 1 when a --min-*
 or --max-* gate fails, 2 on a setup error.
 
+--hostile measures memory instead (docs/capture.md, Bounds): it generates
+a capture built to make mailconform hold as much as it may at once
+(gen_capture.py --hostile --jump 1 --concurrency FLOWS: FLOWS connections
+open at once, default 1024 = the --max-flows default; every connection's sequence numbers leap forward in
+one direction while the peer's ACKs stay behind, so the octets after the
+leap are held out of order until the caps turn them into gaps; an IMAP
+literal announcing 4 GB with 8 MiB of it sent; a 16 MiB SMTP line without
+an end) and reports the peak RSS of --runs runs of `check -q` with one
+thread and with -j N, of a pipe run, and of an empty capture (what the
+process costs before any connection). --max-rss-mib gates on the largest.
+
 usage: bench/bench_capture.py MAILCONFORM [--size 1G] [--runs 3] [--seed 1]
                               [--file F [--reordered-file F2]] [--jobs N] [--json]
+       bench/bench_capture.py MAILCONFORM --hostile [--flows 1024] [--size 300M]
+                              [--runs 3] [--jobs N] [--max-rss-mib M] [--json]
 """
 import argparse
 import json
@@ -118,9 +131,9 @@ def compile_helpers(d, cc, notes):
     return out
 
 
-def generate(path, size, seed, reorder=0.0):
+def generate(path, size, seed, reorder=0.0, extra=()):
     cmd = [sys.executable, os.path.join(HERE, "gen_capture.py"), "-o", path, "--bytes", size,
-           "--seed", str(seed), "--stats"]
+           "--seed", str(seed), "--stats", *extra]
     if reorder:
         cmd += ["--reorder", str(reorder)]
     t = time.perf_counter()
@@ -157,6 +170,75 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def hostile(a, mc):
+    """--hostile: peak RSS on the capture that makes mailconform hold the
+    most at once (see the docstring)."""
+    res = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
+                       "loadavg_before": os.getloadavg()}, "notes": []}
+    size = a.size if a.size_given else "300M"
+    with tempfile.TemporaryDirectory(prefix="bench_capture.", dir=a.tmpdir) as d:
+        global RSS_FILE
+        RSS_FILE = os.path.join(d, "rss")
+        if not TIME:
+            res["notes"].append("peak RSS from wait4(): figures cannot read below this Python's own RSS")
+        path = os.path.join(d, "hostile.pcap")
+        extra = ("--hostile", "--jump", "1", "--concurrency", str(a.flows))
+        gen, gen_s = generate(path, size, a.seed, extra=extra)
+        empty = os.path.join(d, "empty.pcap")
+        with open(empty, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        res["input"] = {"file": "gen_capture.py --bytes %s --seed %d %s" % (size, a.seed, " ".join(extra)),
+                        "bytes": os.path.getsize(path), "packets": count_packets(path),
+                        "generator": gen, "generator_s": gen_s}
+        cmds = {"empty capture": [mc, "check", "-q", empty], "mailconform": [mc, "check", "-q", path]}
+        if a.jobs > 1:
+            cmds["jobs"] = [mc, "check", "-q", "-j", str(a.jobs), path]
+        peak = {k: [] for k in cmds}
+        wall = {k: [] for k in cmds}
+        for _ in range(max(1, a.runs)):
+            for k, cmd in cmds.items():
+                dt, r = checked(k, cmd, (0, 1))
+                peak[k].append(r)
+                wall[k].append(dt)
+        if not a.no_pipe:
+            dt, r = checked("pipe", [mc, "check", "-q", "-"], (0, 1), stdin_cmd=["cat", path])
+            peak["pipe"], wall["pipe"] = [r], [dt]
+            cmds["pipe"] = ["cat", path, "|", mc, "check", "-q", "-"]
+        res["mailconform_summary"] = subprocess.run(cmds["mailconform"], capture_output=True,
+                                                    text=True).stdout.strip()
+        res["mailconform_stderr"] = subprocess.run(cmds["mailconform"], capture_output=True,
+                                                   text=True).stderr.strip()
+    res["machine"]["loadavg_after"] = os.getloadavg()
+    res["runs"] = a.runs
+    res["commands"] = {k: {"peak_rss_kib": max(peak[k]), "min_peak_rss_kib": min(peak[k]),
+                           "median_s": med(wall[k]), "cmd": " ".join(cmds[k])} for k in peak}
+    gates = []
+    top = max(c["peak_rss_kib"] for k, c in res["commands"].items()) / 1024
+    if a.max_rss_mib is not None:
+        gates.append(("peak RSS %.1f MiB <= %.1f" % (top, a.max_rss_mib), top <= a.max_rss_mib))
+    res["gates"] = [{"gate": g, "pass": p} for g, p in gates]
+    if a.json:
+        print(json.dumps(res, indent=2))
+    else:
+        inp = res["input"]
+        print("input: %s, %.1f MB, %s packets" % (inp["file"], inp["bytes"] / 1e6, inp["packets"]))
+        print("  %s" % gen)
+        for line in (res["mailconform_summary"].splitlines()[-2:] + res["mailconform_stderr"].splitlines()[-2:]):
+            print("mailconform: %s" % line)
+        print("%d rounds; machine: %d CPUs, load average %.2f before, %.2f after\n"
+              % (a.runs, res["machine"]["cpus"], res["machine"]["loadavg_before"][0],
+                 res["machine"]["loadavg_after"][0]))
+        print("%-14s %14s %14s %10s" % ("command", "peak RSS MiB", "(lowest run)", "median s"))
+        for k, c in res["commands"].items():
+            print("%-14s %14.1f %14.1f %10.3f" % (k, c["peak_rss_kib"] / 1024, c["min_peak_rss_kib"] / 1024,
+                                                  c["median_s"]))
+        for n in res["notes"]:
+            print("note: " + n)
+        for g, p in gates:
+            print("gate: %s: %s" % (g, "pass" if p else "FAIL"))
+    return 1 if any(not p for _, p in gates) else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mailconform", help="path to the mailconform binary (a Release build)")
@@ -183,11 +265,18 @@ def main():
                     help="fail unless mailconform/jobs time >= S (e.g. 1.7 with --jobs 2)")
     ap.add_argument("--max-rss-mib", type=float, metavar="M",
                     help="fail if mailconform's peak RSS (file or pipe) exceeds M MiB")
+    ap.add_argument("--hostile", action="store_true",
+                    help="measure peak memory on a hostile capture instead (see above; --size default 300M)")
+    ap.add_argument("--flows", type=int, default=1024,
+                    help="--hostile: connections open at once (default 1024, the --max-flows default)")
     a = ap.parse_args()
+    a.size_given = any(x == "--size" or x.startswith("--size=") for x in sys.argv[1:])
 
     mc = os.path.abspath(a.mailconform)
     if not os.access(mc, os.X_OK):
         sys.exit("bench_capture: %s is not executable" % mc)
+    if a.hostile:
+        return hostile(a, mc)
     notes = []
     res = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
                        "loadavg_before": os.getloadavg()}, "notes": notes}

@@ -247,7 +247,7 @@ class Clock:
 class Half:
     """One direction of a connection: constant header parts and next seq."""
     __slots__ = ("eth", "src", "dst", "sport", "dport", "seq", "ip_id",
-                 "ipsum", "pseudo", "tsoff")
+                 "ipsum", "pseudo", "tsoff", "jump", "writes")
 
     def __init__(self, smac, dmac, src, dst, sport, dport, isn, ip_id, tsoff):
         self.eth = dmac + smac + b"\x08\x00"
@@ -259,6 +259,10 @@ class Half:
         self.ipsum = 0x4500 + 0x4000 + 0x4006 + sum(w)
         self.pseudo = sum(w) + 6
         self.tsoff = tsoff
+        # --jump: this direction's sequence numbers leap forward by `jump`
+        # while the peer goes on acknowledging the unjumped ones
+        self.jump = 0
+        self.writes = 0
 
 
 PACK_IP = struct.Struct("!BBHHHBBH4s4s").pack
@@ -281,10 +285,11 @@ class Conn:
         self.reorder = 0.0
         self.retrans = 0.0
         self.irng = None
+        self.jump = None   # (client?, before write n, octets): see --jump
 
     def frame(self, h, peer, flags, payload=b"", seq=None, syn=False):
         if seq is None:
-            seq = h.seq
+            seq = (h.seq + h.jump) & 0xFFFFFFFF
         ack = peer.seq if flags & 0x10 else 0
         # A session is built before its packets are written, so its own
         # clock advances ~0.8 ms a packet (64 flows sharing ~13 us gaps).
@@ -322,12 +327,15 @@ class Conn:
         """Frames for one application write: data segments (maybe reordered
         or duplicated) with the peer's pure ACKs, one per two segments."""
         h, peer = (self.c, self.s) if client else (self.s, self.c)
+        if self.jump and self.jump[0] == client and self.jump[1] == h.writes:
+            h.jump = self.jump[2]
+        h.writes += 1
         segs = []
         n = len(data)
         for off in range(0, n, MSS):
             chunk = data[off:off + MSS]
             flags = 0x18 if off + MSS >= n else 0x10
-            segs.append(((h.seq + off) & 0xFFFFFFFF, off, chunk, flags))
+            segs.append(((h.seq + h.jump + off) & 0xFFFFFFFF, off, chunk, flags))
         start = h.seq
         irng = self.irng
         if self.reorder and len(segs) > 1:
@@ -545,7 +553,33 @@ SERVERS = {143: b"\xc0\x00\x02\x0a", 110: b"\xc0\x00\x02\x0b", 25: b"\xc0\x00\x0
            587: b"\xc0\x00\x02\x1a"}
 
 
-def new_session(idx, seed, clock, corpus, reorder, retrans, irng):
+def literal_session(conn, total):
+    """Hostile: a FETCH literal announcing 4 GB ({4294967296}), of which
+    `total` octets are sent before the connection closes."""
+    yield conn.handshake()
+    yield conn.send(S, crlf("* OK [CAPABILITY IMAP4rev1] ready"))
+    yield conn.send(C, crlf("a1 LOGIN user secret", "a2 SELECT INBOX", "a3 FETCH 1 BODY[]"))
+    yield conn.send(S, crlf("a1 OK done", "* 1 EXISTS", "a2 OK [READ-WRITE] done",
+                            "* 1 FETCH (BODY[] {4294967296}"))
+    chunk = (b"x" * 78 + b"\r\n") * 800
+    for _ in range(total // len(chunk)):
+        yield conn.send(S, chunk)
+    yield conn.close()
+
+
+def flood_session(conn, total):
+    """Hostile: after EHLO, `total` octets of client data without a line end."""
+    yield conn.handshake()
+    yield conn.send(S, crlf("220 mx.example.net ESMTP"))
+    yield conn.send(C, crlf("EHLO flood.example.org"))
+    yield conn.send(S, crlf("250 mx.example.net"))
+    chunk = b"A" * 65536
+    for _ in range(total // len(chunk)):
+        yield conn.send(C, chunk)
+    yield conn.close()
+
+
+def new_session(idx, seed, clock, corpus, reorder, retrans, irng, jump=0.0):
     rng = random.Random(seed * 1000003 + idx)
     r = rng.random()
     port = 143 if r < 0.45 else 110 if r < 0.65 else 25 if r < 0.88 else 587
@@ -553,6 +587,13 @@ def new_session(idx, seed, clock, corpus, reorder, retrans, irng):
     cport = 32768 + (idx * 7) % 28000
     conn = Conn(rng, clock, cip, SERVERS[port], cport, port)
     conn.reorder, conn.retrans, conn.irng = reorder, retrans, irng
+    if jump:
+        # its own stream, so that --jump leaves the sessions' octets as they are
+        jr = random.Random(seed * 1000003 + idx + 0x4A554D50)
+        if jr.random() < jump:
+            # a leap past anything the rest of the session sends: its octets
+            # are held out of order, and the peer's ACKs never reveal the hole
+            conn.jump = (jr.random() < 0.5, jr.randint(1, 3), jr.randint(1 << 21, 1 << 24))
     if port == 143:
         gen = imap_session(conn, rng, corpus, idx)
     elif port == 110:
@@ -570,7 +611,17 @@ def parse_size(s):
     return int(s)
 
 
-def generate(out, target, seed, concurrency, reorder, retrans):
+def special_session(kind, seed, clock):
+    """--hostile: kind 0 the 4 GB literal (IMAP), 1 the flood (SMTP)."""
+    rng = random.Random(seed * 1000003 + 0x484F5354 + kind)
+    port = 143 if kind == 0 else 25
+    cip = bytes((10, 255, 255, 1 + kind))
+    conn = Conn(rng, clock, cip, SERVERS[port], 61000 + kind, port)
+    gen = literal_session(conn, 8 << 20) if kind == 0 else flood_session(conn, 16 << 20)
+    return port, gen
+
+
+def generate(out, target, seed, concurrency, reorder, retrans, jump=0.0, hostile=False):
     sched = random.Random(seed ^ 0x5EED)
     irng = (random.Random(seed * 7 + 1), random.Random(seed * 7 + 2))
     corpus = Corpus(random.Random(seed))
@@ -587,11 +638,18 @@ def generate(out, target, seed, concurrency, reorder, retrans):
     pending = 0   # octets (records included) of the frames not yet written
     starting = True
     pack_rec = struct.Struct("<IIII").pack
+    if hostile:
+        for kind in (0, 1):
+            port, gen = special_session(kind, seed, clock)
+            frames = [f for step in gen for f in step]
+            pending += sum(len(f) for f in frames) + 16 * len(frames)
+            counts[port] += 1
+            active.append([frames, 0])
     while True:
         # Sessions are built whole, so their size is known: one that would
         # take the file past the target is dropped and no more are started.
         while starting and len(active) < concurrency:
-            port, gen = new_session(started, seed, clock, corpus, reorder, retrans, irng)
+            port, gen = new_session(started, seed, clock, corpus, reorder, retrans, irng, jump)
             frames = [f for step in gen for f in step]
             size = sum(len(f) for f in frames) + 16 * len(frames)
             if written + bufsize + pending + size > target and started:
@@ -636,17 +694,24 @@ def main():
     ap.add_argument("--concurrency", type=int, default=64, help="sessions open at once (default 64)")
     ap.add_argument("--reorder", type=float, default=0.0, help="fraction of data segments swapped with the next")
     ap.add_argument("--retrans", type=float, default=0.0, help="fraction of data segments sent twice")
+    ap.add_argument("--jump", type=float, default=0.0,
+                    help="fraction of sessions whose sequence numbers leap forward in one direction, "
+                         "unacknowledged (their later octets are held out of order)")
+    ap.add_argument("--hostile", action="store_true",
+                    help="add a 4 GB IMAP literal (8 MiB of it sent) and a 16 MiB SMTP flood without a line end")
     ap.add_argument("--stats", action="store_true", help="print a summary on stderr")
     a = ap.parse_args()
     t0 = time.perf_counter()
     target = parse_size(a.bytes)
     if a.output == "-":
         out = sys.stdout.buffer
-        res = generate(out, target, a.seed, max(1, a.concurrency), a.reorder, a.retrans)
+        res = generate(out, target, a.seed, max(1, a.concurrency), a.reorder, a.retrans,
+                       a.jump, a.hostile)
         out.flush()
     else:
         with open(a.output, "wb", buffering=1 << 22) as out:
-            res = generate(out, target, a.seed, max(1, a.concurrency), a.reorder, a.retrans)
+            res = generate(out, target, a.seed, max(1, a.concurrency), a.reorder, a.retrans,
+                       a.jump, a.hostile)
     if a.stats:
         written, packets, sessions, counts = res
         print("gen_capture: %d bytes, %d packets, %d sessions (IMAP %d, POP3 %d, SMTP %d, submission %d), %d swaps, %d duplicates in %.1f s"

@@ -240,6 +240,31 @@ def cases(mc, tmp):
         expect(f["client"].endswith(":50000"), f["client"])
     yield "a connection captured mid-stream: roles from ports, silent", c_midstream
 
+    def c_midstream_first_line():
+        # The capture starts where a line starts (as segments usually do):
+        # that first line is validated, not skipped as the tail of a lost
+        # one. Here it carries message 1's UID, so message 2's lower UID is
+        # a finding only if it was read.
+        r = check(mc, pcap("m1.pcap", IMAP_BAD[10:], start_mid=True, client_port=50000))
+        one_flow(r, "imap", findings=1, midstream=True)
+        expect(r.rules() == ["IMAP.UID.NOT_ASCENDING"] and r.findings[0]["frame"] == 1,
+               f"first line not validated: {r.findings}")
+        # The server's first reply read: the client's second NOOP is not
+        # taken for one pipelined behind an unanswered first.
+        smtp = [("C", b"NOOP\r\n"), ("S", b"250 ok\r\n"), ("C", b"NOOP\r\n"), ("S", b"250 ok\r\n"),
+                ("C", b"QUIT\r\n"), ("S", b"221 bye\r\n")]
+        r = check(mc, pcap("m2.pcap", smtp, server_port=25, start_mid=True, client_port=50000))
+        one_flow(r, "smtp", midstream=True)
+        # Started inside a line: that partial line (a bare LF, each side) is
+        # not blamed; the complete line after it is validated.
+        smtp = [("C", b"tial\nNOOP\n"), ("S", b"k\n250 ok\n"), ("C", b"QUIT\r\n"), ("S", b"221 bye\r\n")]
+        r = check(mc, pcap("m3.pcap", smtp, server_port=25, start_mid=True, client_port=50000))
+        one_flow(r, "smtp", findings=2, midstream=True)
+        got = sorted((x["rule"], x["offset"]) for x in r.findings)
+        expect(got == [("SMTP.CMD.BARE_LF", 10), ("SMTP.REPLY.BARE_LF", 9)], f"findings {got}")
+    yield "mid-stream: the first complete line is validated, a partial one is not blamed", \
+        c_midstream_first_line
+
     def c_roles_from_greeting():
         # no SYN, neither port a mail port: the lower port (2000) is taken
         # for the server, until the other side greets like a mail server
