@@ -7,7 +7,10 @@
  * - struct fz_log: a growable byte log. Each target serialises what a run
  *   produced (events, records, findings) into one log per run; two runs that
  *   must agree are compared with fz_log_same(). The log grows linearly with
- *   the input, which max_len bounds.
+ *   the input, which max_len bounds. While fz_log_hashed is set, a log keeps
+ *   only its length and a running hash of what was written (no allocation,
+ *   no copy): the parser targets run that way and, when the hashes differ,
+ *   run again with full logs for the message (FZ_SPLIT_INVARIANT).
  * - fz_rng: xorshift32 seeded from the input's option bytes, so chunk sizes
  *   and split points are chosen by the fuzzer but cost no input bytes.
  * - Parser targets: fz_feed_opts() (chunk sizes from option bits 0-1),
@@ -29,6 +32,18 @@
 
 #include "rules/rules.h"
 #include "session/session.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FZ_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(FZ_ASAN)
+#define FZ_ASAN 1
+#endif
+#ifdef FZ_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,12 +69,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fz_log {
     uint8_t *b;
     size_t n, cap;
+    uint64_t h; /* running hash of what was written while fz_log_hashed */
 };
+
+/* Set: logs keep only n and h (see the comment at the top). One flag per
+ * harness (each harness is one translation unit); the parser targets set it
+ * around their two runs in FZ_SPLIT_INVARIANT, everything else keeps full
+ * logs. */
+static bool fz_log_hashed;
+
+/* One 64-bit word into the running hash: xor, then multiply and xor-shift
+ * (a bijection of h for a fixed word and of the word for a fixed h, so two
+ * streams of words that differ collide only by chance, about 2^-64). */
+FZ_ORACLE static inline void fz_hash_word(struct fz_log *l, uint64_t v)
+{
+    uint64_t h = (l->h ^ v) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    l->h = h ^ (h >> 32);
+}
 
 FZ_ORACLE static inline void fz_log_bytes(struct fz_log *l, const void *p, size_t n)
 {
     if (n == 0)
         return;
+    if (fz_log_hashed) {
+        const uint8_t *q = p;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, q + i, 8);
+            fz_hash_word(l, w);
+        }
+        if (i < n) {
+            uint64_t w = 0;
+            memcpy(&w, q + i, n - i);
+            fz_hash_word(l, w);
+        }
+        fz_hash_word(l, n); /* where the zero padding of the tail ends */
+        l->n += n;
+        return;
+    }
     if (l->n + n > l->cap) {
         size_t cap = l->cap ? l->cap : 256;
         while (cap < l->n + n)
@@ -76,6 +126,11 @@ FZ_ORACLE static inline void fz_log_bytes(struct fz_log *l, const void *p, size_
 FZ_ORACLE static inline void fz_log_u64(struct fz_log *l, uint64_t v)
 {
     uint8_t b[8];
+    if (fz_log_hashed) {
+        fz_hash_word(l, v);
+        l->n += 8;
+        return;
+    }
     for (int i = 0; i < 8; i++)
         b[i] = (uint8_t)(v >> (8 * i));
     fz_log_bytes(l, b, sizeof(b));
@@ -88,15 +143,25 @@ FZ_ORACLE static inline void fz_log_blob(struct fz_log *l, const void *p, size_t
     fz_log_bytes(l, p, n);
 }
 
+/* Same length and hash, and the same bytes where both logs kept them (a
+ * hashed log and a full one of the same length compare unequal). */
 FZ_ORACLE static inline int fz_log_same(const struct fz_log *a, const struct fz_log *b)
 {
-    return a->n == b->n && (a->n == 0 || memcmp(a->b, b->b, a->n) == 0);
+    if (a->n != b->n || a->h != b->h)
+        return 0;
+    if (a->n == 0)
+        return 1;
+    if (a->b == NULL || b->b == NULL)
+        return a->b == b->b;
+    return memcmp(a->b, b->b, a->n) == 0;
 }
 
-/* Index of the first differing byte (for the failure message). */
+/* Index of the first differing byte (for the failure message; full logs). */
 FZ_ORACLE static inline size_t fz_log_diff_at(const struct fz_log *a, const struct fz_log *b)
 {
     size_t n = a->n < b->n ? a->n : b->n, i = 0;
+    if (a->b == NULL || b->b == NULL)
+        return 0;
     while (i < n && a->b[i] == b->b[i])
         i++;
     return i;
@@ -107,6 +172,7 @@ FZ_ORACLE static inline void fz_log_free(struct fz_log *l)
     free(l->b);
     l->b = NULL;
     l->n = l->cap = 0;
+    l->h = 0;
 }
 
 struct fz_rng {
@@ -136,29 +202,90 @@ FZ_ORACLE static inline size_t fz_rng_range(struct fz_rng *r, size_t lo, size_t 
     return lo + (size_t)(fz_rng_next(r) % (uint32_t)(hi - lo + 1));
 }
 
-/* Feeds buf to feed(ctx, ...) whole (rng NULL) or in chunks of 1..most
- * octets. Each chunk is copied to the end of one heap block, so a parser
- * reading past the chunk it was given is caught by ASan. */
-static inline void fz_feed_cut(void *ctx, void (*feed)(void *ctx, const uint8_t *buf, size_t len),
-                               const uint8_t *buf, size_t len, struct fz_rng *rng, size_t most)
+/* The one-octet cut mode (most == 1) costs a parser call per octet, several
+ * times the per-octet cost of a whole feed under the fuzzer's
+ * instrumentation. On a stream longer than FZ_ONE_HEAD + FZ_ONE_WINDOW it
+ * cuts one octet at a time only over the first FZ_ONE_HEAD octets and over a
+ * window of FZ_ONE_WINDOW octets whose start the rng (that is, the input's
+ * seed byte) chooses, and in chunks of 1..FZ_ONE_ELSE octets elsewhere: every
+ * cut point can still be reached one octet at a time, by choosing the
+ * window. Streams up to that length (most seeds) are cut octet by octet
+ * throughout, as before. */
+#define FZ_ONE_HEAD 256
+#define FZ_ONE_WINDOW 256
+#define FZ_ONE_ELSE 64
+#define FZ_CUT_MAX 700 /* the largest `most` (fz_feed_opts) */
+
+/* Where the pieces go: one heap block per size class, allocated once per
+ * process rather than once per run (a fresh block per run was a malloc, an
+ * ASan fill of new pages and a free on every execution). Each piece is
+ * copied to the end of its block, so a parser reading past the piece it was
+ * given is caught by ASan exactly; one-octet pieces get a block of one
+ * octet, so a read before them is caught too; in the large block the octets
+ * before the piece are poisoned (to ASan's 8-octet granule), so a read well
+ * before the piece is caught as well. */
+FZ_ORACLE static inline uint8_t *fz_cut_block(size_t size)
 {
-    uint8_t *block;
-    size_t i = 0;
+    static uint8_t *one, *big;
+    uint8_t **p = size == 1 ? &one : &big;
+    FZ_CHECK(size == 1 || size <= FZ_CUT_MAX);
+    if (*p == NULL) {
+        *p = malloc(size == 1 ? 1 : FZ_CUT_MAX);
+        FZ_CHECK(*p != NULL);
+    }
+    return *p;
+}
+
+/* Feeds buf to feed(ctx, ...) whole (rng NULL) or in chunks of 1..most
+ * octets (most 1: see FZ_ONE_HEAD). */
+FZ_ORACLE static inline void fz_feed_cut(void *ctx,
+                                         void (*feed)(void *ctx, const uint8_t *buf, size_t len),
+                                         const uint8_t *buf, size_t len, struct fz_rng *rng,
+                                         size_t most)
+{
+    size_t i = 0, win = 0, win_end = 0;
     if (!rng) {
         feed(ctx, buf, len);
         return;
     }
-    block = malloc(most);
-    FZ_CHECK(block != NULL);
+    if (most == 1 && len > FZ_ONE_HEAD + FZ_ONE_WINDOW) {
+        win = fz_rng_range(rng, FZ_ONE_HEAD, len - FZ_ONE_WINDOW);
+        win_end = win + FZ_ONE_WINDOW;
+    } else if (most == 1) {
+        win_end = len; /* short: one octet at a time throughout */
+    }
     while (i < len) {
-        size_t c = fz_rng_range(rng, 1, most);
+        size_t c, cap;
+        uint8_t *block, *piece;
+        if (most != 1)
+            c = fz_rng_range(rng, 1, most);
+        else if (i < FZ_ONE_HEAD || (i >= win && i < win_end))
+            c = 1;
+        else {
+            /* a chunk, stopping at the window so that it starts a piece */
+            c = fz_rng_range(rng, 1, FZ_ONE_ELSE);
+            if (i < win && c > win - i)
+                c = win - i;
+        }
         if (c > len - i)
             c = len - i;
-        memcpy(block + most - c, buf + i, c);
-        feed(ctx, block + most - c, c);
+        cap = c == 1 && most == 1 ? 1 : FZ_CUT_MAX;
+        block = fz_cut_block(cap);
+        piece = block + cap - c;
+#ifdef FZ_ASAN
+        if (piece > block)
+            ASAN_POISON_MEMORY_REGION(block, (size_t)(piece - block));
+#endif
+        memcpy(piece, buf + i, c);
+        feed(ctx, piece, c);
+#ifdef FZ_ASAN
+        /* the whole block: unpoisoning up to an unaligned piece would poison
+         * the rest of the piece's granule */
+        if (piece > block)
+            ASAN_UNPOISON_MEMORY_REGION(block, cap);
+#endif
         i += c;
     }
-    free(block);
 }
 
 /* True if the span [p, p+n) lies inside [base, base+cap); NULL with n 0 is
@@ -202,9 +329,12 @@ FZ_ORACLE static inline bool fz_anom_maps(enum mc_proto proto, unsigned code, en
 /* ---- parser targets ------------------------------------------------------ */
 
 /* Feeds buf to feed(ctx, ...) whole (rng NULL) or in chunks whose largest
- * size option bits 0-1 choose: 8, 64, 1 (one octet at a time) or 700. */
-static inline void fz_feed_opts(void *ctx, void (*feed)(void *ctx, const uint8_t *buf, size_t len),
-                                const uint8_t *buf, size_t len, struct fz_rng *rng, uint8_t opts)
+ * size option bits 0-1 choose: 8, 64, 1 (one octet at a time, capped on long
+ * streams: FZ_ONE_HEAD) or 700. */
+FZ_ORACLE static inline void fz_feed_opts(void *ctx,
+                                          void (*feed)(void *ctx, const uint8_t *buf, size_t len),
+                                          const uint8_t *buf, size_t len, struct fz_rng *rng,
+                                          uint8_t opts)
 {
     static const size_t max_chunk[4] = {8, 64, 1, 700};
     fz_feed_cut(ctx, feed, buf, len, rng, max_chunk[opts & 3]);
@@ -213,7 +343,7 @@ static inline void fz_feed_opts(void *ctx, void (*feed)(void *ctx, const uint8_t
 /* The gap of a stream of n octets: none unless option bit 2 is set; else at
  * the fraction frac/255 of the stream, of a length that option bits 4-7
  * choose (15: 2^40 octets). No gap: *at = n, *len = 0. */
-static inline void fz_gap_plan(uint8_t opts, uint8_t frac, size_t n, size_t *at, uint64_t *len)
+FZ_ORACLE static inline void fz_gap_plan(uint8_t opts, uint8_t frac, size_t n, size_t *at, uint64_t *len)
 {
     *at = n;
     *len = 0;
@@ -279,6 +409,30 @@ FZ_ORACLE static inline void fz_log_anoms(struct fz_log *l, const struct mc_anom
                     noun, fz_log_diff_at((a), (b)), (a)->n, (b)->n);                     \
             FZ_CHECK(!claim);                                                            \
         }                                                                                \
+    } while (0)
+
+/* The split-invariance oracle of the parser targets. `runs` runs the whole
+ * and the cut run, filling the logs a and b; first with hashed logs
+ * (fz_log_hashed: no log is stored, every execution pays only the hash),
+ * then, only when the hashes or lengths differ, again with full logs, and
+ * FZ_LOGS_AGREE compares those byte by byte and prints where they differ,
+ * as it always did. The runs are deterministic (everything they decide
+ * comes from the input), so the second pair of runs repeats the first;
+ * full logs that agree after all (the same bytes hashed in different
+ * pieces) pass. Every oracle of both runs runs on every execution. */
+#define FZ_SPLIT_INVARIANT(runs, a, b, what, noun, claim)  \
+    do {                                                   \
+        fz_log_hashed = true;                              \
+        runs;                                              \
+        fz_log_hashed = false;                             \
+        if (!fz_log_same((a), (b))) {                      \
+            fz_log_free(a);                                \
+            fz_log_free(b);                                \
+            runs;                                          \
+            FZ_LOGS_AGREE((a), (b), what, noun, claim);    \
+        }                                                  \
+        fz_log_free(a);                                    \
+        fz_log_free(b);                                    \
     } while (0)
 
 /* ---- session targets ----------------------------------------------------- */

@@ -260,6 +260,7 @@ static void on_wait(struct run *r, const struct mc_imap_cmd_ev *ev)
     }
 }
 
+FZ_ORACLE
 static void feed_chunk(struct run *r, const uint8_t *buf, size_t len)
 {
     r->chunk = buf;
@@ -301,11 +302,13 @@ static void feed_chunk(struct run *r, const uint8_t *buf, size_t len)
     }
 }
 
+FZ_ORACLE
 static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
 {
     feed_chunk(r, buf, len);
 }
 
+FZ_ORACLE
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
 {
     struct fz_rng rng;
@@ -359,11 +362,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct run whole, cut;
     if (size < 6)
         return 0;
-    run_once(&whole, data, data + 6, size - 6, false);
-    run_once(&cut, data, data + 6, size - 6, true);
-    FZ_LOGS_AGREE(&whole.log, &cut.log, "split invariance", "event",
-                  "the same stream cut differently gave different events");
-    fz_log_free(&whole.log);
-    fz_log_free(&cut.log);
+    FZ_SPLIT_INVARIANT((run_once(&whole, data, data + 6, size - 6, false),
+                        run_once(&cut, data, data + 6, size - 6, true)),
+                       &whole.log, &cut.log, "split invariance", "event",
+                       "the same stream cut differently gave different events");
     return 0;
 }

@@ -205,6 +205,7 @@ static void on_event(struct run *r, const struct mc_pop3_cmd_ev *ev, bool at_fin
     r->floor = after;
 }
 
+FZ_ORACLE
 static void feed_chunk(struct run *r, const uint8_t *buf, size_t len)
 {
     while (len > 0) {
@@ -226,11 +227,13 @@ static void feed_chunk(struct run *r, const uint8_t *buf, size_t len)
     }
 }
 
+FZ_ORACLE
 static void feed_chunk_cb(void *r, const uint8_t *buf, size_t len)
 {
     feed_chunk(r, buf, len);
 }
 
+FZ_ORACLE
 static void run_once(struct run *r, const uint8_t *hdr, const uint8_t *s, size_t n, bool cut)
 {
     struct fz_rng rng;
@@ -273,11 +276,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct run whole, cut;
     if (size < 4)
         return 0;
-    run_once(&whole, data, data + 4, size - 4, false);
-    run_once(&cut, data, data + 4, size - 4, true);
-    FZ_LOGS_AGREE(&whole.log, &cut.log, "split invariance", "event",
-                  "the same stream cut differently gave different events");
-    fz_log_free(&whole.log);
-    fz_log_free(&cut.log);
+    FZ_SPLIT_INVARIANT((run_once(&whole, data, data + 4, size - 4, false),
+                        run_once(&cut, data, data + 4, size - 4, true)),
+                       &whole.log, &cut.log, "split invariance", "event",
+                       "the same stream cut differently gave different events");
     return 0;
 }
