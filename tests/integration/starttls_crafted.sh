@@ -124,9 +124,10 @@ echo "$rc" > "$TMP/crafted.check.rc"
 # The comparison: per scenario, the flow whose client is the transcript's
 # "@ client"; the scenario's rules in both, the same rule ids in both
 rc=0
-python3 - "$TMP" <<'EOF' || rc=$?
+python3 - "$TMP" "$MC_ST_R_POP3" "$MC_ST_R_IMAP" "$MC_ST_R_SMTP" <<'EOF' || rc=$?
 import collections, json, os, sys
 tmp = sys.argv[1]
+relay_port = {"pop3": sys.argv[2], "imap": sys.argv[3], "smtp": sys.argv[4]}
 
 def jsonl(path):
     out = []
@@ -145,7 +146,13 @@ def client_of(mct):
 
 cap_rc = int(open(os.path.join(tmp, "crafted.check.rc")).read())
 cap = jsonl(os.path.join(tmp, "crafted.jsonl"))
-flows = {d["client"]: d for d in cap if "flow" in d}
+# A flow is found by its client and server address: the kernel may give a
+# later scenario's connection the same client port (to another relay port,
+# or even the same one: then the flows come in the order the scenarios ran)
+flows = collections.defaultdict(list)
+for d in cap:
+    if "flow" in d and "rule" not in d:
+        flows[(d["client"], d["server"])].append(d)
 by_flow = collections.defaultdict(list)
 for d in cap:
     if "rule" in d:
@@ -169,7 +176,8 @@ for line in open(os.path.join(tmp, "ran.txt")):
     if rc not in (0, 1):
         problems.append(f"mailconform check on the transcript exited {rc}")
     tr = {d["rule"] for d in jsonl(os.path.join(tmp, name + ".jsonl")) if "rule" in d}
-    flow = flows.get(client_of(mct))
+    key = (client_of(mct), "127.0.0.1:" + relay_port[proto])
+    flow = flows[key].pop(0) if flows.get(key) else None
     if flow is None:
         problems.append(f"no flow in the capture from {client_of(mct)}")
         cr = set()

@@ -241,11 +241,13 @@ import json, sys
 tmp = sys.argv[1]
 sessions = [l.split() for l in open(f"{tmp}/sessions.txt")]
 def load(name):
+    # by client port, a list: the kernel may give a later session the same
+    # port, and the flows then come in the order the sessions ran
     flows, findings = {}, {}
     for line in open(f"{tmp}/{name}.jsonl"):
         d = json.loads(line)
         if "flow" in d:
-            flows[int(d["client"].rsplit(":", 1)[1])] = d
+            flows.setdefault(int(d["client"].rsplit(":", 1)[1]), []).append(d)
         elif "rule" in d:
             findings.setdefault(d["session"], []).append(d)
     return flows, findings
@@ -265,7 +267,7 @@ for side in ("keyed", "nokey"):
 flows, findings = load("keyed")
 rules_of = {}
 for name, proto, mode, version, port in sessions:
-    f = flows.get(int(port))
+    f = flows[int(port)].pop(0) if flows.get(int(port)) else None
     if f is None:
         result(False, name, f"no flow from client port {port}")
         continue
@@ -305,7 +307,7 @@ for name, proto, mode, version, port in sessions:
     result(got == not_switch(want or []), f"{name}: the findings of {base}", f"{got} != {want}")
 flows, findings = load("nokey")
 for name, proto, mode, version, port in sessions:
-    f = flows.get(int(port))
+    f = flows[int(port)].pop(0) if flows.get(int(port)) else None
     if mode != "implicit" or f is None:
         continue
     note = (f.get("tls") or {}).get("note") or ""
