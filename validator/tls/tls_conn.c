@@ -269,11 +269,26 @@ static bool handshake_done(const struct mc_tls_conn *c)
     return c->info.handshake_done[0] && c->info.handshake_done[1];
 }
 
+/* Parses a ClientHello (client) or ServerHello at the current record into
+ * h; false, with a BAD_MESSAGE event, when it is malformed. */
+static bool parse_hello(struct mc_tls_conn *c, enum mc_tls_dir dir, const uint8_t *p, size_t n,
+                        bool client, struct mc_tls_hello *h)
+{
+    const char *why;
+    memset(h, 0, sizeof *h);
+    h->dir = dir;
+    h->frame = c->d[dir].frame;
+    h->offset = c->d[dir].rec_off;
+    why = mc_tls_parse_hello(p, n, client, h);
+    if (why)
+        EVENT(c, dir, MC_TLS_EV_BAD_MESSAGE, "%s: %s", client ? "ClientHello" : "ServerHello", why);
+    return why == NULL;
+}
+
 static void on_client_hello(struct mc_tls_conn *c, enum mc_tls_dir dir, const uint8_t *p,
                             size_t n, bool prot)
 {
     struct mc_tls_hello h;
-    const char *why;
     if (dir != MC_TLS_C2S) {
         EVENT(c, dir, MC_TLS_EV_UNEXPECTED_MESSAGE, "the server sent a ClientHello");
         return;
@@ -285,15 +300,8 @@ static void on_client_hello(struct mc_tls_conn *c, enum mc_tls_dir dir, const ui
             return;
         }
     }
-    memset(&h, 0, sizeof h);
-    h.dir = dir;
-    h.frame = c->d[dir].frame;
-    h.offset = c->d[dir].rec_off;
-    why = mc_tls_parse_hello(p, n, true, &h);
-    if (why) {
-        EVENT(c, dir, MC_TLS_EV_BAD_MESSAGE, "ClientHello: %s", why);
+    if (!parse_hello(c, dir, p, n, true, &h))
         return;
-    }
     memcpy(c->client_random, h.random, MC_TLS_RANDOM_LEN);
     c->have_client_random = true;
     c->early_offered = h.early_data;
@@ -308,22 +316,14 @@ static void on_server_hello(struct mc_tls_conn *c, enum mc_tls_dir dir, const ui
                             size_t n, bool prot)
 {
     struct mc_tls_hello h;
-    const char *why;
     if (dir != MC_TLS_S2C || prot || c->have_server_hello) {
         EVENT(c, dir, MC_TLS_EV_UNEXPECTED_MESSAGE, "%s",
               dir != MC_TLS_S2C ? "the client sent a ServerHello"
                                 : "second ServerHello (renegotiation is not followed)");
         return;
     }
-    memset(&h, 0, sizeof h);
-    h.dir = dir;
-    h.frame = c->d[dir].frame;
-    h.offset = c->d[dir].rec_off;
-    why = mc_tls_parse_hello(p, n, false, &h);
-    if (why) {
-        EVENT(c, dir, MC_TLS_EV_BAD_MESSAGE, "ServerHello: %s", why);
+    if (!parse_hello(c, dir, p, n, false, &h))
         return;
-    }
     if (c->cb.hello)
         c->cb.hello(c->cb.ctx, &h);
     if (h.hrr) { /* only TLS 1.3 has it; the real ServerHello follows */
