@@ -49,18 +49,14 @@ MC_CAP_NOTLS_ADDR=${MC_CAP_NOTLS_ADDR:-127.0.0.2}
 command -v dovecot >/dev/null 2>&1 || { echo "SKIP: dovecot is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 command -v postfix >/dev/null 2>&1 || { echo "SKIP: postfix is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 command -v tcpdump >/dev/null 2>&1 || { echo "SKIP: tcpdump is not installed (scripts/install-deps.sh installs it)"; exit 77; }
-for tool in curl python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
-done
+need_tools curl python3 openssl
 HAVE_SWAKS=0
 command -v swaks >/dev/null 2>&1 && HAVE_SWAKS=1
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (tcpdump on lo; the servers deliver as uid 5000)"; exit 1; }
-for p in "$MC_CAP_POP3_PORT" "$MC_CAP_POP3S_PORT" "$MC_CAP_IMAP_PORT" "$MC_CAP_IMAPS_PORT" \
+need_ports_closed "override MC_CAP_*, see this script" "$MC_CAP_POP3_PORT" "$MC_CAP_POP3S_PORT" "$MC_CAP_IMAP_PORT" "$MC_CAP_IMAPS_PORT" \
          "$MC_CAP_SMTP_PORT" "$MC_CAP_SUBM_PORT" "$MC_CAP_SMTPS_PORT" \
-         "$MC_CAP_R_POP3" "$MC_CAP_R_IMAP" "$MC_CAP_R_SMTP" "$MC_CAP_R_SUBM"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use (override MC_CAP_*, see this script)"; exit 1; }
-done
+         "$MC_CAP_R_POP3" "$MC_CAP_R_IMAP" "$MC_CAP_R_SMTP" "$MC_CAP_R_SUBM"
 
 T0=$(date +%s%N)
 DOVECOT_PID= POSTFIX_PID= RELAY_PID= TMP= TCPDUMP_PIDS=()

@@ -32,15 +32,11 @@ if ! command -v dovecot >/dev/null 2>&1 || [ ! -e /usr/lib/dovecot/imap ]; then
   echo "SKIP: dovecot (dovecot-imapd) is not installed (scripts/install-deps.sh installs it)"
   exit 77
 fi
-for tool in curl python3 openssl mbsync; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
-done
+need_tools curl python3 openssl mbsync
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (Dovecot switches to the mail uid 5000)"; exit 1; }
 R=$MC_IMAP_RELAY_PORT
-for p in "$MC_IMAP_PORT" "$MC_IMAPS_PORT" "$R"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use (override MC_IMAP*_PORT, see lib.sh)"; exit 1; }
-done
+need_ports_closed "override MC_IMAP*_PORT, see lib.sh" "$MC_IMAP_PORT" "$MC_IMAPS_PORT" "$R"
 
 T0=$(date +%s%N)
 DOVECOT_PID= RELAY_PID= TMP=

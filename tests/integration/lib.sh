@@ -34,6 +34,22 @@ wait_tls() {
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; while kill -0 "$1" 2>/dev/null; do sleep 0.05; done; }
 # port_closed PORT: nothing listens on 127.0.0.1:PORT
 port_closed() { ! timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+# need_tools TOOL...: exit 1 (FAIL) unless every TOOL is on PATH
+need_tools() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || { echo "FAIL: $t is not installed (scripts/install-deps.sh)"; exit 1; }
+  done
+}
+# need_ports_closed HINT PORT...: exit 1 (FAIL) if something listens on a
+# PORT of 127.0.0.1; HINT (may be empty) says how to move the ports
+need_ports_closed() {
+  local hint=$1 p
+  shift
+  for p in "$@"; do
+    port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use${hint:+ ($hint)}"; exit 1; }
+  done
+}
 
 # make_tmp: $TMP, world-traversable (the mail uid must get through it)
 make_tmp() {

@@ -33,9 +33,7 @@ MATRIX=$HERE/fleet/matrix.py
 if ! missing=$(fleet_missing); then
   echo "SKIP: not installed: $missing (scripts/install-deps.sh)"; exit 77
 fi
-for tool in python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed"; exit 1; }
-done
+need_tools python3 openssl
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
 "$MC" probe --help >/dev/null 2>&1 || { echo "FAIL: '$(basename "$MC") probe --help' failed: no probe command"; exit 1; }
 

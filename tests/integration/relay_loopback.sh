@@ -17,9 +17,7 @@ SRV_PORT=${MC_PEER_PORT:-21130}
 R=${MC_LOOP_RELAY_PORT:-21131}
 
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is not installed"; exit 1; }
-for p in "$SRV_PORT" "$R"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use"; exit 1; }
-done
+need_ports_closed "" "$SRV_PORT" "$R"
 
 T0=$(date +%s%N)
 SRV_PID= RELAY_PID= TMP=

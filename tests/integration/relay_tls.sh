@@ -31,14 +31,10 @@ if ! command -v dovecot >/dev/null 2>&1; then
   echo "SKIP: dovecot is not installed (scripts/install-deps.sh installs it)"
   exit 77
 fi
-for tool in curl python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
-done
+need_tools curl python3 openssl
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (Dovecot switches to the mail uid 5000)"; exit 1; }
-for p in "$MC_POP3_PORT" "$MC_POP3S_PORT" "$MC_IMAP_PORT" "$MC_IMAPS_PORT" "$MC_RELAY_PORT"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use (override MC_*_PORT, see lib.sh)"; exit 1; }
-done
+need_ports_closed "override MC_*_PORT, see lib.sh" "$MC_POP3_PORT" "$MC_POP3S_PORT" "$MC_IMAP_PORT" "$MC_IMAPS_PORT" "$MC_RELAY_PORT"
 
 DOVECOT_PID= RELAY_PID= DUMP_PID= SMTPD_PID= TMP=
 cleanup() {

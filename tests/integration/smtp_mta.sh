@@ -39,14 +39,10 @@ else
   find_exim || { echo "SKIP: exim4 is not installed or unpacked in $MC_EXIM_ROOT, or user Debian-exim is missing (scripts/install-deps.sh)"; exit 77; }
   P25=$MC_EXIM_SMTP_PORT P587=$MC_EXIM_SUBM_PORT P465=$MC_EXIM_SMTPS_PORT R=$MC_EXIM_RELAY_PORT
 fi
-for tool in swaks curl python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
-done
+need_tools swaks curl python3 openssl
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (the MTA delivers as another user)"; exit 1; }
-for p in "$P25" "$P587" "$P465" "$R"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use (override the ports, see lib.sh)"; exit 1; }
-done
+need_ports_closed "override the ports, see lib.sh" "$P25" "$P587" "$P465" "$R"
 
 T0=$(date +%s%N)
 DOVECOT_PID= POSTFIX_PID= EXIM_PID= RELAY_PID= TMP=

@@ -32,13 +32,9 @@ MC_ST_R_SMTP=${MC_ST_R_SMTP:-27025}
 
 command -v tcpdump >/dev/null 2>&1 || { echo "SKIP: tcpdump is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (tcpdump on lo)"; exit 77; }
-for tool in python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed"; exit 1; }
-done
+need_tools python3 openssl
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
-for p in "$MC_ST_SERVER_PORT" "$MC_ST_R_POP3" "$MC_ST_R_IMAP" "$MC_ST_R_SMTP"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use (override MC_ST_*)"; exit 1; }
-done
+need_ports_closed "override MC_ST_*" "$MC_ST_SERVER_PORT" "$MC_ST_R_POP3" "$MC_ST_R_IMAP" "$MC_ST_R_SMTP"
 
 T0=$(date +%s%N)
 SRV_PID= RELAY_PID= TCPDUMP_PID= TMP=

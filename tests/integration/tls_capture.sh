@@ -44,14 +44,10 @@ MC_TC_NOTLS_ADDR=${MC_TC_NOTLS_ADDR:-127.0.0.2}   # Dovecot without TLS (plainte
 command -v dovecot >/dev/null 2>&1 || { echo "SKIP: dovecot is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 command -v postfix >/dev/null 2>&1 || { echo "SKIP: postfix is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 command -v tcpdump >/dev/null 2>&1 || { echo "SKIP: tcpdump is not installed (scripts/install-deps.sh installs it)"; exit 77; }
-for tool in python3 openssl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
-done
+need_tools python3 openssl
 [ -x "$MC" ] || { echo "FAIL: $MC is not an executable"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (tcpdump on lo; the servers deliver as uid 5000)"; exit 1; }
-for p in "$MC_TC_POP3" "$MC_TC_POP3S" "$MC_TC_IMAP" "$MC_TC_IMAPS" "$MC_TC_SMTP" "$MC_TC_SUBM" "$MC_TC_SMTPS"; do
-  port_closed "$p" || { echo "FAIL: port $p on 127.0.0.1 is in use (override MC_TC_*, see this script)"; exit 1; }
-done
+need_ports_closed "override MC_TC_*, see this script" "$MC_TC_POP3" "$MC_TC_POP3S" "$MC_TC_IMAP" "$MC_TC_IMAPS" "$MC_TC_SMTP" "$MC_TC_SUBM" "$MC_TC_SMTPS"
 
 DOVECOT_PID= POSTFIX_PID= TMP= TCPDUMP_PID=
 stop_tcpdump() {
