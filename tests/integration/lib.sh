@@ -52,6 +52,13 @@ need_ports_closed() {
 }
 
 # make_tmp: $TMP, world-traversable (the mail uid must get through it)
+# remove_tmp: the end of a test's cleanup: removes $TMP (if made), or keeps
+# it and says where with KEEP_TMP=1
+remove_tmp() {
+  if [ -n "$TMP" ]; then
+    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+  fi
+}
 make_tmp() {
   TMP=$(mktemp -d /tmp/mailconform-it.XXXXXX)
   chmod 755 "$TMP"

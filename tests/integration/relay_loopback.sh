@@ -24,9 +24,7 @@ SRV_PID= RELAY_PID= TMP=
 cleanup() {
   [ -n "$RELAY_PID" ] && stop_pid "$RELAY_PID"
   [ -n "$SRV_PID" ] && stop_pid "$SRV_PID"
-  if [ -n "$TMP" ]; then
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-  fi
+  remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

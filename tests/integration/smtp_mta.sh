@@ -51,9 +51,7 @@ cleanup() {
   [ -n "$POSTFIX_PID" ] && stop_pid "$POSTFIX_PID"
   [ -n "$EXIM_PID" ] && stop_pid "$EXIM_PID"
   [ -n "$DOVECOT_PID" ] && stop_pid "$DOVECOT_PID"
-  if [ -n "$TMP" ]; then
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-  fi
+  remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -42,9 +42,7 @@ cleanup() {
   [ -n "$RELAY_PID" ] && stop_pid "$RELAY_PID"
   [ -n "$SRV_PID" ] && stop_pid "$SRV_PID"
   if [ -n "$TCPDUMP_PID" ]; then kill -INT "$TCPDUMP_PID" 2>/dev/null || true; wait "$TCPDUMP_PID" 2>/dev/null || true; fi
-  if [ -n "$TMP" ]; then
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-  fi
+  remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

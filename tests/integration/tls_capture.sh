@@ -61,9 +61,7 @@ cleanup() {
   [ -n "$TCPDUMP_PID" ] && stop_tcpdump "$TCPDUMP_PID"
   [ -n "$POSTFIX_PID" ] && stop_pid "$POSTFIX_PID"
   [ -n "$DOVECOT_PID" ] && stop_pid "$DOVECOT_PID"
-  if [ -n "$TMP" ]; then
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-  fi
+  remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
