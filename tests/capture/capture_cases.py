@@ -140,6 +140,26 @@ def check(mc, path, *args, stdin=None):
     return Result(p)
 
 
+def shard_of_j2(client_port, server_port, client="192.0.2.1", server="192.0.2.2"):
+    """The shard of a connection with --jobs 2, as shard_of() and
+    shard0_share() in validator/capture/capture.c compute it (0: the
+    reading thread's, 1: the worker's); used to build a capture that puts
+    connections on both."""
+    mask = 0xffffffff
+    a = b = 2166136261
+    for x, y in zip(bytes(map(int, client.split("."))), bytes(map(int, server.split(".")))):
+        a = ((a ^ x) * 16777619) & mask
+        b = ((b ^ y) * 16777619) & mask
+    a = ((a ^ client_port) * 16777619) & mask
+    b = ((b ^ server_port) * 16777619) & mask
+    a ^= b
+    a ^= a >> 15
+    a = (a * 0x2c1b3c6d) & mask
+    a ^= a >> 12
+    share0 = 1024 * (100 - 26) // (100 * 2)
+    return 0 if a % 1024 < share0 else 1
+
+
 class Failure(Exception):
     pass
 
@@ -541,6 +561,71 @@ def cases(mc, tmp):
         expect(r.rules().count("IMAP.UID.NOT_ASCENDING") == 4, str(r.rules()))
         expect(r.captures and r.captures[0]["mail_flows"] == 24, str(r.captures))
     yield "24 interleaved connections: the same with --jobs 1, 2, 3", c_many_flows
+
+    def c_held_for_numbers():
+        # With -j 2 a connection of the worker's shard opens and stays
+        # open; 150 connections of the reading thread's shard follow, one
+        # after the other, each with one finding (mail before AUTH). Their
+        # numbers depend on the worker passing their first frames, which
+        # waits in its batch: their findings and summaries are held, and
+        # past 128 closed connections the reading thread waits for the
+        # numbers. Then a second worker connection opens and 150 more of
+        # the reader's follow, with 7 findings each (bare LF on every
+        # client line too): past 512 held findings it waits again. Either
+        # way the lines must be those of one thread, with -j 2 and 3.
+        bare = [(d, b.replace(b"\r\n", b"\n") if d == "C" else b) for d, b in SMTP_SUB]
+        workers = [p for p in range(30000, 31000) if shard_of_j2(p, 110) == 1][:2]
+        readers = [p for p in range(31000, 33000) if shard_of_j2(p, 587) == 0][:300]
+        t0 = 1700000000 * 10**9
+        w = [m.conversation(POP3_OK, server_port=110, client_port=port, t0_ns=t0 + k * 10**9,
+                            isn=(1000 + k, 5000 + k)) for k, port in enumerate(workers)]
+        packets = w[0][:3]
+        for i, port in enumerate(readers):
+            if i == 150:
+                packets += w[1][:3]
+            packets += m.conversation(SMTP_SUB if i < 150 else bare, server_port=587,
+                                      client_port=port, t0_ns=t0 + 10**9 + i * 40 * 10**6,
+                                      isn=(1000 + i, 5000 + i))
+        for pk in w[0][3:] + w[1][3:]:
+            pk.ts_ns += 100 * 10**9
+        packets += w[0][3:] + w[1][3:]
+        path = os.path.join(tmp, "held.pcap")
+        m.write_pcap(path, packets)
+        r = check(mc, path)
+        expect(len(r.flows) == 302, f"{len(r.flows)} flows")
+        expect(sorted(int(f["flow"].split()[1]) for f in r.flows) == list(range(1, 303)),
+               "flows not numbered 1..302")
+        expect(len(r.findings) >= 150 + 7 * 150, f"{len(r.findings)} findings")
+    yield "300 connections while a worker waits: findings held for their numbers, " \
+        "--jobs 1, 2, 3", c_held_for_numbers
+
+    def c_worker_lags_mapping():
+        # A connection of the worker's shard (-j 2) says one line, then one
+        # of the reading thread's shard moves 12 MiB, then the first goes
+        # on: the worker reads its payload in the file's mapping, so the
+        # pages behind the reader may be dropped only past the worker's
+        # first segment; past PINNED_MAX (8 MiB) the reader hands out and
+        # waits for it. The result must be that of one thread.
+        worker = next(p for p in range(30000, 31000) if shard_of_j2(p, 110) == 1)
+        reader = next(p for p in range(31000, 32000) if shard_of_j2(p, 110) == 0)
+        big = b"+OK message follows\r\n" + (b"z" * 998 + b"\r\n") * 12600 + b".\r\n"
+        long_pop = POP3_OK[:9] + [("C", b"RETR 1\r\n"), ("S", big)] + POP3_OK[11:]
+        a = m.conversation(POP3_OK, server_port=110, client_port=worker,
+                           t0_ns=1700000000 * 10**9, isn=(1000, 5000))
+        b = m.conversation(long_pop, server_port=110, client_port=reader,
+                           t0_ns=1700000000 * 10**9 + 4 * 10**6, step_ns=1000,
+                           isn=(9000, 7000))
+        # a's first packets (handshake, greeting), then all of b, then the rest of a
+        for pk in a[4:]:
+            pk.ts_ns += 10**9
+        packets = a[:4] + b + a[4:]
+        path = os.path.join(tmp, "lag.pcap")
+        m.write_pcap(path, packets)
+        expect(os.path.getsize(path) > 12 << 20, f"{os.path.getsize(path)} octets")
+        r = check(mc, path)
+        expect(len(r.flows) == 2 and all(f["validated"] for f in r.flows), str(r.flows))
+    yield "a worker's connection waits while the reader's moves 12 MiB: --jobs 1, 2, 3", \
+        c_worker_lags_mapping
 
     def c_real_sample():
         path = os.path.join(HERE, "..", "..", "corpus", "samples", "dovecot-postfix-loopback.pcap")

@@ -34,6 +34,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE   /* madvise(MADV_DONTNEED) */
+#define _GNU_SOURCE
 #include "capture.h"
 #include "capture_tls.h"
 #include "packet.h"
@@ -138,6 +139,14 @@ struct flow {
      * list of unnumbered flows (flow numbering below) */
     bool named;
     struct flow *unnumbered_next;
+    /* --jobs > 1: findings made before the number was known (flow_finding)
+     * and, while there are any, the flow's place in its shard's list */
+    struct pending *pending, *pending_last;
+    struct flow *pending_next;
+    bool listed;                  /* in its shard's list of flows waiting for the number */
+    bool closing;                 /* closed: its summary waits for the number */
+    bool mail;                    /* closed as a mail flow (it has a summary) */
+    struct mc_flow_summary summary;
     struct mc_capture_tls *tls;   /* TLS records followed (implicit TLS, after STARTTLS) */
     bool to_tls[2];               /* this direction's octets go to the TLS engine */
     bool turned[2];               /* set by the session during a feed: d turned ... */
@@ -172,6 +181,7 @@ struct capture {
      * the part behind the reader is dropped from it as it goes */
     uint8_t *map;
     size_t map_len, map_dropped;
+    const uint8_t *prefetched;    /* the mapping is being prefetched up to here */
 };
 
 /* Per shard: its own reassembler, hence its own flows, sessions and TLS
@@ -181,7 +191,23 @@ struct shard {
     struct mc_reasm *reasm;
     uint64_t mail_flows, encrypted_flows, other_flows;
     struct worker *w;             /* jobs > 1: the thread that runs it */
+    struct flow *pending_flows;   /* flows with findings or a summary held for their number */
+    unsigned pending;             /* findings held, all flows */
+    unsigned closing;             /* closed flows held */
 };
+
+/* A finding held until its flow's number is known (see "flow numbering"). */
+struct pending {
+    struct pending *next;
+    bool swapped;                 /* the flow's roles when it was made */
+    struct mc_finding f;
+};
+
+/* Findings held per shard at most (about 330 octets each), and closed
+ * flows (about 1.5 KiB each, their TLS state included when followed);
+ * beyond, the shard waits for the number as it did before holding any. */
+#define PENDING_MAX 512
+#define CLOSING_MAX 128
 
 /* Octets held out of order in all (split between the shards). 16 MiB,
  * half of the reassembler's own default: with --max-flows connections of
@@ -233,14 +259,32 @@ static uint64_t number_now(struct shard *sh, uint64_t frame);
 static void ensure_named(struct flow *f);
 
 /* With several jobs a session's findings come here (ctx: its flow), so
- * that they carry the flow's name with its final number. */
+ * that they carry the flow's name with its final number. A finding made
+ * before that number is known is held, not waited for: waiting stalled the
+ * reading thread at every early finding (an SMTP note at MAIL FROM) until
+ * the worker caught up, which ran the two threads one after the other.
+ * Held findings go out, in their order, once the number is known
+ * (flush_numbered, ensure_named), at the latest before the flow's summary. */
+static bool hold_finding(struct flow *f, const struct mc_finding *fnd);
+static void emit_finding(struct flow *f, struct mc_finding *fnd, bool swapped);
+static void flush_pending(struct flow *f);
+static void send_held(struct flow *f);
+static void list_flow(struct flow *f);
+static void unlist_flow(struct flow *f);
+static void flush_numbered(struct shard *sh);
+
 static void flow_finding(void *ctx, const struct mc_finding *fnd)
 {
     struct flow *f = ctx;
     struct mc_finding named = *fnd;
-    ensure_named(f);
-    named.session = f->name;
-    locked_finding(f->cap, &named);
+    if (!f->named) {
+        if (f->sh->pending >= PENDING_MAX)
+            flush_numbered(f->sh);   /* what has its number by now goes first */
+        if (!f->named && f->sh->pending < PENDING_MAX && hold_finding(f, fnd))
+            return;
+        ensure_named(f);   /* too many held, or no memory: wait for it */
+    }
+    emit_finding(f, &named, f->swapped);
 }
 
 static const struct mc_port_role *role_of(const struct capture *c, uint16_t port)
@@ -654,15 +698,46 @@ static void on_note(void *ctx, void *flow, enum mc_reasm_note n, enum mc_reasm_d
     }
 }
 
+static void free_flow(struct flow *f)
+{
+    mc_capture_tls_free(f->tls);
+    if (f->s)
+        mc_session_free(f->s);
+    free(f->hold);
+    free(f);
+}
+
+/* A closed flow goes, with its summary when it is a mail flow. */
+static void send_close(struct flow *f)
+{
+    struct capture *c = f->cap;
+    if (f->mail) {
+        f->summary.name = f->name;
+        report_lock(c);
+        mc_report_flow(c->rep, &f->summary);
+        report_unlock(c);
+    }
+    free_flow(f);
+}
+
+/* A named flow: what was held for its number goes out. */
+static void send_held(struct flow *f)
+{
+    flush_pending(f);
+    if (f->closing) {
+        unlist_flow(f);
+        f->sh->closing--;
+        send_close(f);
+    }
+}
+
 static void on_close(void *ctx, void *flow, uint64_t frame)
 {
     struct shard *sh = ctx;
-    struct capture *c = sh->c;
     struct flow *f = flow;
-    struct mc_flow_summary fs;
+    struct mc_flow_summary *fs;
     if (!f)
         return;
-    ensure_named(f);   /* with several jobs: numbered before it goes */
     if (f->last_frame < frame)
         f->last_frame = frame;
     for (int d = 0; d < 2; d++)
@@ -673,48 +748,59 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         mc_session_mark(f->s, &o);
         mc_session_finish(f->s);
     }
-    if (!f->ignored && f->decided) {
+    f->mail = !f->ignored && f->decided;
+    if (f->mail) {
         bool decrypted = f->tls && mc_capture_tls_decrypted(f->tls);
         bool encrypted = f->implicit_tls && !decrypted;
-        memset(&fs, 0, sizeof(fs));
-        fs.name = f->name;
-        fs.client = f->client;
-        fs.server = f->server;
-        fs.proto = f->s ? mc_session_proto(f->s) : f->proto;
-        fs.submission = f->role && f->role->submission;
-        fs.mode = f->implicit_tls ? "implicit TLS"
-                  : f->s && mc_session_in_tls(f->s) ? "STARTTLS"
-                                                    : "plain";
-        fs.validated = f->s && mc_session_validated(f->s) && !encrypted;
-        fs.encrypted = encrypted;
-        fs.roles_guessed = f->roles_guessed;
-        fs.midstream = f->midstream;
-        fs.first_frame = f->first_frame;
-        fs.last_frame = f->last_frame;
-        fs.octets_c2s = f->octets[0];
-        fs.octets_s2c = f->octets[1];
-        fs.gaps = f->gaps;
-        fs.gap_octets = f->gap_octets;
-        fs.overlaps = f->overlaps;
-        fs.banner = f->banner[0] ? f->banner : NULL;
-        fs.findings = f->s ? mc_session_findings(f->s) : 0;
-        fs.suppressed = f->s ? mc_session_suppressed(f->s) : 0;
+        fs = &f->summary;
+        memset(fs, 0, sizeof(*fs));
+        fs->client = f->client;
+        fs->server = f->server;
+        fs->proto = f->s ? mc_session_proto(f->s) : f->proto;
+        fs->submission = f->role && f->role->submission;
+        fs->mode = f->implicit_tls ? "implicit TLS"
+                   : f->s && mc_session_in_tls(f->s) ? "STARTTLS"
+                                                     : "plain";
+        fs->validated = f->s && mc_session_validated(f->s) && !encrypted;
+        fs->encrypted = encrypted;
+        fs->roles_guessed = f->roles_guessed;
+        fs->midstream = f->midstream;
+        fs->first_frame = f->first_frame;
+        fs->last_frame = f->last_frame;
+        fs->octets_c2s = f->octets[0];
+        fs->octets_s2c = f->octets[1];
+        fs->gaps = f->gaps;
+        fs->gap_octets = f->gap_octets;
+        fs->overlaps = f->overlaps;
+        fs->banner = f->banner[0] ? f->banner : NULL;
+        fs->findings = f->s ? mc_session_findings(f->s) : 0;
+        fs->suppressed = f->s ? mc_session_suppressed(f->s) : 0;
         if (f->tls)
-            mc_capture_tls_summary(f->tls, &fs);
-        report_lock(c);
-        mc_report_flow(c->rep, &fs);
-        report_unlock(c);
+            mc_capture_tls_summary(f->tls, fs);
         sh->mail_flows++;
         if (encrypted)
             sh->encrypted_flows++;
     } else {
         sh->other_flows++;
     }
-    mc_capture_tls_free(f->tls);
-    if (f->s)
-        mc_session_free(f->s);
-    free(f->hold);
-    free(f);
+    if (!f->named && sh->closing >= CLOSING_MAX)
+        flush_numbered(sh);   /* what has its number by now goes first */
+    if (!f->named && sh->closing < CLOSING_MAX) {
+        /* several jobs, and a worker is still behind the flow's first
+         * frame: held rather than waited for (flush_numbered sends it);
+         * the summary needs only the flow itself and its TLS state */
+        if (f->s)
+            mc_session_free(f->s);
+        f->s = NULL;
+        free(f->hold);
+        f->hold = NULL;
+        f->closing = true;
+        sh->closing++;
+        list_flow(f);
+        return;
+    }
+    ensure_named(f);   /* with several jobs: numbered before it goes */
+    send_close(f);
 }
 
 static bool on_is_server_port(void *ctx, uint16_t port)
@@ -775,16 +861,21 @@ static void load_keylogs(struct capture *c)
  * run by this thread, the reading one (on 2 cores, reading + 2 workers
  * would be 3 busy threads); it takes a smaller share of the connections
  * because it also reads and decodes every packet. Shards 1..N-1 have a
- * worker thread each: their segments are copied into batches, and full
- * batches go through a queue of at most QUEUE_BATCHES per worker; when it
- * is full this thread waits, so memory stays bounded however far the
- * reading runs ahead.
+ * worker thread each: their segments go into batches (pointing into the
+ * mapping of a file, copied from a pipe), and full batches go through a
+ * queue of at most QUEUE_BATCHES per worker; when it is full this thread
+ * waits until it has drained to half, so memory stays bounded however far
+ * the reading runs ahead. 16 batches (a few MiB of the file) let one shard
+ * run ahead while its connections are quieter than the other's for a
+ * while; with 4 the two threads mostly took turns (measured on 1 GB: -j 2
+ * 0.46 s against 0.37 s, one thread 0.60 s).
  *
  * Each shard publishes the frame it is at (`at`: all its frames before it
  * are done); an idle worker (AT_IDLE) has done every frame handed out up to
  * `handed`. Flow numbers (in order of appearance, part of every flow's
  * name) need every flow opened before a flow's first frame: see "flow
- * numbering" below. Deadlock-free: a shard waiting for the others to pass
+ * numbering" below; what a shard reports of a flow before its number is
+ * known is held, not waited for. Deadlock-free: a shard waiting for the others to pass
  * frame F needs only frames below F, which are handed out (a waiting worker
  * asks this thread for its partial batches; this thread hands them out
  * before it waits for anything, in frame order) and whose shards wait, if
@@ -795,15 +886,17 @@ static void load_keylogs(struct capture *c)
 
 #define BATCH_ITEMS 2048
 #define BATCH_OCTETS (256u << 10)
-#define QUEUE_BATCHES 4
+#define QUEUE_BATCHES 16
 #define AT_IDLE 0            /* frames count from 1 */
 #define AT_DONE UINT64_MAX   /* no more segments */
 
 struct item {
-    struct mc_tcp_seg seg;   /* payload: an offset into the batch's octets */
-    size_t off;
+    struct mc_tcp_seg seg;   /* payload: in the mapping, or at `off` in the batch's octets */
+    size_t off;              /* COPY_NONE: the payload points into the mapping */
     uint64_t frame, ts_ns;
 };
+
+#define COPY_NONE SIZE_MAX
 
 struct batch {
     struct batch *next;
@@ -812,21 +905,39 @@ struct batch {
     uint8_t *octets;
     size_t used, size;
     bool end;                /* the last batch: finish the reassembler */
+    size_t map_first, map_end;   /* mapped input: the part of the file its items are in */
 };
 
+/* Fields by the thread that writes them often, each group on its own
+ * cache line: the worker stores `at` at every segment, the reading thread
+ * reads `filling` at every packet; on one line the two cores passed it
+ * back and forth at every packet. */
+#define CACHE_LINE 64
+
 struct worker {
+    /* the reading thread's */
+    struct batch *filling;   /* being filled by the reading thread */
+    uint64_t queued_total;   /* batches queued (mapped input, "pinned" below) */
+    struct batch *last;      /* kept from the start for the end of capture */
     struct shard *sh;
     pthread_t thread;
-    pthread_mutex_t lock;
+    bool started;
+    /* the worker's: the frame being processed (AT_IDLE, AT_DONE); batches
+     * done, and the end in the file of the last one done (set before
+     * `done` moves) */
+    _Alignas(CACHE_LINE) _Atomic uint64_t at;
+    _Atomic uint64_t done;
+    _Atomic size_t done_end;
+    /* shared, under lock */
+    _Alignas(CACHE_LINE) pthread_mutex_t lock;
     pthread_cond_t work;     /* a batch was queued */
-    pthread_cond_t space;    /* a batch was taken, or the worker went idle */
+    pthread_cond_t space;    /* the queue drained to half, or a batch was done */
     struct batch *head, *tail, *spare;
     _Atomic unsigned queued; /* changed under lock; read without by the reader */
-    struct batch *filling;   /* being filled by the reading thread */
-    struct batch *last;      /* kept from the start for the end of capture */
+    /* the reading thread waits on `space` for the queue to drain to half
+     * (space_wanted) or for a batch to be done (done_wanted) */
+    bool space_wanted, done_wanted;
     struct flow *unnumbered, *unnumbered_last;   /* under turn_lock */
-    _Atomic uint64_t at;     /* the frame being processed; AT_IDLE, AT_DONE */
-    bool started;
 };
 
 struct capture_threads {
@@ -893,8 +1004,13 @@ static bool others_past(struct capture *c, const struct worker *self, uint64_t f
  * frame of all lists while it qualifies, so numbers follow the order of
  * appearance as with one thread. A worker needs a flow's number only when
  * it reports something of it (a finding, the eviction warning, its
- * summary), which is mostly long after the others passed F: it waits
- * only then, and only when they have not. */
+ * summary). Findings and summaries are held meanwhile (up to PENDING_MAX
+ * findings and CLOSING_MAX closed flows per shard) and sent by the
+ * shard's own thread once the number is known (flush_numbered, between
+ * batches; flush_all at the end); it waits only beyond those bounds and
+ * for the eviction warning. Waiting at every early finding, as before,
+ * made the reading thread stop until the worker caught up, hundreds of
+ * times on the benchmark capture. */
 
 static void hand_out_all(struct capture *c, uint64_t upto);
 
@@ -992,6 +1108,113 @@ static void ensure_named(struct flow *f)
     atomic_fetch_sub(&t->waiting, 1);
     pthread_mutex_unlock(&t->turn_lock);
     flow_name(f);
+    flush_pending(f);
+}
+
+static void list_flow(struct flow *f)
+{
+    if (f->listed)
+        return;
+    f->listed = true;
+    f->pending_next = f->sh->pending_flows;
+    f->sh->pending_flows = f;
+}
+
+static void unlist_flow(struct flow *f)
+{
+    struct flow **at = &f->sh->pending_flows;
+    if (!f->listed)
+        return;
+    while (*at != f)
+        at = &(*at)->pending_next;
+    *at = f->pending_next;
+    f->listed = false;
+}
+
+/* The held findings of a named flow go out, in the order they were made. */
+static void flush_pending(struct flow *f)
+{
+    struct shard *sh = f->sh;
+    struct pending *p = f->pending;
+    f->pending = f->pending_last = NULL;
+    if (!f->closing)
+        unlist_flow(f);
+    while (p) {
+        struct pending *next = p->next;
+        emit_finding(f, &p->f, p->swapped);
+        sh->pending--;
+        free(p);
+        p = next;
+    }
+}
+
+static bool hold_finding(struct flow *f, const struct mc_finding *fnd)
+{
+    struct pending *p = malloc(sizeof(*p));
+    if (!p)
+        return false;
+    p->next = NULL;
+    p->swapped = f->swapped;
+    p->f = *fnd;
+    if (f->pending_last)
+        f->pending_last->next = p;
+    else
+        f->pending = p;
+    f->pending_last = p;
+    f->sh->pending++;
+    list_flow(f);
+    return true;
+}
+
+/* A finding under the flow's final name: the roles it was made with
+ * (swap_roles may have turned them since it was held). */
+static void emit_finding(struct flow *f, struct mc_finding *fnd, bool swapped)
+{
+    char name[sizeof(f->name)];
+    fnd->session = f->name;
+    if (swapped != f->swapped) {
+        snprintf(name, sizeof(name), "flow %llu %s > %s", (unsigned long long)f->no, f->server,
+                 f->client);
+        fnd->session = name;
+    }
+    locked_finding(f->cap, fnd);
+}
+
+/* Sends the held findings of the shard's flows that have their number
+ * now; run by the shard's own thread between segments. */
+static void flush_numbered(struct shard *sh)
+{
+    struct capture_threads *t = sh->c->threads;
+    struct flow *ready[64];
+    unsigned n = 0;
+    if (!sh->pending_flows)
+        return;
+    pthread_mutex_lock(&t->turn_lock);
+    give_numbers(sh->c);
+    for (struct flow *f = sh->pending_flows; f && n < 64; f = f->pending_next)
+        if (f->no)
+            ready[n++] = f;
+    pthread_mutex_unlock(&t->turn_lock);
+    for (unsigned i = 0; i < n; i++) {
+        flow_name(ready[i]);
+        send_held(ready[i]);
+    }
+}
+
+/* At the shard's end: whatever is still held goes out, in the order of
+ * the flows' numbers (waiting for them as needed). */
+static void flush_all(struct shard *sh)
+{
+    if (!sh->c->threads)
+        return;
+    while (sh->pending_flows) {
+        struct flow *first = sh->pending_flows;
+        for (struct flow *f = first->pending_next; f; f = f->pending_next)
+            if (f->first_frame < first->first_frame)
+                first = f;
+        ensure_named(first);
+        send_held(first);
+    }
 }
 
 /* The number of a flow that could not be allocated: once every flow
@@ -1027,6 +1250,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct shard *sh = w->sh;
     struct capture_threads *t = sh->c->threads;
+    pthread_setname_np(pthread_self(), "mc-shard");
     for (;;) {
         struct batch *b;
         bool end;
@@ -1038,28 +1262,42 @@ static void *worker_main(void *arg)
         if (!w->head)
             w->tail = NULL;
         w->queued--;
-        pthread_cond_signal(&w->space);
+        if (w->space_wanted && w->queued <= QUEUE_BATCHES / 2) {
+            /* the reading thread waits for a full queue to drain to half,
+             * not for one slot: a wake-up per batch costs more than the
+             * batch on a VM */
+            w->space_wanted = false;
+            pthread_cond_signal(&w->space);
+        }
         pthread_mutex_unlock(&w->lock);
 
         for (unsigned i = 0; i < b->n; i++) {
             struct item *it = &b->items[i];
-            atomic_store(&w->at, it->frame);
+            atomic_store_explicit(&w->at, it->frame, memory_order_release);
             wake_waiters(t);
-            it->seg.payload = b->octets + it->off;
+            if (it->off != COPY_NONE)
+                it->seg.payload = b->octets + it->off;
             mc_reasm_segment(sh->reasm, &it->seg, it->frame, it->ts_ns);
         }
+        flush_numbered(sh);
+        atomic_store(&w->done_end, b->map_end);
+        atomic_fetch_add(&w->done, 1);
         end = b->end;
         if (end) {
             atomic_store(&w->at, AT_DONE);
             wake_waiters(t);
             mc_reasm_finish(sh->reasm, t->total_frames);
+            flush_all(sh);
         }
         pthread_mutex_lock(&w->lock);
         b->next = w->spare;
         w->spare = b;
         if (!w->head && !end)
             atomic_store(&w->at, AT_IDLE);
-        pthread_cond_broadcast(&w->space);
+        if (w->done_wanted) {
+            w->done_wanted = false;
+            pthread_cond_broadcast(&w->space);
+        }
         pthread_mutex_unlock(&w->lock);
         wake_waiters(t);
         if (end)
@@ -1073,7 +1311,10 @@ static void queue_batch(struct worker *w)
     struct batch *b = w->filling;
     pthread_mutex_lock(&w->lock);
     while (w->queued >= QUEUE_BATCHES)
+    {
+        w->space_wanted = true;
         pthread_cond_wait(&w->space, &w->lock);
+    }
     b->next = NULL;
     if (w->tail)
         w->tail->next = b;
@@ -1081,6 +1322,7 @@ static void queue_batch(struct worker *w)
         w->head = b;
     w->tail = b;
     w->queued++;
+    w->queued_total++;
     if (atomic_load(&w->at) == AT_IDLE && b->n)
         atomic_store(&w->at, b->items[0].frame);
     pthread_cond_signal(&w->work);
@@ -1139,13 +1381,23 @@ static struct batch *take_batch(struct worker *w)
     b->n = 0;
     b->used = 0;
     b->end = false;
+    b->map_first = b->map_end = 0;
     return b;
 }
 
-/* Shard 0's share of the connections, in 1024ths (see shard_of). */
+/* Shard 0's share of the connections, in 1024ths (see shard_of): the
+ * reading thread also reads and decodes every packet, about a quarter of
+ * the one-thread time on the benchmark capture, so it takes that much
+ * less: 1/N of the connections less 26% of 1/N for each other thread
+ * (379/1024 with -j 2: measured best among 200-520; then both threads
+ * are busy for the same time), and at least 1/16. */
 static unsigned shard0_share(const struct capture *c)
 {
-    return 896 / (c->jobs + 1);
+    unsigned n = c->jobs, share;
+    if (n > 4)
+        return 64;
+    share = 1024 * (100 - 26 * (n - 1)) / (100 * n);
+    return share < 64 ? 64 : share;
 }
 
 static unsigned shard_of(const struct capture *c, const struct mc_tcp_seg *seg)
@@ -1163,33 +1415,35 @@ static unsigned shard_of(const struct capture *c, const struct mc_tcp_seg *seg)
     a ^= a >> 15;
     a *= 0x2c1b3c6du;
     a ^= a >> 12;
-    /* shard 0 is the reading thread's own: it also reads and decodes every
-     * packet, so it takes a smaller share: 7/8 of 1/(N+1) of the
-     * connections (measured: then it is about as busy as the others) */
+    /* shard 0 is the reading thread's own: a smaller share (shard0_share) */
     if (a % 1024 < shard0_share(c))
         return 0;
     return 1 + (unsigned)((a / 1024) % (c->jobs - 1));
 }
 
-/* Copies the segment into worker i's batch. False when out of memory.
- * Copied even from a mapped file: the pages behind the reader leave the
- * mapping (unmap_behind), and a worker reading them there would fault
- * them back in, into the resident set for good (measured: 342 MiB peak
- * RSS on a 1 GB capture with -j 2, and slower). */
+/* Hands the segment to worker i's batch. False when out of memory.
+ * From a mapped file the worker reads the payload where it is (the pages
+ * stay mapped while it may: see "pinned" below); otherwise it is copied
+ * into the batch, since the reader's buffer is reused. Copying from the
+ * mapping too was measured slower: the reading thread writing every octet
+ * of the worker's share, into batches that were last in the worker's
+ * cache, cost more than the worker's work on them. */
 static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg *seg,
-                         uint64_t frame, uint64_t ts_ns)
+                         const struct mc_packet *pkt)
 {
     struct capture_threads *t = c->threads;
     struct worker *w = &t->workers[i];
     struct batch *b = w->filling;
+    bool copy = !c->map;
     struct item *it;
-    if (b && (b->n == BATCH_ITEMS || b->used + seg->len > b->size)) {
+    if (b && (b->n == BATCH_ITEMS || (copy && b->used + seg->len > b->size) ||
+              (!copy && b->n && (size_t)(pkt->data - c->map) - b->map_first > BATCH_OCTETS))) {
         /* frame itself is not handed out yet */
         if (w->queued >= QUEUE_BATCHES)
-            hand_out_all(c, frame - 1);   /* it will wait: nothing partial held back */
+            hand_out_all(c, pkt->frame - 1);   /* it will wait: nothing partial held back */
         else
             queue_batch(w);
-        update_handed(c, frame - 1);
+        update_handed(c, pkt->frame - 1);
         b = NULL;
     }
     if (!b) {
@@ -1197,18 +1451,27 @@ static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg 
         if (!b)
             return false;
     }
+    it = &b->items[b->n++];
+    it->seg = *seg;
+    it->frame = pkt->frame;
+    it->ts_ns = pkt->ts_ns;
+    it->off = COPY_NONE;
+    if (!copy) {
+        if (b->n == 1)
+            b->map_first = (size_t)(pkt->data - c->map);
+        b->map_end = (size_t)(pkt->data - c->map) + pkt->caplen;
+        return true;
+    }
     if (b->size < seg->len || !b->octets) {
         size_t size = seg->len > BATCH_OCTETS ? seg->len : BATCH_OCTETS;
         uint8_t *o = realloc(b->octets, size);
-        if (!o)
+        if (!o) {
+            b->n--;
             return false;
+        }
         b->octets = o;
         b->size = size;
     }
-    it = &b->items[b->n++];
-    it->seg = *seg;
-    it->frame = frame;
-    it->ts_ns = ts_ns;
     it->seg.payload = NULL;
     it->off = b->used;
     if (seg->len)
@@ -1226,8 +1489,10 @@ static void drain_workers(struct capture *c)
     for (unsigned i = 1; i < c->jobs; i++) {
         struct worker *w = &t->workers[i];
         pthread_mutex_lock(&w->lock);
-        while (w->head || atomic_load(&w->at) != AT_IDLE)
+        while (w->head || atomic_load(&w->at) != AT_IDLE) {
+            w->done_wanted = true;
             pthread_cond_wait(&w->space, &w->lock);
+        }
         pthread_mutex_unlock(&w->lock);
     }
 }
@@ -1264,6 +1529,7 @@ static void stop_workers(struct capture *c, uint64_t total_frames)
     atomic_store(&t->handed, UINT64_MAX);
     wake_waiters(t);
     mc_reasm_finish(c->shards[0].reasm, total_frames);
+    flush_all(&c->shards[0]);
     for (unsigned i = 0; i < c->jobs; i++) {
         struct worker *w = &t->workers[i];
         if (w->started)
@@ -1364,12 +1630,80 @@ static void progress(struct capture *c, struct mc_pcap_reader *r, uint64_t total
  * from the file. */
 #define MAP_LAG (512u << 10)
 #define MAP_STEP (512u << 10)
+/* With several jobs, in steps of 4 MiB: dropping pages of a mapping that
+ * two threads use makes the kernel flush the other core's TLB (an
+ * interrupt, expensive on a VM) at every call. */
+#define MAP_STEP_JOBS (4u << 20)
+
+/* ---- pinned: a mapped file's pages a worker may still read ----
+ * With several jobs the workers read their segments' payload in the
+ * mapping (hand_segment), so pages are dropped only behind the lowest
+ * offset any worker may still read: the end of the last batch it has done
+ * while it has batches to do, else its partial batch's start. That keeps
+ * at most PINNED_MAX of the file mapped behind the reading thread (it
+ * waits for a worker that lags further), the price of letting a worker
+ * fall that far behind when its connections are busier for a while. */
+#define PINNED_MAX ((size_t)QUEUE_BATCHES * BATCH_OCTETS + (4u << 20))
+
+static size_t worker_needs(const struct worker *w)
+{
+    if (atomic_load(&w->done) < w->queued_total)
+        return atomic_load(&w->done_end);
+    if (w->filling && w->filling->n)
+        return w->filling->map_first;
+    return SIZE_MAX;
+}
+
+/* The lowest offset still needed, reader included; waits while a worker
+ * needs one more than PINNED_MAX behind it. */
+static size_t pinned_low(struct capture *c, size_t off)
+{
+    struct capture_threads *t = c->threads;
+    size_t low = off;
+    for (unsigned i = 1; i < c->jobs; i++) {
+        struct worker *w = &t->workers[i];
+        size_t need = worker_needs(w);
+        if (need != SIZE_MAX && need + PINNED_MAX < off) {
+            hand_out_all(c, c->frames);   /* nothing partial held back, then wait */
+            pthread_mutex_lock(&w->lock);
+            while ((need = worker_needs(w)) != SIZE_MAX && need + PINNED_MAX < off) {
+                w->done_wanted = true;
+                pthread_cond_wait(&w->space, &w->lock);
+            }
+            pthread_mutex_unlock(&w->lock);
+        }
+        if (need < low)
+            low = need;
+    }
+    return low;
+}
+
+/* The mapping PREFETCH_AHEAD octets ahead of the packet being decoded is
+ * asked into the cache, line by line. With several jobs the reading
+ * thread reads only the headers of most packets (the workers read their
+ * payload), so the hardware prefetcher no longer streams the file in
+ * ahead of it; without this, every record header was a miss to memory
+ * (measured: mc_pcap_next and the frame decoding took 7 times their
+ * one-thread time). */
+#define PREFETCH_AHEAD 4096u
+
+static void prefetch_ahead(struct capture *c, const uint8_t *at)
+{
+    const uint8_t *end = c->map + c->map_len;
+    const uint8_t *want = (size_t)(end - at) > PREFETCH_AHEAD ? at + PREFETCH_AHEAD : end;
+    if (c->prefetched < at)
+        c->prefetched = at;
+    for (; c->prefetched < want; c->prefetched += 64)
+        __builtin_prefetch(c->prefetched);
+}
 
 static void unmap_behind(struct capture *c, struct mc_pcap_reader *r)
 {
     uint64_t off = mc_pcap_offset(r);
     size_t keep;
-    if (off < (uint64_t)MAP_LAG + MAP_STEP + c->map_dropped)
+    if (c->threads)
+        off = pinned_low(c, (size_t)off);
+    if (off < (uint64_t)MAP_LAG + (c->threads ? MAP_STEP_JOBS : MAP_STEP) + c->map_dropped)
         return;
     keep = (size_t)(off - MAP_LAG) & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
     if (keep <= c->map_dropped)
@@ -1387,9 +1721,11 @@ static bool make_shards(struct capture *c, struct shard *one)
                              on_note, on_close, on_is_server_port};
     if (c->jobs > 1) {
         c->shards = calloc(c->jobs, sizeof(*c->shards));
-        c->threads = calloc(1, sizeof(*c->threads));
+        /* aligned as its cache-line groups (struct worker) */
+        c->threads = aligned_alloc(CACHE_LINE, sizeof(*c->threads));
         if (!c->shards || !c->threads)
             return false;
+        memset(c->threads, 0, sizeof(*c->threads));
     } else {
         c->shards = one;
     }
@@ -1450,9 +1786,11 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
         struct mc_tcp_seg seg;
         unsigned shard;
         c->frames++;
+        if (c->map)
+            prefetch_ahead(c, pkt.data);
         if (c->threads) {
             /* shard 0, this thread's, is at this frame */
-            atomic_store(&c->threads->workers[0].at, c->frames);
+            atomic_store_explicit(&c->threads->workers[0].at, c->frames, memory_order_release);
             wake_waiters(c->threads);
         }
         switch (mc_decode_frame(pkt.linktype, pkt.data, pkt.caplen, pkt.origlen, &seg)) {
@@ -1461,7 +1799,7 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
             shard = c->threads ? shard_of(c, &seg) : 0;
             if (shard == 0)
                 mc_reasm_segment(c->shards[0].reasm, &seg, pkt.frame, pkt.ts_ns);
-            else if (!hand_segment(c, shard, &seg, pkt.frame, pkt.ts_ns) && ok) {
+            else if (!hand_segment(c, shard, &seg, &pkt) && ok) {
                 report_input_error(c, c->name, "out of memory: segments skipped");
                 ok = false;
             }
@@ -1490,6 +1828,8 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
         }
         if (c->map && (c->frames & 0x3f) == 0)
             unmap_behind(c, r);
+        if (c->threads && (c->frames & 0xff) == 0)
+            flush_numbered(&c->shards[0]);
         if (c->opts->progress && (c->frames & 0xffff) == 1)
             progress(c, r, total, false);
     }
