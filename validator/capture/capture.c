@@ -40,6 +40,9 @@
 #include "packet.h"
 #include "pcap_reader.h"
 #include "tcp_reasm.h"
+#include "imap/imap_cmd.h"
+#include "pop3/pop3_cmd.h"
+#include "smtp/smtp_cmd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -399,6 +402,32 @@ static bool any_word(const uint8_t *p, size_t n, const char *const *words)
     return false;
 }
 
+/* A command word of proto's client at p: the verbs its parser knows
+ * (mc_*_verb_name: the parsers' own tables, so that the two cannot
+ * drift apart), and IMAP's "UID" prefix. */
+static bool command_word(enum mc_proto proto, const uint8_t *p, size_t n)
+{
+    switch (proto) {
+    case MC_PROTO_POP3:
+        for (int v = MC_POP3_UNKNOWN + 1; v < MC_POP3_VERB_COUNT; v++)
+            if (word_at(p, n, mc_pop3_verb_name((enum mc_pop3_verb)v)))
+                return true;
+        return false;
+    case MC_PROTO_SMTP:
+        for (int v = MC_SMTP_UNKNOWN + 1; v < MC_SMTP_VERB_COUNT; v++)
+            if (word_at(p, n, mc_smtp_verb_name((enum mc_smtp_verb)v)))
+                return true;
+        return false;
+    case MC_PROTO_IMAP:
+        for (int v = MC_IMAP_UNKNOWN + 1; v < MC_IMAP_VERB_COUNT; v++)
+            if (word_at(p, n, mc_imap_verb_name((enum mc_imap_verb)v)))
+                return true;
+        return word_at(p, n, "UID");
+    default:
+        return false;
+    }
+}
+
 /* The first captured octets of a mid-stream direction begin a line of
  * proto: a POP3 status, an SMTP reply code, an IMAP untagged, continuation
  * or tagged status response; a command word of the protocol (after an IMAP
@@ -407,28 +436,16 @@ static bool any_word(const uint8_t *p, size_t n, const char *const *words)
  * command; a line start missed is only skipped, as before. */
 static bool line_start(enum mc_proto proto, enum mc_dir d, const uint8_t *p, size_t n)
 {
-    static const char *const pop3_cmds[] = {"USER", "PASS", "APOP", "STAT", "LIST", "RETR",
-                                            "DELE", "NOOP", "RSET", "QUIT", "TOP",  "UIDL",
-                                            "CAPA", "STLS", "AUTH", NULL};
-    static const char *const smtp_cmds[] = {"HELO", "EHLO", "MAIL", "RCPT", "DATA",
-                                            "BDAT", "RSET", "NOOP", "QUIT", "VRFY",
-                                            "EXPN", "HELP", "STARTTLS", "AUTH", NULL};
-    static const char *const imap_cmds[] = {
-        "CAPABILITY", "NOOP",   "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",  "SELECT",
-        "EXAMINE",    "CREATE", "DELETE", "RENAME",   "SUBSCRIBE",    "UNSUBSCRIBE",
-        "LIST",       "LSUB",   "STATUS", "APPEND",   "CHECK",        "CLOSE",  "EXPUNGE",
-        "SEARCH",     "FETCH",  "STORE",  "COPY",     "MOVE",         "UID",    "IDLE",
-        "ENABLE",     "ID",     "NAMESPACE", "UNSELECT", NULL};
     static const char *const imap_status[] = {"OK", "NO", "BAD", NULL};
     size_t t = 0;
     switch (proto) {
     case MC_PROTO_POP3:
         if (d == MC_DIR_C2S)
-            return any_word(p, n, pop3_cmds);
+            return command_word(proto, p, n);
         return word_at(p, n, "+OK") || word_at(p, n, "-ERR") || word_at(p, n, "+");
     case MC_PROTO_SMTP:
         if (d == MC_DIR_C2S)
-            return any_word(p, n, smtp_cmds);
+            return command_word(proto, p, n);
         return n >= 4 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
                p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == '-' || p[3] == '\r' || p[3] == '\n');
     case MC_PROTO_IMAP:
@@ -444,7 +461,9 @@ static bool line_start(enum mc_proto proto, enum mc_dir d, const uint8_t *p, siz
             t++;
         if (t == 0 || t == n || p[t] != ' ')
             return false;
-        return any_word(p + t + 1, n - t - 1, d == MC_DIR_S2C ? imap_status : imap_cmds);
+        if (d == MC_DIR_S2C)
+            return any_word(p + t + 1, n - t - 1, imap_status);
+        return command_word(proto, p + t + 1, n - t - 1);
     default:
         return false;
     }
