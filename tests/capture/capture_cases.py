@@ -604,7 +604,7 @@ def cases(mc, tmp):
         # of the reading thread's shard moves 12 MiB, then the first goes
         # on: the worker reads its payload in the file's mapping, so the
         # pages behind the reader may be dropped only past the worker's
-        # first segment; past PINNED_MAX (8 MiB) the reader hands out and
+        # first segment; past PINNED_MAX (6 MiB) the reader hands out and
         # waits for it. The result must be that of one thread.
         worker = next(p for p in range(30000, 31000) if shard_of_j2(p, 110) == 1)
         reader = next(p for p in range(31000, 32000) if shard_of_j2(p, 110) == 0)

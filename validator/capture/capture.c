@@ -1649,10 +1649,10 @@ static void progress(struct capture *c, struct mc_pcap_reader *r, uint64_t total
  * from the file. */
 #define MAP_LAG (512u << 10)
 #define MAP_STEP (512u << 10)
-/* With several jobs, in steps of 4 MiB: dropping pages of a mapping that
+/* With several jobs, in steps of 2 MiB: dropping pages of a mapping that
  * two threads use makes the kernel flush the other core's TLB (an
  * interrupt, expensive on a VM) at every call. */
-#define MAP_STEP_JOBS (4u << 20)
+#define MAP_STEP_JOBS (2u << 20)
 
 /* ---- pinned: a mapped file's pages a worker may still read ----
  * With several jobs the workers read their segments' payload in the
@@ -1662,7 +1662,7 @@ static void progress(struct capture *c, struct mc_pcap_reader *r, uint64_t total
  * at most PINNED_MAX of the file mapped behind the reading thread (it
  * waits for a worker that lags further), the price of letting a worker
  * fall that far behind when its connections are busier for a while. */
-#define PINNED_MAX ((size_t)QUEUE_BATCHES * BATCH_OCTETS + (4u << 20))
+#define PINNED_MAX ((size_t)QUEUE_BATCHES * BATCH_OCTETS + (2u << 20))
 
 static size_t worker_needs(const struct worker *w)
 {
