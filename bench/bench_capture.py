@@ -174,7 +174,7 @@ def hostile(a, mc):
     """--hostile: peak RSS on the capture that makes mailconform hold the
     most at once (see the docstring)."""
     res = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
-                       "loadavg_before": os.getloadavg()}, "notes": []}
+                       "loadavg_before": os.getloadavg(), "realtime": a.realtime}, "notes": []}
     size = a.size if a.size_given else "300M"
     with tempfile.TemporaryDirectory(prefix="bench_capture.", dir=a.tmpdir) as d:
         global RSS_FILE
@@ -225,9 +225,10 @@ def hostile(a, mc):
         print("  %s" % gen)
         for line in (res["mailconform_summary"].splitlines()[-2:] + res["mailconform_stderr"].splitlines()[-2:]):
             print("mailconform: %s" % line)
-        print("%d rounds; machine: %d CPUs, load average %.2f before, %.2f after\n"
+        print("%d rounds; machine: %d CPUs, load average %.2f before, %.2f after%s\n"
               % (a.runs, res["machine"]["cpus"], res["machine"]["loadavg_before"][0],
-                 res["machine"]["loadavg_after"][0]))
+                 res["machine"]["loadavg_after"][0],
+                 "; under SCHED_FIFO (--realtime)" if a.realtime else ""))
         print("%-14s %14s %14s %10s" % ("command", "peak RSS MiB", "(lowest run)", "median s"))
         for k, c in res["commands"].items():
             print("%-14s %14.1f %14.1f %10.3f" % (k, c["peak_rss_kib"] / 1024, c["min_peak_rss_kib"] / 1024,
@@ -316,7 +317,16 @@ def main():
     ap.add_argument("--streamed", metavar="SIZES",
                     help="measure peak memory with captures generated straight into `check -` through a "
                          "pipe, one per size (e.g. 100M,1G,10G: nothing is written to disk)")
+    ap.add_argument("--realtime", action="store_true",
+                    help="run the benchmark and its commands under SCHED_FIFO (needs root): on a "
+                         "machine shared with other work they then keep the cores while they run, "
+                         "which -j scaling needs; the other work waits meanwhile")
     a = ap.parse_args()
+    if a.realtime:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+        except (PermissionError, AttributeError, OSError) as e:
+            sys.exit("bench_capture: --realtime: cannot switch to SCHED_FIFO (%s); run as root" % e)
     a.size_given = any(x == "--size" or x.startswith("--size=") for x in sys.argv[1:])
 
     mc = os.path.abspath(a.mailconform)
