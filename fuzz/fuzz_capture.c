@@ -14,30 +14,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "fuzz_common.h"
+#include "fuzz_capture_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "capture/capture.h"
-
-FZ_ORACLE static char *run(const uint8_t *data, size_t size, size_t *len)
-{
-    char *buf = NULL;
-    FILE *out = open_memstream(&buf, len);
-    struct mc_report rep;
-    struct mc_capture_opts opts;
-    FZ_CHECK(out != NULL);
-    memset(&opts, 0, sizeof(opts));
-    mc_report_init(&rep, out, MC_FMT_JSONL, MC_SEV_ERROR);
-    rep.input = "fuzz.pcap";
-    mc_report_begin(&rep);
-    (void)mc_capture_check_mem(&rep, data, size, "fuzz.pcap", &opts);
-    mc_report_end(&rep);
-    fclose(out);
-    return buf;
-}
 
 /* The largest "frames" count of the capture line, and every finding's frame. */
 FZ_ORACLE static void check_frames(const char *report)
@@ -66,8 +47,9 @@ FZ_ORACLE static void check_frames(const char *report)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t n1 = 0, n2 = 0;
-    char *a = run(data, size, &n1);
-    char *b = run(data, size, &n2);
+    bool ok;
+    char *a = fz_capture_jsonl(data, size, &n1, &ok);
+    char *b = fz_capture_jsonl(data, size, &n2, &ok);
     FZ_CHECK(n1 == n2 && memcmp(a, b, n1) == 0);
     check_frames(a);
     free(a);

@@ -509,6 +509,45 @@ static inline size_t fz_record_len(struct fz_reader *rd, unsigned l)
     return fz_take(rd, len);
 }
 
+/* One record of a session target's input (the layout is in
+ * fuzz_pop3_session.c), as fz_next_record() decodes it. */
+struct fz_record {
+    enum mc_dir dir;
+    unsigned kind;           /* 0-3 data, 4-5 "! tls" (5: ...), 6 gap, 7 close */
+    const uint8_t *p;        /* data: the payload, len octets */
+    size_t len;
+    uint64_t gap;            /* gap: the octets missing */
+    struct mc_origin o;      /* {0, the record's number from 1} */
+};
+
+/* Decodes the next record of rd into rec (zeroed by the caller before the
+ * first one: it counts the records); false at the end of the input. */
+static inline bool fz_next_record(struct fz_reader *rd, struct fz_record *rec)
+{
+    uint8_t h;
+    unsigned l;
+    if (rd->n == 0)
+        return false;
+    h = (uint8_t)fz_read_le(rd, 1);
+    l = h & 15;
+    rec->dir = (h & 0x80) ? MC_DIR_S2C : MC_DIR_C2S;
+    rec->kind = (h >> 4) & 7;
+    rec->o.frame = 0;
+    rec->o.line++;
+    rec->p = NULL;
+    rec->len = 0;
+    rec->gap = 0;
+    if (rec->kind < 4) {
+        rec->len = fz_record_len(rd, l);
+        rec->p = rd->p;
+        rd->p += rec->len;
+        rd->n -= rec->len;
+    } else if (rec->kind == 6) {
+        rec->gap = l < 15 ? (uint64_t)l + 1 : 16 + fz_read_le(rd, 4);
+    }
+    return true;
+}
+
 /* Starts a run over an input of size octets (2 option bytes, then records):
  * seeds rng from the option bytes, creates the session and the scratch
  * block. The caller has zeroed r. */
@@ -546,46 +585,38 @@ static inline bool fz_sess_records(struct fz_sess *r, const uint8_t *data, size_
                                    struct fz_rng *rng, bool cut)
 {
     struct fz_reader rd = {data + 2, size - 2};
-    uint64_t rec_no = 0;
+    struct fz_record rec;
     const uint8_t opts = data[0];
     bool saw_tls = false;
 
-    while (rd.n > 0) {
-        const uint8_t h = (uint8_t)fz_read_le(&rd, 1);
-        const enum mc_dir dir = (h & 0x80) ? MC_DIR_S2C : MC_DIR_C2S;
-        const unsigned kind = (h >> 4) & 7, l = h & 15;
-        struct mc_origin o = {0, ++rec_no};
-
-        if (kind < 4) {
-            size_t len = fz_record_len(&rd, l);
+    memset(&rec, 0, sizeof(rec));
+    while (fz_next_record(&rd, &rec)) {
+        if (rec.kind < 4) {
             if (!cut) {
-                fz_sess_give(r, dir, rd.p, len, &o);
+                fz_sess_give(r, rec.dir, rec.p, rec.len, &rec.o);
             } else if ((opts & 3) == 0) {
-                size_t at = len ? fz_rng_range(rng, 0, len) : 0;
-                fz_sess_give(r, dir, rd.p, at, &o);
-                fz_sess_give(r, dir, rd.p + at, len - at, &o);
+                size_t at = rec.len ? fz_rng_range(rng, 0, rec.len) : 0;
+                fz_sess_give(r, rec.dir, rec.p, at, &rec.o);
+                fz_sess_give(r, rec.dir, rec.p + at, rec.len - at, &rec.o);
             } else {
                 static const size_t max_chunk[4] = {0, 8, 1, 64};
                 size_t i = 0;
-                while (i < len) {
+                while (i < rec.len) {
                     size_t c = fz_rng_range(rng, 1, max_chunk[opts & 3]);
-                    if (c > len - i)
-                        c = len - i;
-                    fz_sess_give(r, dir, rd.p + i, c, &o);
+                    if (c > rec.len - i)
+                        c = rec.len - i;
+                    fz_sess_give(r, rec.dir, rec.p + i, c, &rec.o);
                     i += c;
                 }
             }
-            rd.p += len;
-            rd.n -= len;
-        } else if (kind == 4 || kind == 5) {
-            mc_session_tls(r->s, kind == 5, &o);
+        } else if (rec.kind == 4 || rec.kind == 5) {
+            mc_session_tls(r->s, rec.kind == 5, &rec.o);
             saw_tls = true;
-        } else if (kind == 6) {
-            uint64_t n = l < 15 ? (uint64_t)l + 1 : 16 + fz_read_le(&rd, 4);
-            r->seen[dir] += n;
-            mc_session_gap(r->s, dir, n, &o);
+        } else if (rec.kind == 6) {
+            r->seen[rec.dir] += rec.gap;
+            mc_session_gap(r->s, rec.dir, rec.gap, &rec.o);
         } else {
-            mc_session_close(r->s, dir, &o);
+            mc_session_close(r->s, rec.dir, &rec.o);
         }
     }
     return saw_tls;

@@ -39,14 +39,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "fuzz_common.h"
+#include "fuzz_capture_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "capture/capture.h"
-#include "report/report.h"
 
 #define SESSION_NAME "fuzz"
 #define MSS 1448
@@ -204,20 +201,10 @@ FZ_ORACLE static void pcap_fin(struct pcap *pc, enum mc_dir dir, uint16_t port)
 /* Findings of the capture report (JSON Lines) as "RULE.ID offset\n". */
 FZ_ORACLE static void capture_findings(const uint8_t *pcap, size_t n, struct fz_log *log)
 {
-    char *buf = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    struct mc_report rep;
-    struct mc_capture_opts opts;
-    FZ_CHECK(out != NULL);
-    memset(&opts, 0, sizeof(opts));
-    /* no forced protocol: the port must say it (587: submission) */
-    mc_report_init(&rep, out, MC_FMT_JSONL, MC_SEV_ERROR);
-    rep.input = "fuzz.pcap";
-    mc_report_begin(&rep);
-    FZ_CHECK(mc_capture_check_mem(&rep, pcap, n, "fuzz.pcap", &opts));
-    mc_report_end(&rep);
-    fclose(out);
+    bool ok;
+    char *buf = fz_capture_jsonl(pcap, n, &len, &ok);
+    FZ_CHECK(ok);
     for (const char *p = buf; (p = strstr(p, "{\"rule\":\"")) != NULL; p++) {
         const char *id = p + 9, *q = strchr(id, '"');
         const char *end = strchr(p, '\n');
@@ -247,11 +234,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fz_log via_capture;
     bool closed[2] = {false, false};
     struct fz_reader rd = {data + 2, size - 2};
-    uint64_t rec_no = 0;
+    struct fz_record rec;
 
     memset(&d, 0, sizeof(d));
     memset(&pc, 0, sizeof(pc));
     memset(&via_capture, 0, sizeof(via_capture));
+    memset(&rec, 0, sizeof(rec));
     fz_rng_seed(&rng, (uint32_t)data[1] << 8 | data[0]);
 
     struct mc_session *s = mc_session_new(SESSION_NAME, protocol[which], on_direct_finding, &d);
@@ -264,30 +252,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pcap_segment(&pc, MC_DIR_S2C, port, TCP_SYN | TCP_ACK, pc.seq[MC_DIR_S2C]++, NULL, 0);
     pcap_segment(&pc, MC_DIR_C2S, port, TCP_ACK, pc.seq[MC_DIR_C2S], NULL, 0);
 
-    while (rd.n > 0) {
-        const uint8_t h = (uint8_t)fz_read_le(&rd, 1);
-        const enum mc_dir dir = (h & 0x80) ? MC_DIR_S2C : MC_DIR_C2S;
-        const unsigned kind = (h >> 4) & 7, l = h & 15;
-        struct mc_origin o = {0, ++rec_no};
-        if (kind < 4) {
-            size_t len = fz_record_len(&rd, l);
-            if (len > 0 && !closed[dir]) {
-                mc_session_data(s, dir, rd.p, len, &o);
-                pcap_data(&pc, dir, port, opts, &rng, rd.p, len);
-            }
-            rd.p += len;
-            rd.n -= len;
-        } else if (kind == 6) {
-            if (l == 15)
-                (void)fz_read_le(&rd, 4);   /* the gap's count: left out (see above) */
-        } else if (kind == 7) {
-            if (!closed[dir]) {
-                closed[dir] = true;
-                mc_session_close(s, dir, &o);
-                pcap_fin(&pc, dir, port);
-            }
+    /* gaps and "! tls" records (kinds 4-6) are left out: see above */
+    while (fz_next_record(&rd, &rec)) {
+        if (rec.kind < 4 && rec.len > 0 && !closed[rec.dir]) {
+            mc_session_data(s, rec.dir, rec.p, rec.len, &rec.o);
+            pcap_data(&pc, rec.dir, port, opts, &rng, rec.p, rec.len);
+        } else if (rec.kind == 7 && !closed[rec.dir]) {
+            closed[rec.dir] = true;
+            mc_session_close(s, rec.dir, &rec.o);
+            pcap_fin(&pc, rec.dir, port);
         }
-        /* kinds 4 and 5 ("! tls"): left out */
     }
     mc_session_finish(s);
     mc_session_free(s);
