@@ -205,7 +205,8 @@ def main():
     args = ap.parse_args()
     if args.max_len not in ("max", "p90", "p50") and not args.max_len.isdigit():
         fuzzlib.die("--max-len: max, p90, p50 or a number")
-    builds = args.build_dir or [os.path.join(fuzzlib.ROOT, "build", "fuzz")]
+    # absolute: the runs start in a scratch directory
+    builds = [os.path.abspath(b) for b in args.build_dir] or [os.path.join(fuzzlib.ROOT, "build", "fuzz")]
 
     stems = args.targets or fuzzlib.targets()
     rows = []

@@ -73,6 +73,15 @@ static const struct mc_imap_verb_info info[MC_IMAP_VERB_COUNT] = {
 #undef X
 };
 
+/* strlen() of each name in info[], known at compile time: lookup() runs
+ * per command and compared every name's length */
+static const size_t name_lens[MC_IMAP_VERB_COUNT] = {
+    [MC_IMAP_UNKNOWN] = sizeof("UNKNOWN") - 1,
+#define X(n, k, st, u) [MC_IMAP_##n] = sizeof(#n) - 1,
+    MC_IMAP_VERBS(X)
+#undef X
+};
+
 static const uint8_t kinds[MC_IMAP_VERB_COUNT] = {
     [MC_IMAP_UNKNOWN] = K_ANY,
 #define X(n, k, st, u) [MC_IMAP_##n] = K_##k,
@@ -215,6 +224,14 @@ static void tail_add(struct mc_imap_cmd *p, const uint8_t *s, size_t n)
 {
     const size_t cap = sizeof(p->tail);
     size_t keep;
+    /* the usual case first: it runs on every feed, once per octet when the
+     * octets come one at a time, and each test is a traced compare under
+     * libFuzzer (the general path below gives the same result) */
+    if (p->tail_len + n <= cap) {
+        memcpy(p->tail + p->tail_len, s, n);
+        p->tail_len = (uint8_t)(p->tail_len + n);
+        return;
+    }
     if (n >= cap) {
         memcpy(p->tail, s + n - cap, cap);
         p->tail_len = (uint8_t)cap;
@@ -393,7 +410,7 @@ static void sasl_line(struct mc_imap_cmd *p, struct mc_imap_cmd_ev *ev)
 
 /* A line is complete. Returns true with an event, false if the command
  * goes on with a non-synchronizing literal. */
-static bool on_line(struct mc_imap_cmd *p, struct mc_imap_cmd_ev *ev)
+MC_NOINLINE static bool on_line(struct mc_imap_cmd *p, struct mc_imap_cmd_ev *ev)
 {
     if (!p->in_cmd && (p->sasl || p->idle)) {
         sasl_line(p, ev);
@@ -419,8 +436,8 @@ static bool on_line(struct mc_imap_cmd *p, struct mc_imap_cmd_ev *ev)
 }
 
 /* Literal data: one fragment of what is in buf. */
-static void literal_data(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size_t *used,
-                         struct mc_imap_cmd_ev *ev)
+MC_NOINLINE static void literal_data(struct mc_imap_cmd *p, const uint8_t *buf, size_t len,
+                                     size_t *used, struct mc_imap_cmd_ev *ev)
 {
     size_t n = p->lit_left < len ? (size_t)p->lit_left : len;
     memset(ev, 0, sizeof(*ev));
@@ -457,52 +474,46 @@ static bool plausible_command(const uint8_t *s, size_t n)
     if (i == 0 || i >= n || s[i] != ' ')
         return false;
     st = ++i;
-    while (i < n && s[i] != ' ')
-        i++;
+    i = mc_skip_to_sp(s, i, n);
     if (i - st == 3 && mc_ascii_ieq(s + st, "UID", 3)) {
         st = ++i;
-        while (i < n && s[i] != ' ')
-            i++;
+        i = mc_skip_to_sp(s, i, n);
     }
     return i > st && lookup(s + st, i - st) != MC_IMAP_UNKNOWN;
 }
 
-int mc_imap_cmd_feed(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size_t *used_out,
-                     struct mc_imap_cmd_ev *ev)
+/* The loop of mc_imap_cmd_feed() from octet i of buf on; have_line: the
+ * line layer has just completed a line there (the caller fed it). */
+MC_NOINLINE static int feed_from(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size_t i,
+                                 bool have_line, size_t *used_out, struct mc_imap_cmd_ev *ev)
 {
-    size_t i = 0;
-    *used_out = 0;
-    if (p->refused_pending) {
-        p->refused_pending = false;
-        build_command(p, ev, END_REFUSED);
-        return MC_EVENT;
-    }
-    if (len > 0)
-        p->finished = false;
     for (;;) {
         size_t used = 0;
-        if (p->mode == M_LIT) {
-            if (i == len)
-                break;
-            if (p->lit_left == 0) {
-                /* {0} not waited for: the line went on before the "+" */
-                p->early_said = true;
-                mc_anoms_add(&p->anoms, MC_ANOM_IMAP_CMD_LITERAL_EARLY, p->pos);
-                end_literal(p);
-                continue;
+        if (!have_line) {
+            if (p->mode == M_LIT) {
+                if (i == len)
+                    break;
+                if (p->lit_left == 0) {
+                    /* {0} not waited for: the line went on before the "+" */
+                    p->early_said = true;
+                    mc_anoms_add(&p->anoms, MC_ANOM_IMAP_CMD_LITERAL_EARLY, p->pos);
+                    end_literal(p);
+                    continue;
+                }
+                literal_data(p, buf + i, len - i, &used, ev);
+                *used_out = i + used;
+                return MC_EVENT;
             }
-            literal_data(p, buf + i, len - i, &used, ev);
-            *used_out = i + used;
-            return MC_EVENT;
-        }
-        if (mc_line_feed(&p->line, buf + i, len - i, &used) != MC_EVENT) {
+            if (mc_line_feed(&p->line, buf + i, len - i, &used) != MC_EVENT) {
+                tail_add(p, buf + i, used);
+                p->pos = p->line.pos;
+                break;
+            }
             tail_add(p, buf + i, used);
             p->pos = p->line.pos;
-            break;
+            i += used;
         }
-        tail_add(p, buf + i, used);
-        p->pos = p->line.pos;
-        i += used;
+        have_line = false;
         if (p->after_gap && !p->in_cmd && !p->sasl && !p->idle) {
             if (!plausible_command(p->line.buf, p->line.kept)) {
                 p->tail_len = 0;
@@ -517,6 +528,34 @@ int mc_imap_cmd_feed(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size
     }
     *used_out = len;
     return MC_NEED_MORE;
+}
+
+/* The usual call, octets inside a command line (one at a time in the fuzz
+ * targets' cut runs), takes no loop; feed_from() does the rest, out of line
+ * (see MC_NOINLINE). */
+int mc_imap_cmd_feed(struct mc_imap_cmd *p, const uint8_t *buf, size_t len, size_t *used_out,
+                     struct mc_imap_cmd_ev *ev)
+{
+    *used_out = 0;
+    if (p->refused_pending) {
+        p->refused_pending = false;
+        build_command(p, ev, END_REFUSED);
+        return MC_EVENT;
+    }
+    if (len > 0)
+        p->finished = false;
+    if (p->mode != M_LIT) {
+        size_t used = 0;
+        int r = mc_line_feed(&p->line, buf, len, &used);
+        tail_add(p, buf, used);
+        p->pos = p->line.pos;
+        if (r != MC_EVENT) {
+            *used_out = len;
+            return MC_NEED_MORE;
+        }
+        return feed_from(p, buf, len, used, true, used_out, ev);
+    }
+    return feed_from(p, buf, len, 0, false, used_out, ev);
 }
 
 void mc_imap_cmd_gap(struct mc_imap_cmd *p, uint64_t n)
@@ -1454,7 +1493,7 @@ static bool args(struct gram *g, enum argkind k, bool uid)
 static enum mc_imap_verb lookup(const uint8_t *s, size_t n)
 {
     for (unsigned v = 1; v < MC_IMAP_VERB_COUNT; v++)
-        if (strlen(info[v].name) == n && mc_ascii_ieq(s, info[v].name, n))
+        if (name_lens[v] == n && mc_ascii_ieq(s, info[v].name, n))
             return (enum mc_imap_verb)v;
     return MC_IMAP_UNKNOWN;
 }

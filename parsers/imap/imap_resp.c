@@ -1510,8 +1510,7 @@ static void single_line_data(struct mc_imap_resp *p, const uint8_t *s, size_t n,
                     syntax(p, MC_ANOM_IMAP_NUMBER, off + (e == n - 1 ? a + 8 : e));
                 break;
             }
-            while (i < n && s[i] != ' ')
-                i++;
+            i = mc_skip_to_sp(s, i, n);
             number_span(p, s + a, i - a, off + a, true, NULL);
         }
         break;
@@ -1589,6 +1588,8 @@ static size_t first_segment(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
         return 0;
     }
     size_t a = ++i;
+    /* a loop, not mc_skip_to_sp(): the name is a few octets, and a memchr
+     * call per response made the release build 3% slower on FETCH */
     while (i < n && s[i] != ' ')
         i++;
     p->name_at = a;
@@ -1609,6 +1610,15 @@ static size_t first_segment(struct mc_imap_resp *p, const uint8_t *s, size_t n, 
 static void tail_push(struct mc_imap_resp *p, const uint8_t *b, size_t u)
 {
     size_t cap = sizeof(p->tail);
+    /* the usual case first: it runs on every feed that ends inside a line,
+     * once per octet when the octets come one at a time, and each test is
+     * a traced compare under libFuzzer (the two below give the same result
+     * in this case) */
+    if (p->tail_len + u <= cap) {
+        memcpy(p->tail + p->tail_len, b, u);
+        p->tail_len = (uint8_t)(p->tail_len + u);
+        return;
+    }
     if (u >= cap) {
         memcpy(p->tail, b + u - cap, cap);
         p->tail_len = (uint8_t)cap;

@@ -162,8 +162,7 @@ static void parse_command(struct mc_pop3_cmd_ev *ev, const uint8_t *s, size_t n,
         ev->syntax_ok = false;
         return;
     }
-    while (i < n && s[i] != ' ')
-        i++;
+    i = mc_skip_to_sp(s, i, n);
     ev->keyword.ptr = s;
     ev->keyword.len = i;
     ev->keyword.off = off;
@@ -200,8 +199,7 @@ static void parse_command(struct mc_pop3_cmd_ev *ev, const uint8_t *s, size_t n,
     } else {
         while (i < n) {
             size_t start = ++i; /* skip the SP at s[i-1] */
-            while (i < n && s[i] != ' ')
-                i++;
+            i = mc_skip_to_sp(s, i, n);
             if (i == start) {
                 /* double SP or trailing SP (RFC 1939 s3: a single SPACE) */
                 mc_anoms_add(&ev->anoms, MC_ANOM_POP3_ARG_SPACING, off + start - 1);

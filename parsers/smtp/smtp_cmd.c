@@ -32,10 +32,11 @@ enum argkind { K_NONE, K_HOST, K_MAIL, K_RCPT, K_BDAT, K_STRING, K_OPTSTRING, K_
 
 static const struct {
     const char *name;
+    size_t len; /* strlen(name), known at compile time: lookup() runs per line */
     enum argkind kind;
 } verbs[MC_SMTP_VERB_COUNT] = {
-    [MC_SMTP_UNKNOWN] = {"UNKNOWN", K_ANY},
-#define X(n, k) [MC_SMTP_##n] = {#n, K_##k},
+    [MC_SMTP_UNKNOWN] = {"UNKNOWN", sizeof("UNKNOWN") - 1, K_ANY},
+#define X(n, k) [MC_SMTP_##n] = {#n, sizeof(#n) - 1, K_##k},
     MC_SMTP_VERBS(X)
 #undef X
 };
@@ -140,7 +141,7 @@ static bool alnum(uint8_t c)
 static enum mc_smtp_verb lookup(const uint8_t *s, size_t n)
 {
     for (unsigned v = 1; v < MC_SMTP_VERB_COUNT; v++)
-        if (strlen(verbs[v].name) == n && mc_ascii_ieq(s, verbs[v].name, n))
+        if (verbs[v].len == n && mc_ascii_ieq(s, verbs[v].name, n))
             return (enum mc_smtp_verb)v;
     return MC_SMTP_UNKNOWN;
 }
@@ -332,8 +333,7 @@ static void parse_mail_rcpt(struct mc_smtp_cmd_ev *ev, const uint8_t *s, size_t 
     ev->path_present = true;
     if (s[i] != '<') {
         /* "MAIL FROM:user@example.com": common, and wrong */
-        while (i < n && s[i] != ' ')
-            i++;
+        i = mc_skip_to_sp(s, i, n);
         ev->path_span = sub(s, start, i - start, off);
         bad(ev, MC_ANOM_SMTP_PATH_NO_BRACKETS, off + start);
         parse_params(ev, s, n, i, off);
@@ -507,8 +507,7 @@ static void build_line(struct mc_smtp_cmd *p, struct mc_smtp_cmd_ev *ev)
         bad(ev, MC_ANOM_SMTP_CMD_EMPTY, off);
         return;
     }
-    while (i < n && s[i] != ' ')
-        i++;
+    i = mc_skip_to_sp(s, i, n);
     ev->keyword = sub(s, 0, i, off);
     if (i < n)   /* s[i] == ' ' */
         ev->arg = sub(s, i + 1, n - i - 1, off);

@@ -102,16 +102,41 @@ static void parse_esc(struct mc_smtp_reply_ev *ev, const uint8_t *s, size_t n, u
         mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_ESC_CLASS, off);
 }
 
+/* Octets that reply text may not hold: controls other than HT, and DEL
+ * and above. NUL and bare CR are the line layer's findings. A table: the
+ * per-octet test is one load, where the five compares it replaces were
+ * each a traced compare under libFuzzer. */
+static const uint8_t text_bad[256] = {
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1,  /* 0x00: NUL, HT, CR pass */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x10 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x50 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,  /* 0x70 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x80 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x90 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xa0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xb0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xc0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xd0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xe0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0xf0 */
+};
+
 static void check_text(struct mc_smtp_reply_ev *ev, const uint8_t *s, size_t n, uint64_t off)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        /* NUL and bare CR are the line layer's findings */
-        if ((c < 0x20 && c != '\t' && c != '\r' && c != 0) || c >= 0x7f) {
-            mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_REPLY_TEXT_CHAR, off + i);
-            return;
-        }
-    }
+    size_t i = 0;
+    /* eight octets a test while none is bad, then the first bad one */
+    while (n - i >= 8 && !(text_bad[s[i]] | text_bad[s[i + 1]] | text_bad[s[i + 2]] |
+                           text_bad[s[i + 3]] | text_bad[s[i + 4]] | text_bad[s[i + 5]] |
+                           text_bad[s[i + 6]] | text_bad[s[i + 7]]))
+        i += 8;
+    while (i < n && !text_bad[s[i]])
+        i++;
+    if (i < n)
+        mc_anoms_add(&ev->anoms, MC_ANOM_SMTP_REPLY_TEXT_CHAR, off + i);
 }
 
 static void build_event(struct mc_smtp_reply *p, struct mc_smtp_reply_ev *ev)
@@ -234,8 +259,7 @@ static enum mc_anom check_params(const uint8_t *s, size_t n, size_t kw, size_t *
     size_t i = kw, nparams = 0;
     while (i < n) {
         size_t start = ++i; /* s[i-1] == ' ' */
-        while (i < n && s[i] != ' ')
-            i++;
+        i = mc_skip_to_sp(s, i, n);
         nparams++;
         if (is_size) {
             /* size-param ::= [1*DIGIT]; a value beyond 64 bits is still
@@ -275,8 +299,7 @@ enum mc_anom mc_smtp_parse_ehlo_line(const uint8_t *s, size_t n, size_t *kw_len_
                                      size_t *bad_out)
 {
     size_t i = 0;
-    while (i < n && s[i] != ' ')
-        i++;
+    i = mc_skip_to_sp(s, i, n);
     *kw_len_out = i;
     if (!mc_smtp_keyword_valid(s, i)) {
         size_t k = 0;
