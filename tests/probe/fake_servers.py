@@ -315,3 +315,12 @@ class ConformantFleet:
             "SMTP-SSL": self.implicit["smtp"].port,
             "SMTP-SUBMISSION-TLS": self.sub_plain.port, "SMTP-SUBMISSION-SSL": self.sub_implicit.port,
         }
+
+    def port_args(self, modes=None):
+        """`probe` options that send each mode (all, or those in modes) to
+        its server: ["--port", "MODE=PORT", ...]."""
+        args = []
+        for mode, port in self.ports.items():
+            if modes is None or mode in modes:
+                args += ["--port", "%s=%d" % (mode, port)]
+        return args

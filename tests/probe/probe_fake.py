@@ -48,9 +48,7 @@ def main():
 
     fleet = ConformantFleet(good)
     plain, implicit, ports = fleet.plain, fleet.implicit, fleet.ports
-    port_args = []
-    for mode, port in ports.items():
-        port_args += ["--port", "%s=%d" % (mode, port)]
+    port_args = fleet.port_args()
     rec = os.path.join(tmp, "rec")
     os.mkdir(rec)
     keylog = os.path.join(tmp, "keys.log")

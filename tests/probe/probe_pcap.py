@@ -63,9 +63,7 @@ def main():
              implicit["pop3"].port: "pop3s", implicit["imap"].port: "imaps",
              sub_plain.port: "submission", sub_implicit.port: "smtps"}
     probe_args = ["probe", "--no-config", "--ca", ca, "--timeout", "5", "--format", "json",
-                  "--modes", ",".join(ports)]
-    for mode, port in ports.items():
-        probe_args += ["--port", "%s=%d" % (mode, port)]
+                  "--modes", ",".join(ports)] + fleet.port_args(ports)
     role_args = []
     for port, role in roles.items():
         role_args += ["--port", "%d=%s" % (port, role)]
