@@ -607,8 +607,6 @@ int mc_probe_run(const struct mc_probe_opts *o, struct mc_probe_result *res, cha
     }
     /* a server closing while we write must not kill the process */
     signal(SIGPIPE, SIG_IGN);
-    /* the rule table fills its ids on first use: do that before the threads */
-    (void)mc_rule_info((enum mc_rule)0);
     pool.env = &env;
     pool.res = res;
     pool.next = 0;

@@ -1,6 +1,7 @@
 /* Tables generated from rules.def; see rules.h. */
 #include "rules.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -38,11 +39,11 @@ static const struct anom_map anom_maps[] = {
 #undef ANOM_RULE
 };
 
-static void init_ids(void)
+/* Fills the dotted ids once per process. Through pthread_once: with
+ * `check -j N` the first findings of several shards can come at once, and
+ * a plain "done" flag was a data race (ThreadSanitizer, -j 4). */
+static void fill_ids(void)
 {
-    static bool done;
-    if (done)
-        return;
     for (unsigned r = 0; r < MC_RULE_COUNT; r++) {
         const char *s = raw_ids[r];
         size_t n = strlen(s), i;
@@ -60,7 +61,12 @@ static void init_ids(void)
         dotted[r][n] = '\0';
         infos[r].id = dotted[r];
     }
-    done = true;
+}
+
+static void init_ids(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, fill_ids);
 }
 
 const struct mc_rule_info *mc_rule_info(enum mc_rule r)
