@@ -601,14 +601,15 @@ def cases(mc, tmp):
 
     def c_worker_lags_mapping():
         # A connection of the worker's shard (-j 2) says one line, then one
-        # of the reading thread's shard moves 12 MiB, then the first goes
+        # of the reading thread's shard moves 24 MiB, then the first goes
         # on: the worker reads its payload in the file's mapping, so the
         # pages behind the reader may be dropped only past the worker's
-        # first segment; past PINNED_MAX (6 MiB) the reader hands out and
-        # waits for it. The result must be that of one thread.
+        # first segment; past pinned_max() (6 to 18 MiB, as the queue's
+        # depth) the reader hands out and waits for it. The result must be
+        # that of one thread.
         worker = next(p for p in range(30000, 31000) if shard_of_j2(p, 110) == 1)
         reader = next(p for p in range(31000, 32000) if shard_of_j2(p, 110) == 0)
-        big = b"+OK message follows\r\n" + (b"z" * 998 + b"\r\n") * 12600 + b".\r\n"
+        big = b"+OK message follows\r\n" + (b"z" * 998 + b"\r\n") * 25200 + b".\r\n"
         long_pop = POP3_OK[:9] + [("C", b"RETR 1\r\n"), ("S", big)] + POP3_OK[11:]
         a = m.conversation(POP3_OK, server_port=110, client_port=worker,
                            t0_ns=1700000000 * 10**9, isn=(1000, 5000))
@@ -621,10 +622,10 @@ def cases(mc, tmp):
         packets = a[:4] + b + a[4:]
         path = os.path.join(tmp, "lag.pcap")
         m.write_pcap(path, packets)
-        expect(os.path.getsize(path) > 12 << 20, f"{os.path.getsize(path)} octets")
+        expect(os.path.getsize(path) > 24 << 20, f"{os.path.getsize(path)} octets")
         r = check(mc, path)
         expect(len(r.flows) == 2 and all(f["validated"] for f in r.flows), str(r.flows))
-    yield "a worker's connection waits while the reader's moves 12 MiB: --jobs 1, 2, 3", \
+    yield "a worker's connection waits while the reader's moves 24 MiB: --jobs 1, 2, 3", \
         c_worker_lags_mapping
 
     def c_real_sample():

@@ -46,6 +46,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -885,12 +886,13 @@ static void load_keylogs(struct capture *c)
  * because it also reads and decodes every packet. Shards 1..N-1 have a
  * worker thread each: their segments go into batches (pointing into the
  * mapping of a file, copied from a pipe), and full batches go through a
- * queue of at most QUEUE_BATCHES per worker; when it is full this thread
- * waits until it has drained to half, so memory stays bounded however far
- * the reading runs ahead. 16 batches (a few MiB of the file) let one shard
- * run ahead while its connections are quieter than the other's for a
- * while; with 4 the two threads mostly took turns (measured on 1 GB under
- * the same load: -j 2 0.71-0.80 s with 4, 0.46-0.51 s with 16).
+ * queue per worker; when it is full this thread waits until it has
+ * drained to half, so memory stays bounded however far the reading runs
+ * ahead. The queue holds 16 to 64 batches (4 to 16 MiB of a file), as
+ * memory allows: see "depth" below. A deep queue lets one shard run ahead
+ * while its connections are quieter than the other's for a while; with 4
+ * batches the two threads mostly took turns (measured on 1 GB under the
+ * same load: -j 2 0.71-0.80 s with 4, 0.46-0.51 s with 16).
  *
  * Each shard publishes the frame it is at (`at`: all its frames before it
  * are done); an idle worker (AT_IDLE) has done every frame handed out up to
@@ -908,7 +910,7 @@ static void load_keylogs(struct capture *c)
 
 #define BATCH_ITEMS 2048
 #define BATCH_OCTETS (256u << 10)
-#define QUEUE_BATCHES 16
+#define QUEUE_UNIT 16         /* batches per unit of depth */
 #define AT_IDLE 0            /* frames count from 1 */
 #define AT_DONE UINT64_MAX   /* no more segments */
 
@@ -955,6 +957,7 @@ struct worker {
     pthread_cond_t work;     /* a batch was queued */
     pthread_cond_t space;    /* the queue drained to half, or a batch was done */
     struct batch *head, *tail, *spare;
+    unsigned batches;        /* allocated: queued, spare, being filled or done */
     _Atomic unsigned queued; /* changed under lock; read without by the reader */
     /* the reading thread waits on `space` for the queue to drain to half
      * (space_wanted) or for a batch to be done (done_wanted) */
@@ -970,6 +973,9 @@ struct capture_threads {
     _Atomic bool hand_out;           /* a waiter asks for the partial batches */
     _Atomic uint64_t handed;         /* every frame up to it is queued or done */
     uint64_t total_frames;           /* for mc_reasm_finish */
+    _Atomic unsigned depth;          /* 1..DEPTH_MAX: set by the reading thread */
+    unsigned queued_since;           /* batches queued since depth was set */
+    int statm;                       /* /proc/self/statm, or -1 */
     struct worker workers[MC_CAPTURE_JOBS_MAX];
 };
 
@@ -1265,6 +1271,74 @@ static uint64_t number_now(struct shard *sh, uint64_t frame)
     return no;
 }
 
+static void free_batches(struct batch *b);
+
+/* ---- depth: how far the reading thread may run ahead of the workers ----
+ * A deeper queue absorbs longer stretches in which one shard's connections
+ * are busier than the other's (measured on 1 GB with -j 2: 64 batches and
+ * 16 MiB of the file pinned were 3-4% faster than 16 batches and 4 MiB),
+ * but what is queued costs memory: a mapped file's pages between the
+ * workers and the reading thread count in the resident set (see "pinned"
+ * below), as do a pipe's segments copied into the batches. So the depth,
+ * 1 to DEPTH_MAX units of QUEUE_UNIT batches, follows the process's
+ * anonymous memory (connections, sessions, data held out of order): the
+ * full depth while that is small, one unit (16 batches, 4 MiB) when it
+ * nears MEM_BUDGET. Resident set with -j 2: that memory, about 6 MiB of
+ * program and libraries, 2.5 MiB, and DEPTH_COST per unit: MEM_BUDGET
+ * keeps it under 60 MiB unless the connections alone take more. The
+ * anonymous memory is read from /proc/self/statm every DEPTH_EVERY
+ * batches queued (a few microseconds; about every 4 MiB of a file), so a
+ * capture whose connections grow faster than that can overshoot by at
+ * most DEPTH_MAX - 1 units for that long. */
+#define DEPTH_MAX 4
+#define DEPTH_COST (6u << 20)   /* per unit: 4 MiB of queue, 2 MiB of mapping step */
+#define MEM_BUDGET (52u << 20)
+#define DEPTH_EVERY 16
+
+static unsigned queue_cap(struct capture_threads *t)
+{
+    return QUEUE_UNIT * atomic_load_explicit(&t->depth, memory_order_relaxed);
+}
+
+static void update_depth(struct capture_threads *t)
+{
+    char buf[128];
+    unsigned long size, resident, shared;
+    uint64_t anon;
+    unsigned depth;
+    ssize_t n;
+    if (t->statm < 0)
+        return;   /* stays at one unit */
+    n = pread(t->statm, buf, sizeof(buf) - 1, 0);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    if (sscanf(buf, "%lu %lu %lu", &size, &resident, &shared) != 3 || shared > resident)
+        return;
+    anon = (uint64_t)(resident - shared) * (uint64_t)sysconf(_SC_PAGESIZE);
+    depth = anon >= MEM_BUDGET ? 1 : (unsigned)((MEM_BUDGET - anon) / DEPTH_COST);
+    if (depth < 1)
+        depth = 1;
+    if (depth > DEPTH_MAX)
+        depth = DEPTH_MAX;
+    atomic_store_explicit(&t->depth, depth, memory_order_relaxed);
+}
+
+/* The worker asks the cache for the payload of the segment PAYLOAD_AHEAD
+ * after the one it is at: the reading thread read only its headers, so
+ * its payload comes from the shared cache or memory, and without this the
+ * worker waited for it line by line (measured on 1 GB with -j 2: 0.365 s
+ * without, 0.345 s with 2 ahead; 1 and 4 the same as 2). */
+#define PAYLOAD_AHEAD 2
+
+static void prefetch_payload(const struct item *it)
+{
+    if (it->off != COPY_NONE)
+        return;   /* copied into the batch by the reading thread: cached */
+    for (uint32_t k = 0; k < it->seg.len; k += 64)
+        __builtin_prefetch(it->seg.payload + k);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -1282,7 +1356,7 @@ static void *worker_main(void *arg)
         if (!w->head)
             w->tail = NULL;
         w->queued--;
-        if (w->space_wanted && w->queued <= QUEUE_BATCHES / 2) {
+        if (w->space_wanted && w->queued <= queue_cap(t) / 2) {
             /* the reading thread waits for a full queue to drain to half,
              * not for one slot: a wake-up per batch costs more than the
              * batch on a VM */
@@ -1297,6 +1371,8 @@ static void *worker_main(void *arg)
             wake_waiters(t);
             if (it->off != COPY_NONE)
                 it->seg.payload = b->octets + it->off;
+            if (i + PAYLOAD_AHEAD < b->n)
+                prefetch_payload(&b->items[i + PAYLOAD_AHEAD]);
             mc_reasm_segment(sh->reasm, &it->seg, it->frame, it->ts_ns);
         }
         flush_numbered(sh);
@@ -1310,8 +1386,15 @@ static void *worker_main(void *arg)
             flush_all(sh);
         }
         pthread_mutex_lock(&w->lock);
-        b->next = w->spare;
-        w->spare = b;
+        if (w->batches > queue_cap(t) + 2) {
+            /* the queue is shallower than it was: memory back */
+            w->batches--;
+            b->next = NULL;
+            free_batches(b);
+        } else {
+            b->next = w->spare;
+            w->spare = b;
+        }
         if (!w->head && !end)
             atomic_store(&w->at, AT_IDLE);
         if (w->done_wanted) {
@@ -1329,8 +1412,13 @@ static void *worker_main(void *arg)
 static void queue_batch(struct worker *w)
 {
     struct batch *b = w->filling;
+    struct capture_threads *t = w->sh->c->threads;
+    if (++t->queued_since == DEPTH_EVERY) {
+        t->queued_since = 0;
+        update_depth(t);
+    }
     pthread_mutex_lock(&w->lock);
-    while (w->queued >= QUEUE_BATCHES)
+    while (w->queued >= queue_cap(t))
     {
         w->space_wanted = true;
         pthread_cond_wait(&w->space, &w->lock);
@@ -1397,6 +1485,9 @@ static struct batch *take_batch(struct worker *w)
         b = calloc(1, sizeof(*b));
         if (!b)
             return NULL;
+        pthread_mutex_lock(&w->lock);
+        w->batches++;
+        pthread_mutex_unlock(&w->lock);
     }
     b->n = 0;
     b->used = 0;
@@ -1460,7 +1551,7 @@ static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg 
     if (b && (b->n == BATCH_ITEMS || (copy && b->used + seg->len > b->size) ||
               (!copy && b->n && (size_t)(pkt->data - c->map) - b->map_first > BATCH_OCTETS))) {
         /* frame itself is not handed out yet */
-        if (w->queued >= QUEUE_BATCHES)
+        if (w->queued >= queue_cap(t))
             hand_out_all(c, pkt->frame - 1);   /* it will wait: nothing partial held back */
         else
             queue_batch(w);
@@ -1651,20 +1742,28 @@ static void progress(struct capture *c, struct mc_pcap_reader *r, uint64_t total
  * from the file. */
 #define MAP_LAG (512u << 10)
 #define MAP_STEP (512u << 10)
-/* With several jobs, in steps of 2 MiB: dropping pages of a mapping that
- * two threads use makes the kernel flush the other core's TLB (an
- * interrupt, expensive on a VM) at every call. */
-#define MAP_STEP_JOBS (2u << 20)
+/* With several jobs, in steps of 2 MiB per unit of depth: dropping pages
+ * of a mapping that two threads use makes the kernel flush the other
+ * core's TLB (an interrupt, expensive on a VM) at every call (measured on
+ * 1 GB with -j 2: steps of 8 MiB 2% faster than 2 MiB). */
+#define MAP_STEP_JOBS_UNIT (2u << 20)
+/* Pages are dropped up to a huge page boundary: the kernel maps a file's
+ * large folios with huge pages where it can, and dropping part of one made
+ * it split the mapping first (measured: about 1.5% of -j 2's time). */
+#define MAP_ALIGN ((uintptr_t)2u << 20)
 
 /* ---- pinned: a mapped file's pages a worker may still read ----
  * With several jobs the workers read their segments' payload in the
  * mapping (hand_segment), so pages are dropped only behind the lowest
  * offset any worker may still read: the end of the last batch it has done
  * while it has batches to do, else its partial batch's start. That keeps
- * at most PINNED_MAX of the file mapped behind the reading thread (it
+ * at most pinned_max() of the file mapped behind the reading thread (it
  * waits for a worker that lags further), the price of letting a worker
  * fall that far behind when its connections are busier for a while. */
-#define PINNED_MAX ((size_t)QUEUE_BATCHES * BATCH_OCTETS + (2u << 20))
+static size_t pinned_max(struct capture_threads *t)
+{
+    return (size_t)queue_cap(t) * BATCH_OCTETS + (2u << 20);
+}
 
 static size_t worker_needs(const struct worker *w)
 {
@@ -1676,7 +1775,7 @@ static size_t worker_needs(const struct worker *w)
 }
 
 /* The lowest offset still needed, reader included; waits while a worker
- * needs one more than PINNED_MAX behind it. */
+ * needs one more than pinned_max() behind it. */
 static size_t pinned_low(struct capture *c, size_t off)
 {
     struct capture_threads *t = c->threads;
@@ -1684,10 +1783,10 @@ static size_t pinned_low(struct capture *c, size_t off)
     for (unsigned i = 1; i < c->jobs; i++) {
         struct worker *w = &t->workers[i];
         size_t need = worker_needs(w);
-        if (need != SIZE_MAX && need + PINNED_MAX < off) {
+        if (need != SIZE_MAX && need + pinned_max(t) < off) {
             hand_out_all(c, c->frames);   /* nothing partial held back, then wait */
             pthread_mutex_lock(&w->lock);
-            while ((need = worker_needs(w)) != SIZE_MAX && need + PINNED_MAX < off) {
+            while ((need = worker_needs(w)) != SIZE_MAX && need + pinned_max(t) < off) {
                 w->done_wanted = true;
                 pthread_cond_wait(&w->space, &w->lock);
             }
@@ -1721,14 +1820,18 @@ static void prefetch_ahead(struct capture *c, const uint8_t *at)
 static void unmap_behind(struct capture *c, struct mc_pcap_reader *r)
 {
     uint64_t off = mc_pcap_offset(r);
-    size_t keep;
-    if (c->threads)
+    size_t keep, step = MAP_STEP;
+    uintptr_t upto;
+    if (c->threads) {
         off = pinned_low(c, (size_t)off);
-    if (off < (uint64_t)MAP_LAG + (c->threads ? MAP_STEP_JOBS : MAP_STEP) + c->map_dropped)
+        step = MAP_STEP_JOBS_UNIT * atomic_load_explicit(&c->threads->depth, memory_order_relaxed);
+    }
+    if (off < (uint64_t)MAP_LAG + step + c->map_dropped)
         return;
-    keep = (size_t)(off - MAP_LAG) & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
-    if (keep <= c->map_dropped)
-        return;
+    upto = ((uintptr_t)c->map + (size_t)(off - MAP_LAG)) & ~(MAP_ALIGN - 1);
+    if (upto <= (uintptr_t)c->map + c->map_dropped)
+        return;   /* also when the mapping does not start on a boundary */
+    keep = (size_t)(upto - (uintptr_t)c->map);
     (void)madvise(c->map + c->map_dropped, keep - c->map_dropped, MADV_DONTNEED);
     c->map_dropped = keep;
 }
@@ -1744,9 +1847,15 @@ static bool make_shards(struct capture *c, struct shard *one)
         c->shards = calloc(c->jobs, sizeof(*c->shards));
         /* aligned as its cache-line groups (struct worker) */
         c->threads = aligned_alloc(CACHE_LINE, sizeof(*c->threads));
+        if (c->threads) {
+            memset(c->threads, 0, sizeof(*c->threads));
+            c->threads->statm = -1;
+        }
         if (!c->shards || !c->threads)
             return false;
-        memset(c->threads, 0, sizeof(*c->threads));
+        c->threads->depth = 1;
+        c->threads->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        update_depth(c->threads);
     } else {
         c->shards = one;
     }
@@ -1779,6 +1888,8 @@ static void free_shards(struct capture *c, struct shard *one)
             mc_reasm_free(c->shards[i].reasm);
     if (c->shards != one)
         free(c->shards);
+    if (c->threads && c->threads->statm >= 0)
+        close(c->threads->statm);
     free(c->threads);
 }
 
