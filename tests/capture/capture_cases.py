@@ -156,7 +156,7 @@ def shard_of_j2(client_port, server_port, client="192.0.2.1", server="192.0.2.2"
     a ^= a >> 15
     a = (a * 0x2c1b3c6d) & mask
     a ^= a >> 12
-    share0 = 1024 * (100 - 26) // (100 * 2)
+    share0 = 1024 * (100 - 18) // (100 * 2)
     return 0 if a % 1024 < share0 else 1
 
 
