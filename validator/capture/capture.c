@@ -978,7 +978,7 @@ struct capture_threads {
     pthread_mutex_t populate_lock;   /* workers: */
     size_t populated;                /* the mapping is populated up to here */
     bool populate_failed;            /* MADV_POPULATE_READ refused: no more tries */
-    unsigned queued_since;           /* batches queued since depth was set */
+    unsigned queued_since;           /* batches filled since depth was set */
     int statm;                       /* /proc/self/statm, or -1 */
     struct worker workers[MC_CAPTURE_JOBS_MAX];
 };
@@ -1287,11 +1287,15 @@ static void free_batches(struct batch *b);
  * 1 to DEPTH_MAX units of QUEUE_UNIT batches, follows the process's
  * anonymous memory (connections, sessions, data held out of order): the
  * full depth while that is small, one unit (16 batches, 4 MiB) when it
- * nears MEM_BUDGET. Resident set with -j 2: that memory, about 6 MiB of
- * program and libraries, 2.5 MiB, and DEPTH_COST per unit: MEM_BUDGET
- * keeps it under 60 MiB unless the connections alone take more. The
+ * nears MEM_BUDGET. Resident set with -j 2 on a file: that memory, about
+ * 6 MiB of program and libraries, 2.5 MiB, and DEPTH_COST per unit of
+ * pinned, stepped and populated file pages: MEM_BUDGET keeps it under
+ * 60 MiB unless the connections alone take more. The batches themselves
+ * (their segment lists, up to 192 KiB each, and a pipe's copies) are
+ * anonymous memory, in every worker's queue: they count in what is read,
+ * so more workers or a pipe make the depth shrink sooner. The
  * anonymous memory is read from /proc/self/statm every DEPTH_EVERY
- * batches queued (a few microseconds; about every 4 MiB of a file), so a
+ * batches filled (a few microseconds; about every 4 MiB of a file), so a
  * capture whose connections grow faster than that can overshoot by at
  * most DEPTH_MAX - 1 units for that long. */
 #define DEPTH_MAX 4
@@ -1349,39 +1353,57 @@ static void prefetch_payload(const struct item *it)
  * 64 KiB, or per 2 MiB where the page cache holds huge folios: 13,000 or
  * 2,700 faults for the same 1 GB file, depending on how it was cached),
  * and those faults were up to a tenth of its time. A worker with nothing
- * to do populates the mapping ahead of it instead (MADV_POPULATE_READ: the
- * page tables only, no data read), 2 MiB at a time, at most
- * (depth - 1) x MAP_POPULATE_UNIT ahead. So the faults go to whichever
+ * to do populates the mapping ahead of it instead (MADV_POPULATE_READ: for
+ * a file in the page cache the page tables only; otherwise it reads the
+ * file too), in steps of up to 2 MiB, at most (depth - 1) x
+ * MAP_POPULATE_UNIT ahead (none at depth 1). So the faults go to whichever
  * thread has time (measured on 1 GB with -j 2, 11 alternating rounds on
  * each file: one thread / -j 2 1.78 on both, against 1.74 and 1.64
  * without). */
 #define MAP_POPULATE_UNIT (2u << 20)
 #define MAP_POPULATE_STEP ((size_t)2u << 20)
 
-/* One step; false when there is nothing to do. */
+/* One step, up to the next 2 MiB boundary; false when there is nothing
+ * to do. The step is claimed under the lock and populated outside it (it
+ * may read the file from disk), so another worker is never held up. */
 static bool populate_ahead(struct capture *c)
 {
     struct capture_threads *t = c->threads;
-    size_t at = atomic_load_explicit(&t->read_off, memory_order_relaxed);
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t at = atomic_load_explicit(&t->read_off, memory_order_relaxed) & ~(page - 1);
     size_t ahead = (size_t)MAP_POPULATE_UNIT *
                    (atomic_load_explicit(&t->depth, memory_order_relaxed) - 1);
-    size_t from, to;
+    size_t from, to, upto = at + ahead;
     bool did = false;
+    if (ahead == 0)
+        return false;
     pthread_mutex_lock(&t->populate_lock);
-    from = (t->populated > at ? t->populated : at) & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
-    if (!t->populate_failed && from < c->map_len && from < at + ahead) {
-        to = (from + MAP_POPULATE_STEP) & ~(MAP_POPULATE_STEP - 1);
-        if (to > c->map_len)
-            to = c->map_len;
+    /* `populated` is page-aligned, or the end of the file */
+    from = t->populated > at ? t->populated : at;
+    to = (from + MAP_POPULATE_STEP) & ~(MAP_POPULATE_STEP - 1);
+    if (to > upto)
+        to = upto;   /* page-aligned, as at and ahead are */
+    if (to > c->map_len)
+        to = c->map_len;
+    if (!t->populate_failed && from < to) {
         t->populated = to;
-#ifdef MADV_POPULATE_READ
-        /* fails on kernels before 5.14, and past a file truncated meanwhile
-         * (EFAULT rather than SIGBUS): the reading thread reports that */
-        did = madvise(c->map + from, to - from, MADV_POPULATE_READ) == 0;
-#endif
-        t->populate_failed = !did;
+        did = true;
     }
     pthread_mutex_unlock(&t->populate_lock);
+    if (!did)
+        return false;
+#ifdef MADV_POPULATE_READ
+    /* fails on kernels before 5.14, and past a file truncated meanwhile
+     * (EFAULT rather than SIGBUS): the reading thread reports that */
+    did = madvise(c->map + from, to - from, MADV_POPULATE_READ) == 0;
+#else
+    did = false;
+#endif
+    if (!did) {
+        pthread_mutex_lock(&t->populate_lock);
+        t->populate_failed = true;
+        pthread_mutex_unlock(&t->populate_lock);
+    }
     return did;
 }
 
@@ -1401,8 +1423,8 @@ static void *worker_main(void *arg)
                 pthread_mutex_unlock(&w->lock);
                 did = populate_ahead(sh->c);
                 pthread_mutex_lock(&w->lock);
-                if (did)
-                    continue;
+                if (did || w->head)
+                    continue;   /* a batch queued meanwhile: its signal is gone */
             }
             pthread_cond_wait(&w->work, &w->lock);
         }
@@ -1468,10 +1490,6 @@ static void queue_batch(struct worker *w)
 {
     struct batch *b = w->filling;
     struct capture_threads *t = w->sh->c->threads;
-    if (++t->queued_since == DEPTH_EVERY) {
-        t->queued_since = 0;
-        update_depth(t);
-    }
     pthread_mutex_lock(&w->lock);
     while (w->queued >= queue_cap(t))
     {
@@ -1609,6 +1627,12 @@ static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg 
     if (b && (b->n == BATCH_ITEMS || (copy && b->used + seg->len > b->size) ||
               (!copy && b->n && (size_t)(pkt->data - c->map) - b->map_first > BATCH_OCTETS))) {
         /* frame itself is not handed out yet */
+        if (++t->queued_since == DEPTH_EVERY) {
+            /* here, not in queue_batch: a queue that the new depth makes
+             * full must take the hand-out-then-wait path below */
+            t->queued_since = 0;
+            update_depth(t);
+        }
         if (w->queued >= queue_cap(t))
             hand_out_all(c, pkt->frame - 1);   /* it will wait: nothing partial held back */
         else
