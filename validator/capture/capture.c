@@ -974,7 +974,8 @@ struct capture_threads {
     _Atomic uint64_t handed;         /* every frame up to it is queued or done */
     uint64_t total_frames;           /* for mc_reasm_finish */
     _Atomic unsigned depth;          /* 1..DEPTH_MAX: set by the reading thread */
-    _Atomic size_t read_off;         /* mapped input: the reading thread is about here */
+    _Atomic size_t read_off;         /* mapped input: the reading thread is about here
+                                        (unmap_behind, every 64 frames) */
     pthread_mutex_t populate_lock;   /* workers: */
     size_t populated;                /* the mapping is populated up to here */
     bool populate_failed;            /* MADV_POPULATE_READ refused: no more tries */
@@ -1907,6 +1908,8 @@ static void unmap_behind(struct capture *c, struct mc_pcap_reader *r)
     size_t keep, step = MAP_STEP;
     uintptr_t upto;
     if (c->threads) {
+        /* where the workers populate ahead of (populate_ahead) */
+        atomic_store_explicit(&c->threads->read_off, (size_t)off, memory_order_relaxed);
         off = pinned_low(c, (size_t)off);
         step = MAP_STEP_JOBS_UNIT * atomic_load_explicit(&c->threads->depth, memory_order_relaxed);
     }
@@ -2042,12 +2045,8 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
             atomic_store(&c->threads->hand_out, false);
             hand_out_all(c, c->frames);
         }
-        if (c->map && (c->frames & 0x3f) == 0) {
-            if (c->threads)
-                atomic_store_explicit(&c->threads->read_off, (size_t)mc_pcap_offset(r),
-                                      memory_order_relaxed);
+        if (c->map && (c->frames & 0x3f) == 0)
             unmap_behind(c, r);
-        }
         if (c->threads && (c->frames & 0xff) == 0)
             flush_numbered(&c->shards[0]);
         if (c->opts->progress && (c->frames & 0xffff) == 1)
