@@ -206,7 +206,7 @@ def main():
     if args.max_len not in ("max", "p90", "p50") and not args.max_len.isdigit():
         fuzzlib.die("--max-len: max, p90, p50 or a number")
     # absolute: the runs start in a scratch directory
-    builds = [os.path.abspath(b) for b in args.build_dir] or [os.path.join(fuzzlib.ROOT, "build", "fuzz")]
+    builds = [os.path.abspath(b) for b in args.build_dir or []] or [os.path.join(fuzzlib.ROOT, "build", "fuzz")]
 
     stems = args.targets or fuzzlib.targets()
     rows = []
