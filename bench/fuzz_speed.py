@@ -16,7 +16,11 @@ through the run: libFuzzer cuts every seed longer than -max_len to
 corpus is made of without letting its few largest files (whole recorded
 sessions, up to 200 KiB for imap_resp) set the size of every mutation;
 "max" (the largest seed) was the setting of the first measurement, "p50"
-the median seed, a number a fixed size. The size used is printed.
+the median seed, a number a fixed size. The size used is printed. The
+percentiles are taken over the whole committed corpus (the seeds
+fuzz/make_seeds.py writes and the campaigns' finds in found/), or with
+--written-seeds over the written seeds alone (the top level of
+corpus/<target>/); "median seed" in the output is the same set's median.
 The figure is libFuzzer's stat::average_exec_per_sec. "seed replay" runs
 the committed corpus itself (no mutation, no engine) through the replay
 driver of the same build, repeated for about a quarter of --seconds: the
@@ -199,6 +203,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="runs per target and build, alternating (default 1)")
     ap.add_argument("--max-len", default="p90",
                     help="max|p90|p50|N: -max_len from the seed sizes or a number (default p90)")
+    ap.add_argument("--written-seeds", action="store_true",
+                    help="take the p90/p50 of --max-len over the seeds fuzz/make_seeds.py writes (the top "
+                         "level of corpus/<target>/) instead of the whole committed corpus (found/ too)")
     ap.add_argument("--no-replay", action="store_true", help="skip the seed replay figure")
     ap.add_argument("--profile", action="store_true", help="also sample with perf (a second run)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -212,14 +219,17 @@ def main():
     rows = []
     ok = True
     print("load average at start: %s" % loadavg(), flush=True)
-    print("-max_len policy: %s; builds: %s" % (args.max_len, " ".join(builds)), flush=True)
+    print("-max_len policy: %s%s; builds: %s" % (args.max_len, " of the written seeds" if args.written_seeds else "",
+                                               " ".join(builds)), flush=True)
     for stem in stems:
         for b in builds:
             binary = os.path.join(b, "fuzz_" + stem)
             if not os.access(binary, os.X_OK):
                 fuzzlib.die("%s missing (cmake --preset fuzz -B %s && cmake --build %s)" % (binary, b, b))
         seeds, regress = fuzzlib.corpus_files(stem)
-        sizes = sorted(os.path.getsize(p) for p in seeds) or [1]
+        sized = [p for p in seeds if os.path.dirname(p) == os.path.join(fuzzlib.CORPUS_DIR, stem)] \
+            if args.written_seeds else seeds
+        sizes = sorted(os.path.getsize(p) for p in sized) or [1]
         max_len = pick_max_len(args.max_len, sizes, fuzzlib.max_len(stem))
         eps = []  # per round, per build
         prof = None
