@@ -140,11 +140,11 @@ def check(mc, path, *args, stdin=None):
     return Result(p)
 
 
-def shard_of_j2(client_port, server_port, client="192.0.2.1", server="192.0.2.2"):
-    """The shard of a connection with --jobs 2, as shard_of() and
+def shard_of(client_port, server_port, jobs=2, client="192.0.2.1", server="192.0.2.2"):
+    """The shard of a connection with --jobs N, as shard_of() and
     shard0_share() in validator/capture/capture.c compute it (0: the
-    reading thread's, 1: the worker's); used to build a capture that puts
-    connections on both."""
+    reading thread's, 1..N-1: the workers'); used to build captures that
+    put connections on chosen shards."""
     mask = 0xffffffff
     a = b = 2166136261
     for x, y in zip(bytes(map(int, client.split("."))), bytes(map(int, server.split(".")))):
@@ -156,8 +156,12 @@ def shard_of_j2(client_port, server_port, client="192.0.2.1", server="192.0.2.2"
     a ^= a >> 15
     a = (a * 0x2c1b3c6d) & mask
     a ^= a >> 12
-    share0 = 1024 * (100 - 18) // (100 * 2)
-    return 0 if a % 1024 < share0 else 1
+    share0 = 64 if jobs > 4 else max(64, 1024 * (100 - 18 * (jobs - 1)) // (100 * jobs))
+    return 0 if a % 1024 < share0 else 1 + (a // 1024) % (jobs - 1)
+
+
+def shard_of_j2(client_port, server_port):
+    return shard_of(client_port, server_port, 2)
 
 
 class Failure(Exception):
@@ -627,6 +631,75 @@ def cases(mc, tmp):
         expect(len(r.flows) == 2 and all(f["validated"] for f in r.flows), str(r.flows))
     yield "a worker's connection waits while the reader's moves 24 MiB: --jobs 1, 2, 3", \
         c_worker_lags_mapping
+
+    def c_hand_out_while_a_queue_is_full():
+        # With -j 3 (and 4): worker 2's connection sends a SYN, then
+        # nothing. Worker 1 gets a long SMTP DATA transfer (24 MiB, more
+        # than its queue holds) with 400 SYN/RST connections of its own
+        # shard between its segments. Worker 2's partial batch keeps
+        # "handed out" below its SYN; when worker 1's queue is full the
+        # reading thread hands out every partial batch and waits. Worker 2
+        # does its SYN and goes idle; worker 1, past 128 closed
+        # connections, must wait for a flow number, so for worker 2 to be
+        # past a frame after that SYN: "handed out" must have moved past
+        # it before the reading thread waited, or the run hangs (it did,
+        # in 7 runs of 8 with -j 3).
+        for jobs in (3, 4):
+            ports = iter(range(20000, 40000))
+            heavy = next(p for p in ports if shard_of(p, 25, jobs) == 1)
+            quiet = next(p for p in ports if shard_of(p, 25, jobs) == 2)
+            short = [p for p in ports if shard_of(p, 25, jobs) == 1][:400]
+            t = [1700000000 * 10**9]
+            cs, ss = [1000], [5000]
+            packets = []
+
+            def seg(sport, dport, seq, ack, flags, payload=b"", server_to_client=False):
+                t[0] += 1000
+                src, dst = ("192.0.2.2", "192.0.2.1") if server_to_client else \
+                    ("192.0.2.1", "192.0.2.2")
+                packets.append(m.Packet(t[0], m.link("ether", m.tcp_ip(
+                    4, src, dst, sport, dport, seq, ack, flags, payload, checksum=False))))
+
+            def client(data):
+                seg(heavy, 25, cs[0], ss[0], "PA", data)
+                cs[0] += len(data)
+
+            def server(data):
+                seg(25, heavy, ss[0], cs[0], "PA", data, server_to_client=True)
+                ss[0] += len(data)
+
+            seg(heavy, 25, 999, 0, "S")
+            seg(25, heavy, 4999, 1000, "SA", server_to_client=True)
+            seg(heavy, 25, 1000, 5000, "A")
+            for d, line in (("S", b"220 mx ESMTP\r\n"), ("C", b"EHLO a.example\r\n"),
+                            ("S", b"250 mx\r\n"), ("C", b"MAIL FROM:<a@a.example>\r\n"),
+                            ("S", b"250 ok\r\n"), ("C", b"RCPT TO:<b@b.example>\r\n"),
+                            ("S", b"250 ok\r\n"), ("C", b"DATA\r\n"), ("S", b"354 go\r\n")):
+                (server if d == "S" else client)(line)
+            seg(quiet, 25, 77, 0, "S")
+            # 8 KiB segments of 3-octet lines: worker 1 takes far longer
+            # over 129 of them (to the 129th closed connection, in its
+            # queue's first 5 batches) than the reader takes to fill its
+            # queue (16 to 64 batches of 32 segments, as the depth)
+            body = b"x\r\n" * 2730
+            for k in range(3000):
+                client(body)
+                if k < len(short):
+                    seg(short[k], 25, 9000, 0, "S")
+                    seg(short[k], 25, 9001, 0, "R")
+            for d, line in (("C", b".\r\n"), ("S", b"250 queued\r\n"), ("C", b"QUIT\r\n"),
+                            ("S", b"221 bye\r\n")):
+                (server if d == "S" else client)(line)
+            path = os.path.join(tmp, "handout.pcap")
+            m.write_pcap(path, packets)
+            r = check(mc, path)   # one thread against --jobs 2 and 3
+            one, pj = run_check(mc, path), run_check(mc, path, "--jobs", str(jobs))
+            expect(pj.returncode == one.returncode and
+                   sorted(pj.stdout.splitlines()) == sorted(one.stdout.splitlines()),
+                   f"--jobs {jobs} differs from one thread")
+            expect(len(r.flows) == 402, f"{len(r.flows)} flows")
+    yield "a worker idle while another's queue is full: no hang with --jobs 3 and 4", \
+        c_hand_out_while_a_queue_is_full
 
     def c_real_sample():
         path = os.path.join(HERE, "..", "..", "corpus", "samples", "dovecot-postfix-loopback.pcap")
