@@ -1596,6 +1596,7 @@ static struct batch *take_batch(struct worker *w)
         w->batches++;
         pthread_mutex_unlock(&w->lock);
     }
+    b->next = NULL;
     b->n = 0;
     b->used = 0;
     b->end = false;
@@ -1658,7 +1659,7 @@ static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg 
     struct batch *b = w->filling;
     bool copy = !c->map;
     struct item *it;
-    if (b && (b->n == BATCH_ITEMS || (copy && b->used + seg->len > b->size) ||
+    if (b && b->n && (b->n == BATCH_ITEMS || (copy && b->used + seg->len > b->size) ||
               (!copy && b->n && (size_t)(pkt->data - c->map) - b->map_first > BATCH_OCTETS))) {
         /* frame itself is not handed out yet */
         if (++t->queued_since == DEPTH_EVERY) {
@@ -1749,6 +1750,7 @@ static void stop_workers(struct capture *c, uint64_t total_frames)
         struct worker *w = &t->workers[i];
         if (!w->started)
             continue;
+        free_batches(w->filling);   /* empty after an allocation failed */
         w->filling = w->last;
         w->last = NULL;
         w->filling->n = 0;
