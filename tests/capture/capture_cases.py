@@ -96,6 +96,7 @@ class Result:
     def __init__(self, proc):
         self.rc = proc.returncode
         self.stderr = proc.stderr
+        self.lines = sorted(proc.stdout.splitlines())
         self.findings, self.flows, self.captures = [], [], []
         for line in proc.stdout.splitlines():
             d = json.loads(line)
@@ -158,10 +159,6 @@ def shard_of(client_port, server_port, jobs=2, client="192.0.2.1", server="192.0
     a ^= a >> 12
     share0 = 64 if jobs > 4 else max(64, 1024 * (100 - 18 * (jobs - 1)) // (100 * jobs))
     return 0 if a % 1024 < share0 else 1 + (a // 1024) % (jobs - 1)
-
-
-def shard_of_j2(client_port, server_port):
-    return shard_of(client_port, server_port, 2)
 
 
 class Failure(Exception):
@@ -578,8 +575,8 @@ def cases(mc, tmp):
         # client line too): past 512 held findings it waits again. Either
         # way the lines must be those of one thread, with -j 2 and 3.
         bare = [(d, b.replace(b"\r\n", b"\n") if d == "C" else b) for d, b in SMTP_SUB]
-        workers = [p for p in range(30000, 31000) if shard_of_j2(p, 110) == 1][:2]
-        readers = [p for p in range(31000, 33000) if shard_of_j2(p, 587) == 0][:300]
+        workers = [p for p in range(30000, 31000) if shard_of(p, 110) == 1][:2]
+        readers = [p for p in range(31000, 33000) if shard_of(p, 587) == 0][:300]
         t0 = 1700000000 * 10**9
         w = [m.conversation(POP3_OK, server_port=110, client_port=port, t0_ns=t0 + k * 10**9,
                             isn=(1000 + k, 5000 + k)) for k, port in enumerate(workers)]
@@ -611,8 +608,8 @@ def cases(mc, tmp):
         # first segment; past pinned_max() (6 to 18 MiB, as the queue's
         # depth) the reader hands out and waits for it. The result must be
         # that of one thread.
-        worker = next(p for p in range(30000, 31000) if shard_of_j2(p, 110) == 1)
-        reader = next(p for p in range(31000, 32000) if shard_of_j2(p, 110) == 0)
+        worker = next(p for p in range(30000, 31000) if shard_of(p, 110) == 1)
+        reader = next(p for p in range(31000, 32000) if shard_of(p, 110) == 0)
         big = b"+OK message follows\r\n" + (b"z" * 998 + b"\r\n") * 25200 + b".\r\n"
         long_pop = POP3_OK[:9] + [("C", b"RETR 1\r\n"), ("S", big)] + POP3_OK[11:]
         a = m.conversation(POP3_OK, server_port=110, client_port=worker,
@@ -649,53 +646,37 @@ def cases(mc, tmp):
             heavy = next(p for p in ports if shard_of(p, 25, jobs) == 1)
             quiet = next(p for p in ports if shard_of(p, 25, jobs) == 2)
             short = [p for p in ports if shard_of(p, 25, jobs) == 1][:400]
-            t = [1700000000 * 10**9]
-            cs, ss = [1000], [5000]
-            packets = []
-
-            def seg(sport, dport, seq, ack, flags, payload=b"", server_to_client=False):
-                t[0] += 1000
-                src, dst = ("192.0.2.2", "192.0.2.1") if server_to_client else \
-                    ("192.0.2.1", "192.0.2.2")
-                packets.append(m.Packet(t[0], m.link("ether", m.tcp_ip(
-                    4, src, dst, sport, dport, seq, ack, flags, payload, checksum=False))))
-
-            def client(data):
-                seg(heavy, 25, cs[0], ss[0], "PA", data)
-                cs[0] += len(data)
-
-            def server(data):
-                seg(25, heavy, ss[0], cs[0], "PA", data, server_to_client=True)
-                ss[0] += len(data)
-
-            seg(heavy, 25, 999, 0, "S")
-            seg(25, heavy, 4999, 1000, "SA", server_to_client=True)
-            seg(heavy, 25, 1000, 5000, "A")
-            for d, line in (("S", b"220 mx ESMTP\r\n"), ("C", b"EHLO a.example\r\n"),
-                            ("S", b"250 mx\r\n"), ("C", b"MAIL FROM:<a@a.example>\r\n"),
-                            ("S", b"250 ok\r\n"), ("C", b"RCPT TO:<b@b.example>\r\n"),
-                            ("S", b"250 ok\r\n"), ("C", b"DATA\r\n"), ("S", b"354 go\r\n")):
-                (server if d == "S" else client)(line)
-            seg(quiet, 25, 77, 0, "S")
-            # 8 KiB segments of 3-octet lines: worker 1 takes far longer
-            # over 129 of them (to the 129th closed connection, in its
-            # queue's first 5 batches) than the reader takes to fill its
-            # queue (16 to 64 batches of 32 segments, as the depth)
+            # 8 KiB segments of 3-octet lines (mss: one segment each):
+            # worker 1 takes far longer over 129 of them (to the 129th
+            # closed connection, in its queue's first 5 batches) than the
+            # reader takes to fill its queue (16 to 64 batches of 32
+            # segments, as the depth)
             body = b"x\r\n" * 2730
-            for k in range(3000):
-                client(body)
+            smtp = [("S", b"220 mx ESMTP\r\n"), ("C", b"EHLO a.example\r\n"), ("S", b"250 mx\r\n"),
+                    ("C", b"MAIL FROM:<a@a.example>\r\n"), ("S", b"250 ok\r\n"),
+                    ("C", b"RCPT TO:<b@b.example>\r\n"), ("S", b"250 ok\r\n"),
+                    ("C", b"DATA\r\n"), ("S", b"354 go\r\n")] + [("C", body)] * 3000 + \
+                [("C", b".\r\n"), ("S", b"250 queued\r\n"), ("C", b"QUIT\r\n"), ("S", b"221 bye\r\n")]
+            conv = m.conversation(smtp, server_port=25, client_port=heavy, mss=len(body),
+                                  close=False)
+
+            def syn_or_rst(port, seq, flags):
+                return m.Packet(0, m.link("ether", m.tcp_ip(4, "192.0.2.1", "192.0.2.2", port, 25,
+                                                            seq, 0, flags, checksum=False)))
+
+            first_body = 3 + 9   # handshake, then the dialogue up to 354
+            packets = conv[:first_body] + [syn_or_rst(quiet, 77, "S")]
+            for k, pk in enumerate(conv[first_body:]):
+                packets.append(pk)
                 if k < len(short):
-                    seg(short[k], 25, 9000, 0, "S")
-                    seg(short[k], 25, 9001, 0, "R")
-            for d, line in (("C", b".\r\n"), ("S", b"250 queued\r\n"), ("C", b"QUIT\r\n"),
-                            ("S", b"221 bye\r\n")):
-                (server if d == "S" else client)(line)
+                    packets += [syn_or_rst(short[k], 9000, "S"), syn_or_rst(short[k], 9001, "R")]
+            for k, pk in enumerate(packets):
+                pk.ts_ns = 1700000000 * 10**9 + k * 1000
             path = os.path.join(tmp, "handout.pcap")
             m.write_pcap(path, packets)
             r = check(mc, path)   # one thread against --jobs 2 and 3
-            one, pj = run_check(mc, path), run_check(mc, path, "--jobs", str(jobs))
-            expect(pj.returncode == one.returncode and
-                   sorted(pj.stdout.splitlines()) == sorted(one.stdout.splitlines()),
+            pj = run_check(mc, path, "--jobs", str(jobs))
+            expect(pj.returncode == r.rc and sorted(pj.stdout.splitlines()) == r.lines,
                    f"--jobs {jobs} differs from one thread")
             expect(len(r.flows) == 402, f"{len(r.flows)} flows")
     yield "a worker idle while another's queue is full: no hang with --jobs 3 and 4", \
