@@ -1528,6 +1528,20 @@ static void queue_batch(struct worker *w)
     w->filling = NULL;
 }
 
+/* Handed out: up to the lowest frame still in a partial batch, else up to
+ * `upto`. */
+static void update_handed(struct capture *c, uint64_t upto)
+{
+    struct capture_threads *t = c->threads;
+    uint64_t h = upto;
+    for (unsigned i = 0; i < c->jobs; i++) {
+        struct batch *b = t->workers[i].filling;
+        if (b && b->n && b->items[0].frame - 1 < h)
+            h = b->items[0].frame - 1;
+    }
+    atomic_store(&t->handed, h);
+}
+
 /* Queues every partial batch, lowest first frame first; then every frame
  * up to `upto` is handed out. */
 static void hand_out_all(struct capture *c, uint64_t upto)
@@ -1546,7 +1560,7 @@ static void hand_out_all(struct capture *c, uint64_t upto)
         /* every frame below the lowest partial batch is handed out: say so
          * before queue_batch may wait, or a worker idle since it did them
          * still looks stuck at the old `handed` to a worker waiting for it */
-        atomic_store(&t->handed, first->filling->items[0].frame - 1);
+        update_handed(c, upto);
         wake_waiters(t);
         queue_batch(first);
     }
@@ -1564,20 +1578,6 @@ static void reader_past_frame(struct capture *c)
     struct capture_threads *t = c->threads;
     atomic_store(&t->workers[0].at, c->frames + 1);
     wake_waiters(t);
-}
-
-/* Handed out: up to the lowest frame still in a partial batch, else up to
- * `upto`. */
-static void update_handed(struct capture *c, uint64_t upto)
-{
-    struct capture_threads *t = c->threads;
-    uint64_t h = upto;
-    for (unsigned i = 0; i < c->jobs; i++) {
-        struct batch *b = t->workers[i].filling;
-        if (b && b->n && b->items[0].frame - 1 < h)
-            h = b->items[0].frame - 1;
-    }
-    atomic_store(&t->handed, h);
 }
 
 static struct batch *take_batch(struct worker *w)
@@ -1660,7 +1660,7 @@ static bool hand_segment(struct capture *c, unsigned i, const struct mc_tcp_seg 
     bool copy = !c->map;
     struct item *it;
     if (b && b->n && (b->n == BATCH_ITEMS || (copy && b->used + seg->len > b->size) ||
-              (!copy && b->n && (size_t)(pkt->data - c->map) - b->map_first > BATCH_OCTETS))) {
+                      (!copy && (size_t)(pkt->data - c->map) - b->map_first > BATCH_OCTETS))) {
         /* frame itself is not handed out yet */
         if (++t->queued_since == DEPTH_EVERY) {
             /* here, not in queue_batch: a queue that the new depth makes
