@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Allocation failure torture: `mailconform check` with each allocation failed in turn.
+
+    torture.py MAILCONFORM [--max-runs N] [--jobs N] [--only NAME]
+
+MAILCONFORM must be built with MC_FAULT_INJECTION (the dev preset):
+validator/cli/fault_inject.c then fails the call of malloc, calloc,
+realloc, aligned_alloc, strdup, strndup, open_memstream or pthread_create
+that MC_FAULT_FAIL numbers. For every scenario below (captures with one and
+several threads, from a file and from a pipe, STARTTLS decrypted with a key
+log and by a pcapng's Decryption Secrets Block, transcripts, every report
+format), a first run counts the calls; then one run per call fails that
+call (or --max-runs of them, spread evenly, when there are more). What
+each run must do (the policy, docs/capture.md "Out of memory"):
+
+- no sanitizer report, no signal, no hang (a timeout), an exit status of
+  0, 1 or 2;
+- no finding that the run without failure does not make: running out of
+  memory never blames a client or a server;
+- when the failed call lost anything, say so: exit status 2 and "out of
+  memory" on stderr; otherwise (the failure was absorbed, for instance by
+  a buffer that grows later) exactly the output and exit status of the run
+  without failure.
+
+With several threads the calls interleave differently from run to run, so
+the Nth call is not always the same one; the rules above hold for any.
+Every failure prints the command that reproduces it (MC_FAULT_FAIL=N ...).
+Python 3 standard library, openssl; nothing touches the network.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "capture"))
+import mkpcap as m  # noqa: E402
+import tlsmail  # noqa: E402
+
+SAN_EXIT = 86
+ENV = dict(os.environ,
+           ASAN_OPTIONS="detect_leaks=1:exitcode=%d:abort_on_error=0" % SAN_EXIT,
+           UBSAN_OPTIONS="halt_on_error=1:exitcode=%d:print_stacktrace=1" % SAN_EXIT,
+           LSAN_OPTIONS="exitcode=%d" % SAN_EXIT)
+TIMEOUT = 60
+COUNT_RE = re.compile(r"mailconform: fault injection: (\d+) calls, "
+                      r"(?:call (\d+) \((\w+)\) failed, called from (\S+)\+0x([0-9a-f]+)|none failed)")
+LOOPBACK = os.path.join(ROOT, "corpus", "samples", "dovecot-postfix-loopback.pcap")
+LOOPBACK_PORTS = ["--port", "26110=pop3", "--port", "26143=imap", "--port", "26025=smtp",
+                  "--port", "26587=submission"]
+
+IMAP_TLS = [("S", b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n"),
+            ("C", b"a0 STARTTLS\r\n"), ("S", b"a0 OK begin TLS\r\n"), ("TLS",),
+            ("C", b"a1 CAPABILITY\r\n"), ("S", b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na1 OK done\r\n"),
+            ("C", b"a2 LOGIN mrc secret\r\n"), ("S", b"a2 OK logged in\r\n"),
+            ("C", b"a3 SELECT INBOX\r\n"),
+            ("S", b"* 2 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1] ok\r\n* OK [UIDNEXT 9] ok\r\n"
+                  b"* FLAGS (\\Seen)\r\n* OK [PERMANENTFLAGS (\\Seen)] ok\r\na3 OK [READ-WRITE] done\r\n"),
+            ("C", b"a4 UID FETCH 1:* (FLAGS)\r\n"),
+            ("S", b"* 1 FETCH (UID 5 FLAGS (\\Seen))\r\n* 2 FETCH (UID 3 FLAGS ())\r\na4 OK done\r\n"),
+            ("C", b"a5 LOGOUT\r\n"), ("S", b"* BYE bye\r\na5 OK done\r\n")]
+
+
+class Scenario:
+    def __init__(self, name, args, stdin=None):
+        self.name, self.args, self.stdin = name, args, stdin
+
+
+def scenarios(tmp):
+    """(name, arguments after `check`, file for stdin or None)"""
+    cert, key = tlsmail.make_cert(tmp)
+    kl = os.path.join(tmp, "imap.keylog")
+    sealed = tlsmail.tls_items(IMAP_TLS, kl, "1.3", cert, key)
+    starttls = os.path.join(tmp, "starttls.pcap")
+    m.conversation_pcap(sealed, starttls, server_port=143)
+    dsb_kl = os.path.join(tmp, "dsb.keylog")
+    dsb_items = tlsmail.tls_items([("TLS",)] + [i for i in IMAP_TLS[4:]], dsb_kl, "1.2", cert, key)
+    dsb = os.path.join(tmp, "dsb.pcapng")
+    m.conversation_pcap(dsb_items, dsb, fmt="pcapng", server_port=993, secrets=open(dsb_kl, "rb").read())
+    data = os.path.join(ROOT, "tests", "data")
+    mct = [os.path.join(ROOT, "docs", "examples", "planted-violations.mct"),
+           os.path.join(data, "smtp", "smtp-smuggling-accepted.mct"),
+           os.path.join(data, "imap", "imap-appenduid-range.mct"),
+           os.path.join(ROOT, "corpus", "samples", "dovecot-pop3-stls.mct")]
+    jl = ["--format", "jsonl"]
+    return [
+        Scenario("capture, one thread", jl + LOOPBACK_PORTS + [LOOPBACK]),
+        Scenario("capture, -j 2", jl + ["-j", "2"] + LOOPBACK_PORTS + [LOOPBACK]),
+        Scenario("capture, -j 3 from a pipe", jl + ["-j", "3"] + LOOPBACK_PORTS + ["-"], stdin=LOOPBACK),
+        Scenario("capture, STARTTLS with --keylog", jl + ["--keylog", kl, starttls]),
+        Scenario("capture, -j 2, STARTTLS with --keylog", jl + ["-j", "2", "--keylog", kl, starttls]),
+        Scenario("pcapng with a Decryption Secrets Block", jl + [dsb]),
+        Scenario("transcripts", jl + mct),
+        Scenario("transcripts, text report", mct),
+        Scenario("transcripts, SARIF", ["--format", "sarif"] + mct[:2]),
+        Scenario("transcripts, JUnit", ["--format", "junit"] + mct[:2]),
+    ]
+
+
+class Run:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+        mt = COUNT_RE.search(err)
+        self.calls = int(mt.group(1)) if mt else None
+        self.failed = (int(mt.group(2)), mt.group(3)) if mt and mt.group(2) else None
+        self.caller = (mt.group(4), int(mt.group(5), 16)) if self.failed else None
+
+    def findings(self, fmt_jsonl):
+        """the findings as a sorted list of lines (JSON Lines) or the output's lines"""
+        lines = self.out.splitlines()
+        if fmt_jsonl:
+            return sorted(ln for ln in lines if ln.startswith('{"rule":'))
+        return sorted(lines)
+
+
+def run(mc, sc, fail):
+    stdin = open(sc.stdin, "rb") if sc.stdin else subprocess.DEVNULL
+    env = dict(ENV, MC_FAULT_FAIL=str(fail))
+    try:
+        p = subprocess.run([mc, "check"] + sc.args, stdin=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return Run(None, "", "timeout after %d s" % TIMEOUT)
+    finally:
+        if sc.stdin:
+            stdin.close()
+    return Run(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
+
+
+def judge(sc, base, r):
+    """None when the run keeps the rules, else why not"""
+    if r.rc is None:
+        return "hangs"
+    if r.rc < 0:
+        return "killed by signal %d" % -r.rc
+    if r.rc == SAN_EXIT or "Sanitizer" in r.err or "runtime error" in r.err:
+        return "sanitizer report"
+    if r.rc not in (0, 1, 2):
+        return "exit status %d" % r.rc
+    jsonl = "jsonl" in sc.args
+    if not r.failed:
+        if r.rc != base.rc or sorted(r.out.splitlines()) != sorted(base.out.splitlines()):
+            return "no call failed, but the output differs from the run without failure"
+        return None
+    if jsonl:
+        extra = set(r.findings(True)) - set(base.findings(True))
+        if extra:
+            return "a finding the run without failure does not make: " + sorted(extra)[0][:300]
+    if r.rc == 2 and "out of memory" in r.err:
+        return None
+    if r.rc == base.rc and sorted(r.out.splitlines()) == sorted(base.out.splitlines()):
+        return None
+    return "something was lost without a word (exit status %d, no \"out of memory\" on stderr)" % r.rc
+
+
+_sites = {}
+
+
+def site(caller):
+    """"file:line (function)" of a failed call's caller, by addr2line"""
+    if caller not in _sites:
+        obj, off = caller
+        try:
+            out = subprocess.run(["addr2line", "-f", "-C", "-e", obj, "0x%x" % (off - 1)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30).stdout.decode()
+            fn, loc = (out.splitlines() + ["?", "?"])[:2]
+            _sites[caller] = "%s (%s)" % (os.path.relpath(loc, ROOT) if loc.startswith("/") else loc, fn)
+        except (OSError, subprocess.TimeoutExpired):
+            _sites[caller] = "%s+0x%x" % caller
+    return _sites[caller]
+
+
+def picks(calls, max_runs):
+    if calls <= max_runs:
+        return list(range(1, calls + 1))
+    step = calls / max_runs
+    return sorted({int(i * step) + 1 for i in range(max_runs)})
+
+
+def reproducer(mc, sc, n):
+    cmd = "MC_FAULT_FAIL=%d %s check %s" % (n, mc, " ".join(sc.args))
+    return cmd + (" < " + sc.stdin if sc.stdin else "")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mailconform")
+    ap.add_argument("--max-runs", type=int, default=400, help="runs per scenario at most (default 400)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="runs at once (default: the CPUs)")
+    ap.add_argument("--only", help="scenarios whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    a = ap.parse_args()
+    mc = os.path.abspath(a.mailconform)
+    tmp = tempfile.mkdtemp(prefix="mc-torture-")
+    problems = 0
+    total_runs = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        for sc in scenarios(tmp):
+            if a.only and a.only not in sc.name:
+                continue
+            base = run(mc, sc, 0)
+            if base.calls is None or base.rc not in (0, 1):
+                print("FAIL %s: the run without failure: exit %s, stderr:\n%s" % (sc.name, base.rc, base.err[-2000:]))
+                problems += 1
+                continue
+            ns = picks(base.calls, a.max_runs)
+            results = list(pool.map(lambda n: (n, run(mc, sc, n)), ns))
+            total_runs += len(ns)
+            bad = [(n, r, judge(sc, base, r)) for n, r in results]
+            bad = [b for b in bad if b[2]]
+            reported = sum(1 for _, r in results if r.failed and r.rc == 2)
+            absorbed = sum(1 for _, r in results if r.failed and r.rc != 2)
+            print("%-44s %5d calls, %4d runs: %4d reported out of memory, %4d absorbed, %d broke the rules"
+                  % (sc.name, base.calls, len(ns), reported, absorbed, len(bad)))
+            # one report per call site (and reason): the same site fails the
+            # same way in every run that reaches it
+            seen = set()
+            for n, r, why in bad:
+                problems += 1
+                where = site(r.caller) if r.caller else "no call failed"
+                if (where, why[:40]) in seen:
+                    continue
+                seen.add((where, why[:40]))
+                print("  FAIL call %d, %s of %s: %s\n    reproduce: %s"
+                      % (n, r.failed[1] if r.failed else "-", where, why, reproducer(mc, sc, n)))
+                if r.rc == SAN_EXIT or r.rc is None or (r.rc or 0) < 0:
+                    tail = "\n".join(r.err.strip().splitlines()[-12:])
+                    print("    stderr:\n      " + tail.replace("\n", "\n      "))
+    if not a.keep:
+        subprocess.run(["rm", "-rf", tmp])
+    print("torture: %d runs, %s" % (total_runs, "%d broke the rules" % problems if problems else "all kept the rules"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
