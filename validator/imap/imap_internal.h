@@ -105,6 +105,7 @@ struct imap {
      * 22 KiB, half a session; most clients have one or two outstanding) */
     struct pending *q;
     unsigned q_len, q_cap;
+    unsigned q_untracked;     /* commands beyond IMAP_PENDING_MAX, not queued */
     struct pending injected[8];
     unsigned n_injected;
 

@@ -513,13 +513,17 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
         if (cap > IMAP_PENDING_MAX)
             cap = IMAP_PENDING_MAX;
         q = realloc(s->q, cap * sizeof(*q));
-        if (q) {   /* out of memory: not tracked, as when the queue is full */
-            s->q = q;
-            s->q_cap = cap;
+        if (!q) {   /* its completion would be taken for an unknown tag */
+            mc__out_of_memory(s->c);
+            return;
         }
+        s->q = q;
+        s->q_cap = cap;
     }
     if (s->q_len < s->q_cap)
         s->q[s->q_len++] = pd;
+    else
+        s->q_untracked++;   /* beyond IMAP_PENDING_MAX */
 }
 
 static void on_client_event(struct imap *s, const struct mc_imap_cmd_ev *ev)
@@ -748,6 +752,12 @@ static void on_tagged(struct imap *s, const struct mc_imap_resp_ev *ev)
                           "the server completed a command the client sent in plaintext behind STARTTLS");
                 return;
             }
+        }
+        if (s->q_untracked) {
+            /* may complete a command pipelined beyond IMAP_PENDING_MAX:
+             * not known, so not judged */
+            s->q_untracked--;
+            return;
         }
         if (!s->c_resync && !s->s_resync)
             emit_line(s, MC_R_IMAP_TAG_UNKNOWN, ev->start, &ev->text, NULL, NULL);

@@ -122,8 +122,11 @@ static void set_deleted(struct pop3 *s, uint64_t msg)
         return;
     if (!s->deleted)
         s->deleted = calloc(MC_POP3_MSGS_TRACKED / 8, 1);
-    if (s->deleted)   /* out of memory: the mark is not kept (no finding on it) */
-        s->deleted[(msg - 1) / 8] |= (uint8_t)(1u << ((msg - 1) % 8));
+    if (!s->deleted) {   /* a later use of the message would go unseen */
+        mc__out_of_memory(s->c);
+        return;
+    }
+    s->deleted[(msg - 1) / 8] |= (uint8_t)(1u << ((msg - 1) % 8));
 }
 
 /* No message is marked deleted any more (RSET, a new login). */
@@ -161,8 +164,10 @@ static bool uid_seen(struct pop3 *s, const uint8_t *p, size_t n)
         return false; /* bounded: later ids of huge listings are not compared */
     if (!s->uid_hash)
         s->uid_hash = calloc(slots, sizeof(s->uid_hash[0]));
-    if (!s->uid_hash)
-        return false; /* out of memory: not compared */
+    if (!s->uid_hash) {
+        mc__out_of_memory(s->c);   /* a repeated id would go unseen */
+        return false;
+    }
     while (s->uid_hash[i]) {
         if (s->uid_hash[i] == h)
             return true;

@@ -65,6 +65,7 @@ static void record_origin(struct mc_session_ctx *c, enum mc_dir d, const struct 
     unsigned h;
     if (!o)
         return;
+    c->current = *o;
     h = c->ring_head[d];
     c->ring[d][h].off = c->pos[d];
     c->ring[d][h].o = *o;
@@ -102,7 +103,7 @@ static void emit_v(struct mc_session_ctx *c, enum mc_rule r, uint64_t off,
 {
     const struct mc_rule_info *ri = mc_rule_info(r);
     struct mc_finding f;
-    if (!mc_policy_enabled(c->policy, r))
+    if (c->out_of_memory || !mc_policy_enabled(c->policy, r))
         return;
     if (c->per_rule[r] >= MC_FINDINGS_PER_RULE) {
         c->suppressed++;
@@ -203,6 +204,14 @@ void mc__emit_anoms(struct mc_session_ctx *c, enum mc_proto proto, enum mc_side 
         mc__emit_anom(c, proto, side, &a->hit[i], line, secret);
 }
 
+void mc__out_of_memory(struct mc_session_ctx *c)
+{
+    if (c->out_of_memory)
+        return;
+    c->out_of_memory = true;
+    c->oom_at = c->current;
+}
+
 static const struct mc_proto_ops *ops_for(enum mc_proto p)
 {
     switch (p) {
@@ -227,6 +236,7 @@ static bool set_proto(struct mc_session *s, enum mc_proto p)
     s->proto_state = calloc(1, s->ops->size);
     if (!s->proto_state) {
         s->ops = NULL;
+        mc__out_of_memory(&s->ctx);
         return false;
     }
     s->ops->init(s->proto_state, &s->ctx);
@@ -260,7 +270,7 @@ static void hold_client(struct mc_session *s, const uint8_t *buf, size_t len, ui
     }
     if (!dh) {
         /* out of memory: everything until detection is one gap, so
-         * offsets stay exact */
+         * offsets stay exact; the session stops at detection */
         if (!s->dh_lost)
             s->dh_lost_origin = o;
         s->dh_lost += len + gap;
@@ -343,8 +353,11 @@ static void replay_held(struct mc_session *s)
     struct mc_origin cur = {0, 0};
     struct detect_hold *dh = s->dh;
     if (!dh) {
-        if (s->dh_lost)
-            do_gap(s, MC_DIR_C2S, s->dh_lost, &s->dh_lost_origin);
+        if (s->dh_lost) {
+            /* the client's first octets could not be held */
+            s->ctx.current = s->dh_lost_origin;
+            mc__out_of_memory(&s->ctx);
+        }
         s->dh_lost = 0;
         return;
     }
@@ -380,17 +393,21 @@ static void deliver(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, s
 void mc_session_data(struct mc_session *s, enum mc_dir dir, const uint8_t *buf, size_t len,
                      const struct mc_origin *origin)
 {
-    if (len == 0 || s->finished)
+    if (len == 0 || s->finished || s->ctx.out_of_memory)
         return;
     if (!s->detected) {
         if (dir == MC_DIR_C2S) {
             hold_client(s, buf, len, 0, origin);
             return;
         }
+        if (origin)
+            s->ctx.current = *origin;   /* where a failure below stops it */
         if (!set_proto(s, sniff(buf, len)))
             return;
         /* Replay held client octets in order before the server's. */
         replay_held(s);
+        if (s->ctx.out_of_memory)
+            return;
     }
     deliver(s, dir, buf, len, origin);
 }
@@ -462,7 +479,7 @@ static void do_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const stru
 
 void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const struct mc_origin *origin)
 {
-    if (n == 0 || s->finished)
+    if (n == 0 || s->finished || s->ctx.out_of_memory)
         return;
     if (!s->detected) {
         if (dir == MC_DIR_C2S)
@@ -476,7 +493,7 @@ void mc_session_gap(struct mc_session *s, enum mc_dir dir, uint64_t n, const str
 
 void mc_session_close(struct mc_session *s, enum mc_dir dir, const struct mc_origin *origin)
 {
-    if (s->closed[dir])
+    if (s->closed[dir] || s->ctx.out_of_memory)
         return;
     s->closed[dir] = true;
     /* a side that closed without sending anything: findings about it
@@ -533,6 +550,20 @@ bool mc_session_validated(const struct mc_session *s)
 const char *mc_session_name(const struct mc_session *s)
 {
     return s->name;
+}
+
+void mc_session_abandon(struct mc_session *s, const struct mc_origin *at)
+{
+    if (at)
+        s->ctx.current = *at;
+    mc__out_of_memory(&s->ctx);
+}
+
+bool mc_session_out_of_memory(const struct mc_session *s, struct mc_origin *at)
+{
+    if (at)
+        *at = s->ctx.oom_at;
+    return s->ctx.out_of_memory;
 }
 
 uint64_t mc_session_findings(const struct mc_session *s)

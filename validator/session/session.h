@@ -39,7 +39,19 @@ struct mc_session_ctx {
      * after a STARTTLS go-ahead, at absolute offset off; the octets from
      * there on are not the session's (the switch rewinds pos[d] to off). */
     void (*tls_turn)(struct mc_session_ctx *c, enum mc_dir d, uint64_t off);
+    struct mc_origin current;              /* of the chunk being fed */
+    /* An allocation failed (mc__out_of_memory): the session stopped at
+     * oom_at; what came later was neither judged nor reported. */
+    bool out_of_memory;
+    struct mc_origin oom_at;
 };
+
+/* A protocol session could not allocate what it needs to follow the
+ * conversation: judging on would blame a peer for our missing state (an
+ * untracked IMAP tag completed, "unknown"). So the session stops here:
+ * no finding is reported from now on and no input is looked at; the
+ * caller reports the stop as out of memory (mc_session_out_of_memory). */
+void mc__out_of_memory(struct mc_session_ctx *c);
 
 /* Reports rule r at absolute offset off of the direction the rule's side
  * sends. The excerpt may be NULL. The message is printf-formatted; NULL
@@ -127,6 +139,16 @@ bool mc_session_in_tls(const struct mc_session *s);
 bool mc_session_validated(const struct mc_session *s);
 const char *mc_session_name(const struct mc_session *s);
 uint64_t mc_session_findings(const struct mc_session *s);
+/* True when the session stopped for lack of memory (mc__out_of_memory, or
+ * its own state could not be allocated); *at: the frame or line it
+ * stopped at (0 when unknown). The caller reports it: the validation of
+ * this session is incomplete. */
+bool mc_session_out_of_memory(const struct mc_session *s, struct mc_origin *at);
+/* The caller lost the session's input from `at` on for lack of memory
+ * (a transcript reader that stopped): the session stops there as if it
+ * had run out of memory itself, so finishing it judges nothing it did
+ * not see. */
+void mc_session_abandon(struct mc_session *s, const struct mc_origin *at);
 /* Findings not reported because their rule hit MC_FINDINGS_PER_RULE. */
 uint64_t mc_session_suppressed(const struct mc_session *s);
 

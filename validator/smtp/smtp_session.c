@@ -572,10 +572,13 @@ static void on_command(struct smtp *s, const struct mc_smtp_cmd_ev *ev)
          * content arrived, the parser goes back to commands */
         mc_smtp_cmd_expect_data(&s->cmd);
     }
-    if (s->q_len == MC_SMTP_PENDING_MAX || (s->q_len == s->q_cap && !grow_pending(s))) {
+    if (s->q_len < MC_SMTP_PENDING_MAX && s->q_len == s->q_cap && !grow_pending(s)) {
+        /* replies could no longer be matched with their commands */
+        mc__out_of_memory(s->c);
+        return;
+    }
+    if (s->q_len == MC_SMTP_PENDING_MAX) {
         s->c_resync = true;
-        if (s->q_len == 0)
-            return;   /* out of memory for the first entry: not tracked */
         (void)pop_pending(s);
     }
     s->q[(s->q_head + s->q_len) % s->q_cap] = pd;
