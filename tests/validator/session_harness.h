@@ -479,7 +479,7 @@ static inline void check_golden_split_invariance(const char *self, const char *s
         size_t nl = strlen(de->d_name);
         struct loaded ld = {0};
         struct mc_transcript_handler h = {&ld, ld_directive, ld_data, ld_tls, ld_gap, ld_close,
-                                          ld_error};
+                                          ld_error, NULL};
         FILE *f;
         if (nl < 5 || strcmp(de->d_name + nl - 4, ".mct") != 0)
             continue;

@@ -121,6 +121,7 @@ struct live {
     bool submission;
     unsigned imap_version;   /* from '@ imap-version'; 0: the default */
     bool closed[2];
+    bool abandoned;          /* out of memory: said already (the reader's, or the session's) */
 };
 
 struct checker {
@@ -139,25 +140,38 @@ struct checker {
 
 static void end_session(struct checker *k, struct live *l)
 {
+    struct mc_origin at;
     if (!l->s)
         return;
     mc_session_finish(l->s);
+    if (mc_session_out_of_memory(l->s, &at) && !l->abandoned) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "out of memory: session %s not validated from here on",
+                 mc_session_name(l->s));
+        mc_report_input_error(k->rep, k->file, at.line, 0, msg);
+    }
     mc_report_session(k->rep, mc_session_name(l->s), mc_session_proto(l->s), mc_session_validated(l->s),
                       mc_session_findings(l->s), mc_session_suppressed(l->s));
     mc_session_free(l->s);
     l->s = NULL;
 }
 
-static struct mc_session *current(struct checker *k)
+/* The session records go to; NULL when it could not be allocated (said
+ * once, at the line that needed it: its records are skipped, the other
+ * sessions and the report go on). */
+static struct mc_session *current(struct checker *k, uint64_t line)
 {
     struct live *l = &k->live[k->cur];
-    if (!l->s) {
+    if (!l->s && !l->abandoned) {
         l->closed[0] = l->closed[1] = false;
         enum mc_proto p = l->proto != MC_PROTO_UNKNOWN ? l->proto : k->default_proto;
         l->s = mc_session_new(l->name, p, mc_report_finding, k->rep);
         if (!l->s) {
-            fprintf(stderr, "mailconform: out of memory\n");
-            exit(2);
+            char msg[300];
+            snprintf(msg, sizeof(msg), "out of memory: session %s not validated", l->name);
+            mc_report_input_error(k->rep, k->file, line, 0, msg);
+            l->abandoned = true;
+            return NULL;
         }
         if (l->proto != MC_PROTO_UNKNOWN ? l->submission : k->default_submission)
             mc_session_set_submission(l->s);
@@ -240,19 +254,25 @@ static void ck_directive(void *ctx, const char *key, const char *value, uint64_t
 static void ck_data(void *ctx, enum mc_dir dir, const uint8_t *buf, size_t len, uint64_t line)
 {
     struct mc_origin o = {0, line};
-    mc_session_data(current(ctx), dir, buf, len, &o);
+    struct mc_session *s = current(ctx, line);
+    if (s)
+        mc_session_data(s, dir, buf, len, &o);
 }
 
 static void ck_tls(void *ctx, bool decrypted, uint64_t line)
 {
     struct mc_origin o = {0, line};
-    mc_session_tls(current(ctx), decrypted, &o);
+    struct mc_session *s = current(ctx, line);
+    if (s)
+        mc_session_tls(s, decrypted, &o);
 }
 
 static void ck_gap(void *ctx, enum mc_dir dir, uint64_t n, uint64_t line)
 {
     struct mc_origin o = {0, line};
-    mc_session_gap(current(ctx), dir, n, &o);
+    struct mc_session *s = current(ctx, line);
+    if (s)
+        mc_session_gap(s, dir, n, &o);
 }
 
 static void ck_close(void *ctx, enum mc_dir dir, uint64_t line)
@@ -260,7 +280,9 @@ static void ck_close(void *ctx, enum mc_dir dir, uint64_t line)
     struct checker *k = ctx;
     struct live *l = &k->live[k->cur];
     struct mc_origin o = {0, line};
-    mc_session_close(current(k), dir, &o);
+    struct mc_session *s = current(k, line);
+    if (s)
+        mc_session_close(s, dir, &o);
     l->closed[dir] = true;
     if (l->closed[MC_DIR_C2S] && l->closed[MC_DIR_S2C])
         end_session(k, l);  /* both sides closed: report and free it now */
@@ -270,6 +292,20 @@ static void ck_error(void *ctx, uint64_t line, uint64_t col, const char *msg)
 {
     struct checker *k = ctx;
     mc_report_input_error(k->rep, k->file, line, col, msg);
+}
+
+/* The reader stopped at line (reported through ck_error): the open
+ * sessions stop there too, unjudged beyond it. */
+static void ck_out_of_memory(void *ctx, uint64_t line)
+{
+    struct checker *k = ctx;
+    struct mc_origin o = {0, line};
+    for (unsigned i = 0; i < k->n_live; i++) {
+        if (k->live[i].s) {
+            mc_session_abandon(k->live[i].s, &o);
+            k->live[i].abandoned = true;
+        }
+    }
 }
 
 /* stdin after its first octets were read to tell a capture from a
@@ -334,7 +370,8 @@ static bool is_capture(FILE *f)
 static void check_file(struct mc_report *rep, const char *path, const struct mc_cli_opts *o)
 {
     static struct checker k; /* large: kept off the stack */
-    struct mc_transcript_handler h = {&k, ck_directive, ck_data, ck_tls, ck_gap, ck_close, ck_error};
+    struct mc_transcript_handler h = {&k, ck_directive, ck_data, ck_tls, ck_gap, ck_close, ck_error,
+                                      ck_out_of_memory};
     FILE *f;
     unsigned errors;
 
@@ -393,23 +430,21 @@ static int cmd_check(int argc, char **argv)
 {
     static struct mc_cli_opts o;   /* the policy tables are large: kept off the stack */
     struct mc_report rep;
-    char **files = calloc((size_t)argc, sizeof(*files));
+    /* the file names, gathered in place over the arguments already read
+     * (file k goes to argv[1 + k], never past the one being read): no
+     * allocation, so nothing to fail before the report has begun */
+    char **files = argv + 1;
     int nfiles = 0, rc;
 
-    if (!files)
-        return 2;
     mc_cli_opts_init(&o, true);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_check, stdout);
-            free(files);
             return 0;
         }
     }
-    if (mc_cli_load_config(&o, argc, argv) != 0) {
-        free(files);
+    if (mc_cli_load_config(&o, argc, argv) != 0)
         return 2;
-    }
     for (int i = 1; i < argc; i++) {
         bool handled;
         if (strcmp(argv[i], "--") == 0) {
@@ -417,27 +452,19 @@ static int cmd_check(int argc, char **argv)
                 files[nfiles++] = argv[i];
             break;
         }
-        if (mc_cli_common_opt(&o, argc, argv, &i, usage_check, &handled) != 0) {
-            free(files);
+        if (mc_cli_common_opt(&o, argc, argv, &i, usage_check, &handled) != 0)
             return 2;
-        }
         if (handled)
             continue;
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            free(files);
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
             return mc_cli_usage_error("unknown option", argv[i], usage_check);
-        }
         files[nfiles++] = argv[i];
     }
-    if (nfiles == 0) {
-        free(files);
+    if (nfiles == 0)
         return mc_cli_usage_error("no input files", NULL, usage_check);
-    }
 
-    if (mc_cli_report_setup(&rep, &o, "check") != 0) {
-        free(files);
+    if (mc_cli_report_setup(&rep, &o, "check") != 0)
         return 2;
-    }
     mc_report_begin(&rep);
     for (int i = 0; i < nfiles; i++) {
         /* many inputs: which one is being read, on a terminal (a capture
@@ -449,7 +476,6 @@ static int cmd_check(int argc, char **argv)
     if (nfiles > 1 && !o.quiet && isatty(STDERR_FILENO))
         fputs("\r\033[K", stderr);
     rc = mc_cli_report_finish(&rep);
-    free(files);
     return rc;
 }
 

@@ -10,6 +10,7 @@ struct reader {
     unsigned errors;
     uint8_t *dec;          /* decode buffer, grows to the longest record */
     size_t dec_cap;
+    bool out_of_memory;    /* reading stopped */
 };
 
 static void err(struct reader *r, uint64_t line, uint64_t col, const char *msg)
@@ -17,6 +18,19 @@ static void err(struct reader *r, uint64_t line, uint64_t col, const char *msg)
     r->errors++;
     if (r->h->error)
         r->h->error(r->h->ctx, line, col, msg);
+}
+
+static void no_memory(struct reader *r, uint64_t line)
+{
+    err(r, line, 0, "out of memory: the rest of the file is not read");
+    r->out_of_memory = true;
+    if (r->h->out_of_memory)
+        r->h->out_of_memory(r->h->ctx, line);
+}
+
+static bool reading(const struct reader *r)
+{
+    return r->errors < MC_TRANSCRIPT_MAX_ERRORS && !r->out_of_memory;
 }
 
 static int hexval(char c)
@@ -60,7 +74,7 @@ static void do_data(struct reader *r, const char *s, size_t n, uint64_t line)
     if (n > r->dec_cap) {
         uint8_t *nb = realloc(r->dec, n);
         if (!nb) {
-            err(r, line, 0, "out of memory");
+            no_memory(r, line);
             return;
         }
         r->dec = nb;
@@ -238,10 +252,10 @@ static void do_line(struct reader *r, const char *s, size_t n, uint64_t line)
 
 unsigned mc_transcript_read_mem(const uint8_t *buf, size_t len, const struct mc_transcript_handler *h)
 {
-    struct reader r = {h, 0, NULL, 0};
+    struct reader r = {h, 0, NULL, 0, false};
     uint64_t line = 0;
     size_t i = 0;
-    while (i < len && r.errors < MC_TRANSCRIPT_MAX_ERRORS) {
+    while (i < len && reading(&r)) {
         const uint8_t *nl = memchr(buf + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - buf) : len;
         line++;
@@ -286,7 +300,7 @@ static bool line_append(struct reader *r, char **b, size_t *cap, size_t *len, bo
 
 unsigned mc_transcript_read(FILE *f, const struct mc_transcript_handler *h)
 {
-    struct reader r = {h, 0, NULL, 0};
+    struct reader r = {h, 0, NULL, 0, false};
     uint64_t line = 0;
     size_t cap = 4096, len = 0, got;
     char *b = malloc(cap);
@@ -294,17 +308,17 @@ unsigned mc_transcript_read(FILE *f, const struct mc_transcript_handler *h)
     bool skipping = false, pending = false;
 
     if (!b) {
-        err(&r, 0, 0, "out of memory");
+        no_memory(&r, 1);
         return r.errors;
     }
-    while (r.errors < MC_TRANSCRIPT_MAX_ERRORS && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+    while (reading(&r) && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         size_t i = 0;
-        while (i < got && r.errors < MC_TRANSCRIPT_MAX_ERRORS) {
+        while (i < got && reading(&r)) {
             const char *nl = memchr(chunk + i, '\n', got - i);
             size_t e = nl ? (size_t)(nl - chunk) : got;
             pending = true;
             if (!line_append(&r, &b, &cap, &len, &skipping, chunk + i, e - i, line + 1)) {
-                err(&r, line + 1, 0, "out of memory");
+                no_memory(&r, line + 1);
                 goto out;
             }
             if (!nl) {
@@ -322,7 +336,7 @@ unsigned mc_transcript_read(FILE *f, const struct mc_transcript_handler *h)
     }
     if (ferror(f))
         err(&r, line + 1, 0, "read error");
-    else if (pending && r.errors < MC_TRANSCRIPT_MAX_ERRORS && !skipping && len > 0)
+    else if (pending && reading(&r) && !skipping && len > 0)
         do_line(&r, b, len, ++line);   /* last line without a newline */
 out:
     free(b);

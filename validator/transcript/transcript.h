@@ -38,6 +38,11 @@ struct mc_transcript_handler {
     void (*close)(void *ctx, enum mc_dir dir, uint64_t line);
     /* A malformed line: the record is skipped, reading goes on. */
     void (*error)(void *ctx, uint64_t line, uint64_t col, const char *msg);
+    /* Out of memory at line: reported through error() too, and reading
+     * stops there, since a session judged without the records it missed
+     * would blame a peer for them; the caller stops its sessions
+     * (mc_session_abandon) rather than finishing them. */
+    void (*out_of_memory)(void *ctx, uint64_t line);
 };
 
 /* Reads a whole transcript. Returns the number of malformed lines (0: all
