@@ -142,6 +142,7 @@ struct flow {
      * has passed first_frame; until then the flow waits in its worker's
      * list of unnumbered flows (flow numbering below) */
     bool named;
+    bool oom_said;                /* out of memory: reported, validation stopped */
     struct flow *unnumbered_next;
     /* --jobs > 1: findings made before the number was known (flow_finding)
      * and, while there are any, the flow's place in its shard's list */
@@ -332,6 +333,35 @@ static void on_plain(void *ctx, enum mc_dir d, const uint8_t *p, size_t n)
         keep_banner(f, p, n);
 }
 
+/* What flow f needs from frame on could not be allocated: its session
+ * stops there (nothing after it is judged, so nothing is blamed on a peer
+ * for our missing state) and the stop is reported as an input error. The
+ * flow is named by its endpoints: with several jobs its number may not be
+ * known yet. */
+static void out_of_memory_at(struct capture *c, const char *client, const char *server,
+                             uint64_t first_frame, uint64_t frame)
+{
+    char msg[300];
+    snprintf(msg, sizeof(msg), "out of memory: connection %s > %s (first frame %llu) not validated "
+             "from frame %llu on", client, server, (unsigned long long)first_frame,
+             (unsigned long long)frame);
+    report_input_error(c, c->name, msg);
+}
+
+static void flow_out_of_memory(struct flow *f, uint64_t frame)
+{
+    if (f->oom_said)
+        return;
+    f->oom_said = true;
+    if (f->s) {
+        struct mc_origin o = {frame, 0};
+        mc_session_abandon(f->s, &o);
+    } else {
+        f->ignored = true;
+    }
+    out_of_memory_at(f->cap, f->client, f->server, f->first_frame, frame);
+}
+
 static bool follow_tls(struct capture *c, struct flow *f)
 {
     if (!f->tls) {
@@ -347,14 +377,16 @@ static void start_session(struct capture *c, struct flow *f, enum mc_proto proto
     f->s = c->jobs > 1 ? mc_session_new(f->name, proto, flow_finding, f)
                        : mc_session_new(f->name, proto, mc_report_finding, c->rep);
     if (!f->s) {
-        f->ignored = true;   /* out of memory: counted, not validated */
+        flow_out_of_memory(f, f->last_frame);
         return;
     }
     if (f->implicit_tls) {
         /* TLS from the first octet: the session sees only what is decrypted */
         struct mc_origin o = {f->first_frame, 0};
         mc_session_tls(f->s, true, &o);
-        if (follow_tls(c, f)) {
+        if (!follow_tls(c, f)) {
+            flow_out_of_memory(f, f->first_frame);   /* never the records as plaintext */
+        } else {
             f->to_tls[0] = f->to_tls[1] = true;
             if (f->midstream) {
                 /* the records' framing is unknown: not followed, not blamed */
@@ -522,6 +554,10 @@ static void *on_open(void *ctx, const struct mc_reasm_flow_info *fi)
     struct capture *c = sh->c;
     struct flow *f = calloc(1, sizeof(*f));
     if (!f) {
+        char client[64], server[64];
+        endpoint(client, fi->af, fi->client, fi->client_port);
+        endpoint(server, fi->af, fi->server, fi->server_port);
+        out_of_memory_at(c, client, server, fi->first_frame, fi->first_frame);
         /* still numbered, so that the flows after it are numbered as with
          * any --jobs */
         (void)number_now(sh, fi->first_frame);
@@ -563,8 +599,10 @@ static void take_turn(struct flow *f, enum mc_dir d, uint64_t start, const uint8
     uint64_t cut;
     if (!f->turned[d] || f->to_tls[d])
         return;
-    if (!follow_tls(f->cap, f))
-        return;   /* out of memory: the rest is not looked into */
+    if (!follow_tls(f->cap, f)) {
+        flow_out_of_memory(f, frame);
+        return;
+    }
     f->to_tls[d] = true;
     if (gap) {
         /* the start of the records is lost: the engine cannot follow d */
@@ -626,8 +664,13 @@ static void on_data(void *ctx, void *flow, enum mc_reasm_dir d, const uint8_t *p
             if (!f->hold) {
                 f->hold = malloc(SNIFF_HOLD_MAX);
                 f->hold_frame = frame;
+                if (!f->hold) {   /* mail or not: cannot tell */
+                    f->decided = true;
+                    flow_out_of_memory(f, frame);
+                    return;
+                }
             }
-            if (!f->hold || f->hold_len + n > SNIFF_HOLD_MAX) {
+            if (f->hold_len + n > SNIFF_HOLD_MAX) {
                 f->decided = f->ignored = true;
                 free(f->hold);
                 f->hold = NULL;
@@ -767,9 +810,13 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         if (f->to_tls[d])
             mc_capture_tls_end(f->tls, (enum mc_dir)d, f->last_frame);
     if (f->s) {
-        struct mc_origin o = {f->last_frame, 0};
+        struct mc_origin o = {f->last_frame, 0}, at;
         mc_session_mark(f->s, &o);
         mc_session_finish(f->s);
+        if (!f->oom_said && mc_session_out_of_memory(f->s, &at)) {
+            f->oom_said = true;
+            out_of_memory_at(sh->c, f->client, f->server, f->first_frame, at.frame);
+        }
     }
     f->mail = !f->ignored && f->decided;
     if (f->mail) {
@@ -837,6 +884,8 @@ struct keylog_err {
     struct capture *c;
     const char *file;
     bool unreadable;
+    bool oom;                     /* the loader ran out of memory at oom_where ... */
+    char oom_where[300];          /* ... ("<name>:<line>"), stopped, and returns -1 */
 };
 
 static void on_keylog_error(void *ctx, const char *where, const char *why)
@@ -845,8 +894,25 @@ static void on_keylog_error(void *ctx, const char *where, const char *why)
     char msg[400];
     if (ke->unreadable)
         return;   /* reported once as an input error by the caller */
+    if (strcmp(why, "out of memory") == 0) {
+        /* not a bad line: the caller reports it as an input error */
+        ke->oom = true;
+        snprintf(ke->oom_where, sizeof(ke->oom_where), "%s", where);
+        return;
+    }
     snprintf(msg, sizeof(msg), "key log %s: %s (line skipped)", where, why);
     report_warning(ke->c, ke->file, msg);
+}
+
+/* The key log loader returned -1 after running out of memory (ke->oom):
+ * the secrets from that line on are missing, so their flows are not
+ * decrypted (encrypted, not validated: judged by nothing). */
+static void keylog_out_of_memory(struct keylog_err *ke, const char *name)
+{
+    char msg[400];
+    snprintf(msg, sizeof(msg), "out of memory for the key log at %s: the secrets from there "
+             "on are not loaded", ke->oom ? ke->oom_where : name);
+    report_input_error(ke->c, ke->file, msg);
 }
 
 /* --keylog files: an unreadable one is an input error (exit status 2);
@@ -860,7 +926,7 @@ static void load_keylogs(struct capture *c)
     }
     for (unsigned i = 0; i < c->opts->n_keylogs; i++) {
         const char *path = c->opts->keylogs[i];
-        struct keylog_err ke = {c, path, false};
+        struct keylog_err ke = {c, path, false, false, ""};
         FILE *probe = fopen(path, "r");
         if (!probe) {
             char msg[300];
@@ -871,7 +937,10 @@ static void load_keylogs(struct capture *c)
         fclose(probe);
         if (mc_tls_keylog_load_file(c->keylog, path, on_keylog_error, &ke) < 0) {
             ke.unreadable = true;
-            mc_report_input_error(c->rep, path, 0, 0, "cannot read the key log");
+            if (ke.oom)
+                keylog_out_of_memory(&ke, path);
+            else
+                mc_report_input_error(c->rep, path, 0, 0, "cannot read the key log");
         }
     }
 }
@@ -1812,7 +1881,7 @@ static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
 {
     struct capture *c = ctx;
     char name[64];
-    struct keylog_err ke = {c, c->name, false};
+    struct keylog_err ke = {c, c->name, false, false, ""};
     if (type != MC_PCAP_SECRETS_TLS || !c->keylog)
         return;
     if (c->threads)
@@ -1820,7 +1889,7 @@ static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
     c->dsb++;
     snprintf(name, sizeof(name), "decryption secrets block %llu", (unsigned long long)c->dsb);
     if (mc_tls_keylog_load_mem(c->keylog, name, p, n, on_keylog_error, &ke) < 0)
-        report_input_error(c, c->name, "out of memory for the key log");
+        keylog_out_of_memory(&ke, name);   /* -1: only when out of memory */
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -2017,6 +2086,28 @@ static void free_shards(struct capture *c, struct shard *one)
     free(c->threads);
 }
 
+/* The reassemblers' failed allocations, once for the capture: a dropped
+ * segment, out-of-order data given up as a gap, a retransmission window
+ * that could not grow (under real memory pressure there would be too many
+ * to name one by one). */
+static void report_reasm_out_of_memory(struct capture *c)
+{
+    uint64_t n = 0, first = 0;
+    char msg[300];
+    for (unsigned i = 0; i < c->jobs; i++) {
+        const struct mc_reasm_stats *rs = mc_reasm_stats(c->shards[i].reasm);
+        if (rs->out_of_memory && (!n || rs->oom_first_frame < first))
+            first = rs->oom_first_frame;
+        n += rs->out_of_memory;
+    }
+    if (!n)
+        return;
+    snprintf(msg, sizeof(msg), "out of memory %llu times in TCP reassembly (the first at frame %llu): "
+             "the connections concerned are not fully validated", (unsigned long long)n,
+             (unsigned long long)first);
+    mc_report_input_error(c->rep, c->name, 0, 0, msg);
+}
+
 static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
 {
     struct shard one;
@@ -2101,6 +2192,7 @@ static bool run(struct capture *c, struct mc_pcap_reader *r, uint64_t total)
                  (unsigned long long)c->evicted, max_flows(c));
         mc_report_warning(c->rep, c->name, msg);
     }
+    report_reasm_out_of_memory(c);
     if (st == MC_PCAP_ERROR) {
         char msg[400];
         snprintf(msg, sizeof(msg), "byte %llu: %s%s", (unsigned long long)mc_pcap_error_offset(r),

@@ -102,6 +102,15 @@ static void on_event(void *ctx, const struct mc_tls_event *e)
         /* one record's plaintext is missing: the session resynchronises */
         tell_lost(t, d, e->octets, e->frame);
         return;
+    case MC_TLS_EV_OUT_OF_MEMORY:
+        /* our failure, not the peers': the engine follows the connection
+         * no further, and the session, which would now miss plaintext,
+         * stops here too (it judges nothing after this frame, TLS findings
+         * included); the capture reports the stop as out of memory
+         * (mc_session_out_of_memory) */
+        snprintf(t->note, sizeof(t->note), "not validated: out of memory");
+        mc_session_abandon(t->s, &o);
+        return;
     case MC_TLS_EV_GAP_LOST:
         if (!t->note[0])
             snprintf(t->note, sizeof(t->note), "encrypted, not validated: %s", e->detail);
@@ -186,22 +195,31 @@ void mc_capture_tls_free(struct mc_capture_tls *t)
 void mc_capture_tls_data(struct mc_capture_tls *t, enum mc_dir d, const uint8_t *p, size_t n,
                          uint64_t frame)
 {
+    if (!t)
+        return;
     mc_tls_conn_data(t->conn, tls_dir(d), p, n, frame);
 }
 
 void mc_capture_tls_gap(struct mc_capture_tls *t, enum mc_dir d, uint64_t n, uint64_t frame)
 {
+    if (!t)
+        return;
     mc_tls_conn_gap(t->conn, tls_dir(d), n, frame);
 }
 
 void mc_capture_tls_end(struct mc_capture_tls *t, enum mc_dir d, uint64_t frame)
 {
+    if (!t)
+        return;
     mc_tls_conn_end(t->conn, tls_dir(d), frame);
 }
 
 bool mc_capture_tls_decrypted(const struct mc_capture_tls *t)
 {
-    const struct mc_tls_info *i = mc_tls_conn_info(t->conn);
+    const struct mc_tls_info *i;
+    if (!t)
+        return false;
+    i = mc_tls_conn_info(t->conn);
     return i->app_octets[0] + i->app_octets[1] > 0;
 }
 

@@ -25,6 +25,10 @@
  *                                    TLS.CLIENT.OLD_VERSION
  *   HANDSHAKE_FAILED                 TLS.*.HANDSHAKE_ABORTED (the alert's sender)
  *   DECRYPT_FAILED                   TLS.*.DECRYPT_FAILED (a note: wrong keys or tampering)
+ * OUT_OF_MEMORY (the engine could not allocate its state) is no finding:
+ * the session is abandoned at that frame (mc_session_abandon: nothing of
+ * the connection is judged from there on), the note says so, and the
+ * caller reports the loss (mc_session_out_of_memory).
  * NO_KEY, UNSUPPORTED_SUITE and EARLY_DATA_SKIPPED are the flow's note (its
  * summary says why it was not validated); gaps become session gaps (they are
  * capture loss, counted in the flow summary, not findings); HELLO_RETRY,
@@ -43,7 +47,9 @@
 
 struct mc_capture_tls;
 
-/* s and kl (may be NULL) must outlive it. NULL: out of memory. */
+/* s and kl (may be NULL) must outlive it. NULL: out of memory; the caller
+ * must then neither hand the TLS octets to the session as plaintext nor
+ * let it judge what it misses (mc_session_abandon), and report the loss. */
 struct mc_capture_tls *mc_capture_tls_new(struct mc_session *s, const struct mc_tls_keylog *kl);
 void mc_capture_tls_free(struct mc_capture_tls *t);
 /* Also hands each decrypted chunk to fn (the capture keeps the server's
@@ -52,12 +58,13 @@ void mc_capture_tls_on_plain(struct mc_capture_tls *t,
                              void (*fn)(void *ctx, enum mc_dir d, const uint8_t *p, size_t n),
                              void *ctx);
 
+/* data, gap and end do nothing when t is NULL. */
 void mc_capture_tls_data(struct mc_capture_tls *t, enum mc_dir d, const uint8_t *p, size_t n,
                          uint64_t frame);
 void mc_capture_tls_gap(struct mc_capture_tls *t, enum mc_dir d, uint64_t n, uint64_t frame);
 void mc_capture_tls_end(struct mc_capture_tls *t, enum mc_dir d, uint64_t frame);
 
-/* Application data was decrypted in some direction. */
+/* Application data was decrypted in some direction (false for NULL). */
 bool mc_capture_tls_decrypted(const struct mc_capture_tls *t);
 /* Fills the TLS fields of a flow summary (strings live as long as t). */
 void mc_capture_tls_summary(const struct mc_capture_tls *t, struct mc_flow_summary *fs);

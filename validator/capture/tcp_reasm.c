@@ -152,35 +152,42 @@ static void note(struct mc_reasm *r, struct flow *f, enum mc_reasm_note n, int d
         r->cb.note(r->cb.ctx, f->user, n, (enum mc_reasm_dir)d, frame, detail);
 }
 
+static void out_of_memory(struct mc_reasm *r, uint64_t frame)
+{
+    if (r->st.out_of_memory++ == 0)
+        r->st.oom_first_frame = frame;
+}
+
 /* ---- delivery: the only places where next advances ---- */
 
 /* Make the ring fit the stream up to next + n (up to RING_SIZE). realloc
  * keeps ring[0, old cap) in place, which is where offsets below the old
  * cap are in both rings; content that had wrapped around the old ring is
  * not where the new one looks for it, so comparisons restart at next. On
- * allocation failure the old ring goes on serving, with its smaller
- * window. */
-static void ring_fit(struct dir *d, uint32_t n)
+ * allocation failure (false) the old ring goes on serving, with its
+ * smaller window. */
+static bool ring_fit(struct dir *d, uint32_t n)
 {
     int64_t need = d->next + (int64_t)n;
     uint32_t cap = RING_MIN;
     uint8_t *p;
     if (d->ring_cap == RING_SIZE)
-        return;
+        return true;
     if (need > (int64_t)(RING_SIZE / 2))
         cap = RING_SIZE;
     else
         while ((int64_t)cap < need)
             cap <<= 1;
     if (cap <= d->ring_cap)
-        return;
+        return true;
     p = realloc(d->ring, cap);
     if (!p)
-        return;
+        return false;
     if (d->next > (int64_t)d->ring_cap)
         d->ring_lo = max64(d->ring_lo, d->next);
     d->ring = p;
     d->ring_cap = cap;
+    return true;
 }
 
 static void emit_data(struct mc_reasm *r, struct flow *f, int di, const uint8_t *p, uint32_t n,
@@ -194,7 +201,8 @@ static void emit_data(struct mc_reasm *r, struct flow *f, int di, const uint8_t 
     /* Only the last ring_cap octets can matter; at most two copies (the
      * ring wraps once), not one octet at a time: this runs for every
      * delivered octet of the capture. */
-    ring_fit(d, n);
+    if (!ring_fit(d, n))
+        out_of_memory(r, frame);
     if (d->ring_cap) {
         uint32_t cap = d->ring_cap;
         uint32_t skip = n > cap ? n - cap : 0;
@@ -363,8 +371,10 @@ static bool insert_piece(struct mc_reasm *r, struct dir *d, struct held **link,
 {
     uint32_t dl = piece_dl(s, a, b);
     struct held *h = malloc(sizeof *h + dl);
-    if (!h)
+    if (!h) {
+        out_of_memory(r, s->frame);
         return false;
+    }
     h->off = a;
     h->dl = dl;
     h->miss = (uint32_t)(b - a) - dl;
@@ -1023,8 +1033,10 @@ void mc_reasm_segment(struct mc_reasm *r, const struct mc_tcp_seg *seg, uint64_t
         if (seg->flags & MC_TCP_RST)
             return;
         f = open_flow(r, seg, hash, frame, ts_ns, &di);
-        if (!f)
+        if (!f) {
+            out_of_memory(r, frame);   /* the segment is dropped */
             return;
+        }
     }
     f->last_ts = ts_ns;
     lru_unlink(lru_of(r, f), f);

@@ -92,6 +92,11 @@ struct mc_reasm_limits {
 struct mc_reasm_stats {
     uint64_t segments, flows, overlaps_differing, gaps, gap_octets, evicted, timeouts;
     uint64_t held_peak;           /* most octets held at once */
+    /* allocations that failed: a segment that could not open its flow
+     * (dropped), out-of-order data that could not be held (a gap, as for
+     * the caps), a retransmission window that could not grow (later
+     * differences unseen); and the frame of the first */
+    uint64_t out_of_memory, oom_first_frame;
 };
 
 struct mc_reasm;

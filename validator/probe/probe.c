@@ -390,6 +390,11 @@ static enum mc_probe_outcome run_conversation(const struct probe_env *env,
     }
     probe_conn_free(&conn);
     mc_session_finish(s);
+    if (mc_session_out_of_memory(s, NULL) && out != MC_OUTCOME_FAILED) {
+        /* the verdict would rest on a session that stopped judging */
+        snprintf(cell->reason, sizeof(cell->reason), "out of memory");
+        out = MC_OUTCOME_FAILED;
+    }
     cell->session_used[k] = true;
     cell->session_validated[k] = mc_session_validated(s);
     cell->suppressed[k] = mc_session_suppressed(s);

@@ -835,6 +835,10 @@ static void conn_end(struct relay *r, struct conn *c)
     }
     if (c->sess) {
         mc_session_finish(c->sess);
+        if (mc_session_out_of_memory(c->sess, NULL)) {
+            rec_comment(r, "session %u: out of memory: its validation stopped early", c->id);
+            say(r, "session %u: out of memory: its validation stopped early", c->id);
+        }
         if (r->o->on_session_end)
             r->o->on_session_end(r->o->finding_ctx, c->sess);
         mc_session_free(c->sess);

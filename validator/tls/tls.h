@@ -29,6 +29,13 @@
  *   maximal record (MC_TLS_RECORD_BUF) and the handshake message buffer;
  *   OpenSSL cipher contexts are allocated once per direction when keys are
  *   installed and reused on key changes. Nothing is allocated per record.
+ *   When an allocation fails (a direction's buffer, a cipher context), the
+ *   connection stops following BOTH directions (one direction's judgement
+ *   rests on the other's handshake): one OUT_OF_MEMORY event (direction
+ *   and frame of the chunk that needed the memory), info.out_of_memory set,
+ *   and no callback at all after it. What was reported before stands; what
+ *   comes later is neither judged nor decrypted, and the caller reports
+ *   the loss (it is our failure, never the peers').
  * - Any split of the same octets into chunks gives the same callbacks
  *   (apart from frame numbers, which follow the chunks).
  * - Decryption needs the key log (may be NULL: then nothing is decrypted
@@ -87,7 +94,8 @@ enum mc_tls_dir { MC_TLS_C2S = 0, MC_TLS_S2C = 1 };
     X(GAP_IN_RECORD, "octets missing inside a record: that record is skipped")              \
     X(TRUNCATED_RECORD, "the stream ended inside a record")                                 \
     X(NO_CLOSE_NOTIFY, "closed without close_notify")                                       \
-    X(DATA_AFTER_CLOSE_NOTIFY, "records after close_notify")
+    X(DATA_AFTER_CLOSE_NOTIFY, "records after close_notify")                                \
+    X(OUT_OF_MEMORY, "out of memory: the connection is not followed further")
 
 enum mc_tls_ev {
 #define MC_TLS_EV_ENUM(name, desc) MC_TLS_EV_##name,
@@ -161,6 +169,8 @@ struct mc_tls_info {
     uint64_t records[2];
     uint64_t app_octets[2];        /* decrypted application data */
     uint64_t encrypted_records[2]; /* records that could not be decrypted */
+    bool out_of_memory;            /* an allocation failed: nothing followed since
+                                    * (OUT_OF_MEMORY event); lost[] both set */
 };
 
 struct mc_tls_conn;

@@ -175,7 +175,7 @@ static void event_n(struct mc_tls_conn *c, enum mc_tls_dir dir, enum mc_tls_ev e
 {
     char detail[320];
     va_list ap;
-    if (!c->cb.event)
+    if (!c->cb.event || c->info.out_of_memory)
         return;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -185,6 +185,25 @@ static void event_n(struct mc_tls_conn *c, enum mc_tls_dir dir, enum mc_tls_ev e
 }
 
 #define EVENT(c, dir, ev, ...) event_n(c, dir, ev, 0, __VA_ARGS__)
+
+/* An allocation failed: neither direction is followed any further (one
+ * direction's judgement rests on the other's handshake, so following the
+ * other alone would blame a peer for what we failed to keep). One
+ * OUT_OF_MEMORY event; after it no callback at all (event_n and the
+ * callers of the other callbacks check info.out_of_memory). */
+static void out_of_memory(struct mc_tls_conn *c, enum mc_tls_dir dir, const char *what)
+{
+    if (c->info.out_of_memory)
+        return;
+    EVENT(c, dir, MC_TLS_EV_OUT_OF_MEMORY, "out of memory for %s (%s's records): the TLS "
+          "connection is not followed further", what, side(dir));
+    c->info.out_of_memory = true;
+    for (int i = 0; i < 2; i++) {
+        c->d[i].lost = true;
+        c->info.lost[i] = true;
+        c->info.decrypting[i] = false;
+    }
+}
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -227,8 +246,10 @@ static void install_13(struct mc_tls_conn *c, enum mc_tls_dir dir, enum mc_tls_s
     } else if (mc_tls_aead_set_13(&d->aead, c->suite, secret, len)) {
         memcpy(d->secret, secret, len);
         d->secret_len = len;
+    } else if (!d->aead.ctx) { /* the cipher context could not be allocated */
+        out_of_memory(c, dir, "a cipher context");
     }
-    c->info.decrypting[dir] = d->aead.ready;
+    c->info.decrypting[dir] = d->aead.ready && !c->info.out_of_memory;
     memset(secret, 0, sizeof secret);
 }
 
@@ -257,9 +278,11 @@ static void install_12(struct mc_tls_conn *c, enum mc_tls_dir dir)
     if (!s || !c->have_key_block)
         return;
     /* client_write_key, server_write_key, client_write_IV, server_write_IV */
-    mc_tls_aead_set_12(&d->aead, s, kb + (dir == MC_TLS_C2S ? 0 : k),
-                       kb + 2 * k + (dir == MC_TLS_C2S ? 0 : s->fixed_iv_len));
-    c->info.decrypting[dir] = d->aead.ready;
+    if (!mc_tls_aead_set_12(&d->aead, s, kb + (dir == MC_TLS_C2S ? 0 : k),
+                            kb + 2 * k + (dir == MC_TLS_C2S ? 0 : s->fixed_iv_len)) &&
+        !d->aead.ctx) /* the cipher context could not be allocated */
+        out_of_memory(c, dir, "a cipher context");
+    c->info.decrypting[dir] = d->aead.ready && !c->info.out_of_memory;
 }
 
 /* ---- handshake messages -------------------------------------------------- */
@@ -308,7 +331,7 @@ static void on_client_hello(struct mc_tls_conn *c, enum mc_tls_dir dir, const ui
     c->client_offered_13 = h.version >= 0x0304;
     if (h.has_sni)
         memcpy(c->info.sni, h.sni, sizeof c->info.sni);
-    if (c->cb.hello)
+    if (c->cb.hello && !c->info.out_of_memory)
         c->cb.hello(c->cb.ctx, &h);
 }
 
@@ -324,7 +347,7 @@ static void on_server_hello(struct mc_tls_conn *c, enum mc_tls_dir dir, const ui
     }
     if (!parse_hello(c, dir, p, n, false, &h))
         return;
-    if (c->cb.hello)
+    if (c->cb.hello && !c->info.out_of_memory)
         c->cb.hello(c->cb.ctx, &h);
     if (h.hrr) { /* only TLS 1.3 has it; the real ServerHello follows */
         c->hrr = true;
@@ -511,7 +534,7 @@ static void on_alert(struct mc_tls_conn *c, enum mc_tls_dir dir, const uint8_t *
             return;
     }
     struct mc_tls_alert a = {dir, d->frame, d->rec_off, p[0], p[1], prot, true};
-    if (c->cb.alert)
+    if (c->cb.alert && !c->info.out_of_memory)
         c->cb.alert(c->cb.ctx, &a);
     if (a.desc == 0) {
         d->close_notify = true;
@@ -531,7 +554,7 @@ static void on_app_data(struct mc_tls_conn *c, enum mc_tls_dir dir, const uint8_
         return;
     }
     c->info.app_octets[dir] += n;
-    if (c->cb.app_data && n > 0)
+    if (c->cb.app_data && n > 0 && !c->info.out_of_memory)
         c->cb.app_data(c->cb.ctx, dir, p, n, c->d[dir].frame, c->d[dir].rec_off);
 }
 
@@ -605,7 +628,7 @@ static void open_record(struct mc_tls_conn *c, enum mc_tls_dir dir, uint8_t *rec
         if (rec[0] == MC_TLS_CT_ALERT) {
             struct mc_tls_alert a = {dir, d->frame, d->rec_off, 0, 0, true, false};
             d->last_unreadable_alert = true; /* may well be close_notify */
-            if (c->cb.alert)
+            if (c->cb.alert && !c->info.out_of_memory)
                 c->cb.alert(c->cb.ctx, &a);
         }
         return;
@@ -783,19 +806,21 @@ static void end_skip(struct mc_tls_conn *c, enum mc_tls_dir dir)
     d->skip_protected = false;
 }
 
-static struct dir *dir_of(struct mc_tls_conn *c, enum mc_tls_dir dir)
+/* The direction's buffers, allocated at its first octet (offset 0: a gap
+ * before any record loses the direction without needing them); false when
+ * out of memory, and the connection is then no longer followed. */
+static bool dir_buffers(struct mc_tls_conn *c, enum mc_tls_dir dir)
 {
-    struct dir *d = &c->d[dir != MC_TLS_C2S];
-    if (!d->rec) {
+    struct dir *d = &c->d[dir];
+    if (!d->rec && !d->lost && !d->ended) {
         d->rec = malloc(MC_TLS_RECORD_BUF + MC_TLS_HS_MAX);
-        if (!d->rec) { /* out of memory: stop following rather than crash */
-            d->lost = true;
-            c->info.lost[dir] = true;
-            return d;
+        if (!d->rec) {
+            out_of_memory(c, dir, "a record buffer");
+            return false;
         }
         d->hs = d->rec + MC_TLS_RECORD_BUF;
     }
-    return d;
+    return true;
 }
 
 void mc_tls_conn_data(struct mc_tls_conn *c, enum mc_tls_dir dir, const uint8_t *p, size_t n,
@@ -805,8 +830,9 @@ void mc_tls_conn_data(struct mc_tls_conn *c, enum mc_tls_dir dir, const uint8_t 
     if (!c || n == 0)
         return;
     dir = dir != MC_TLS_C2S ? MC_TLS_S2C : MC_TLS_C2S;
-    d = dir_of(c, dir);
+    d = &c->d[dir];
     d->frame = frame;
+    dir_buffers(c, dir); /* when it fails, d is lost and the octets only counted */
     while (n > 0) {
         if (d->lost || d->ended) {
             d->off += n;
@@ -865,7 +891,7 @@ void mc_tls_conn_gap(struct mc_tls_conn *c, enum mc_tls_dir dir, uint64_t n, uin
     if (!c || n == 0)
         return;
     dir = dir != MC_TLS_C2S ? MC_TLS_S2C : MC_TLS_C2S;
-    d = dir_of(c, dir);
+    d = &c->d[dir]; /* no buffers needed: a record under way has them */
     d->frame = frame;
     if (d->lost || d->ended) {
         d->off += n;

@@ -302,28 +302,24 @@ static long finish_lines(struct line_reader *r)
     return r->oom ? -1 : r->bad;
 }
 
+/* The line reader lives on the stack (about 1 KiB): loading allocates
+ * nothing but the key log's own table, so the only way to run out of
+ * memory is add(), which reports "out of memory" through err. */
 long mc_tls_keylog_load_mem(struct mc_tls_keylog *kl, const char *name, const uint8_t *text,
                             size_t len, mc_tls_keylog_error_fn err, void *err_ctx)
 {
-    struct line_reader *r;
-    long ret;
+    struct line_reader r = {.kl = kl, .name = name, .err = err, .err_ctx = err_ctx};
     if (!kl)
         return -1;
-    r = calloc(1, sizeof *r);
-    if (!r)
-        return -1;
-    *r = (struct line_reader){.kl = kl, .name = name, .err = err, .err_ctx = err_ctx};
-    feed_lines(r, text, len);
-    ret = finish_lines(r);
-    free(r);
-    return ret;
+    feed_lines(&r, text, len);
+    return finish_lines(&r);
 }
 
 long mc_tls_keylog_load_file(struct mc_tls_keylog *kl, const char *path,
                              mc_tls_keylog_error_fn err, void *err_ctx)
 {
     uint8_t block[16384];
-    struct line_reader *r;
+    struct line_reader r = {.kl = kl, .name = path, .err = err, .err_ctx = err_ctx};
     long ret;
     size_t got;
     FILE *f;
@@ -335,21 +331,14 @@ long mc_tls_keylog_load_file(struct mc_tls_keylog *kl, const char *path,
         report(err, err_ctx, path, 0, strerror(errno));
         return -1;
     }
-    r = calloc(1, sizeof *r);
-    if (!r) {
-        fclose(f);
-        return -1;
-    }
-    *r = (struct line_reader){.kl = kl, .name = path, .err = err, .err_ctx = err_ctx};
-    while ((got = fread(block, 1, sizeof block, f)) > 0 && !r->oom)
-        feed_lines(r, block, got);
+    while ((got = fread(block, 1, sizeof block, f)) > 0 && !r.oom)
+        feed_lines(&r, block, got);
     if (ferror(f)) {
-        report(err, err_ctx, path, r->line + 1, strerror(errno));
+        report(err, err_ctx, path, r.line + 1, strerror(errno));
         ret = -1;
     } else {
-        ret = finish_lines(r);
+        ret = finish_lines(&r);
     }
     fclose(f);
-    free(r);
     return ret;
 }

@@ -54,14 +54,16 @@ void mc_tls_keylog_free(struct mc_tls_keylog *kl);
 
 /* Adds the lines of a file. Returns the number of malformed lines (each
  * reported through err when it is not NULL), or -1 when the file cannot be
- * read (err gets "<path>:0: <strerror>"). */
+ * read (err gets "<path>:0: <strerror>") or memory ran out (err gets
+ * "<path>:<line>: out of memory", why exactly "out of memory"; reading
+ * stops there). Loading allocates nothing but the key log's table. */
 long mc_tls_keylog_load_file(struct mc_tls_keylog *kl, const char *path,
                              mc_tls_keylog_error_fn err, void *err_ctx);
 
 /* The same for text in memory (e.g. a pcapng Decryption Secrets Block);
  * name is used in error locations. A last line without a newline counts;
  * NUL octets make their line malformed. Returns malformed lines or -1 when
- * out of memory. */
+ * out of memory (reported through err as for a file). */
 long mc_tls_keylog_load_mem(struct mc_tls_keylog *kl, const char *name, const uint8_t *text,
                             size_t len, mc_tls_keylog_error_fn err, void *err_ctx);
 
