@@ -53,23 +53,31 @@ size_t mc__utf8_len(const unsigned char *s)
     return n;
 }
 
-/* JSON string (RFC 8259 s7); octets that are not UTF-8 (session and file
- * names are arbitrary octets) become U+FFFD so the output stays JSON. */
-void mc__json_str(FILE *o, const char *str)
+/* JSON string contents (RFC 8259 s7); octets that are not UTF-8 (session
+ * and file names are arbitrary octets) become U+FFFD so the output stays
+ * JSON. A sequence cut by the end of the n octets is not UTF-8. */
+void mc__json_chars(FILE *o, const char *str, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    putc('"', o);
-    while (*s) {
+    const unsigned char *s = (const unsigned char *)str, *end = s + n;
+    while (s < end) {
         unsigned char c = *s;
         if (c == '"' || c == '\\') { putc('\\', o); putc(c, o); s++; }
         else if (c < 0x20 || c == 0x7f) { fprintf(o, "\\u%04x", c); s++; }
         else if (c < 0x80) { putc(c, o); s++; }
         else {
-            size_t n = mc__utf8_len(s);
-            if (n) { fwrite(s, 1, n, o); s += n; }
+            unsigned char seq[4] = {0};   /* mc__utf8_len reads up to 4 */
+            size_t len;
+            memcpy(seq, s, (size_t)(end - s) < 4 ? (size_t)(end - s) : 4);
+            if ((len = mc__utf8_len(seq)) != 0) { fwrite(s, 1, len, o); s += len; }
             else { fputs("\\ufffd", o); s++; }
         }
     }
+}
+
+void mc__json_str(FILE *o, const char *str)
+{
+    putc('"', o);
+    mc__json_chars(o, str, strlen(str));
     putc('"', o);
 }
 
@@ -143,10 +151,10 @@ struct mc_open_session *mc__session_get(struct mc_report *r, const char *name, b
 {
     struct mc_report_sessions *t = r->open;
     struct sess_node *n;
-    if (!t) {
-        if (!create || !(t = r->open = calloc(1, sizeof(*t))))
-            return NULL;
-    }
+    if (!t && !create)
+        return NULL;
+    if (!t && !(t = r->open = calloc(1, sizeof(*t))))
+        goto oom;
     if (t->nb) {
         for (n = t->b[name_hash(name) & (t->nb - 1)]; n; n = n->next)
             if (strcmp(n->s.name, name) == 0)
@@ -154,18 +162,23 @@ struct mc_open_session *mc__session_get(struct mc_report *r, const char *name, b
     }
     if (!create)
         return NULL;
-    if (t->count >= t->nb && !sessions_grow(t))
-        return NULL;
+    /* a table that could not grow still works, with longer chains */
+    if (t->count >= t->nb && !sessions_grow(t) && t->nb == 0)
+        goto oom;
     n = calloc(1, sizeof(*n));
     if (!n || !(n->s.name = strdup(name))) {
         free(n);
-        return NULL;
+        goto oom;
     }
     size_t h = name_hash(name) & (t->nb - 1);
     n->next = t->b[h];
     t->b[h] = n;
     t->count++;
     return &n->s;
+oom:
+    /* every caller that creates has something to keep there */
+    mc__report_oom(r);
+    return NULL;
 }
 
 static void open_session_free(struct mc_open_session *s)
@@ -230,6 +243,7 @@ void mc_report_begin(struct mc_report *r)
 void mc_report_input_begin(struct mc_report *r, const char *name)
 {
     r->input = name;
+    r->oom_told = false;
     if (r->format == MC_FMT_SARIF)
         mc__sarif_input(r, name);
     else if (r->format == MC_FMT_JUNIT)
@@ -337,7 +351,8 @@ void mc_report_session_note(struct mc_report *r, const char *name, bool failed, 
         return;
     slot = failed ? &os->error_reason : &os->skip_reason;
     free(*slot);
-    *slot = strdup(reason);
+    if (!(*slot = strdup(reason)))
+        mc__report_oom(r);
     if (failed && r->format == MC_FMT_SARIF) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s: %s", name, reason);
@@ -412,6 +427,17 @@ void mc_report_input_error(struct mc_report *r, const char *file, uint64_t line,
         fprintf(stderr, "mailconform: %s:%llu: %s\n", file, (unsigned long long)line, msg);
     else
         fprintf(stderr, "mailconform: %s: %s\n", file, msg);
+}
+
+void mc__report_oom(struct mc_report *r)
+{
+    /* told before reporting: the input error may need memory itself and
+     * come back here (the SARIF or JUnit state) */
+    if (r->oom_told)
+        return;
+    r->oom_told = true;
+    mc_report_input_error(r, r->input ? r->input : r->command ? r->command : "-", 0, 0,
+                          "out of memory: the report is incomplete");
 }
 
 void mc_report_warning(struct mc_report *r, const char *file, const char *msg)
@@ -663,19 +689,30 @@ void mc_report_rfc_url(char *buf, size_t n, const struct mc_rule_info *ri)
 }
 
 /* Writes each line of t with a prefix; '#' lines left out if skip_comments. */
-void mc__write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments)
+void mc__each_line(const struct mc_text *t, const char *prefix, bool skip_comments,
+                   void (*put)(void *ctx, const char *s, size_t n), void *ctx)
 {
     size_t at = 0;
     while (at < t->len) {
         const char *nl = memchr(t->p + at, '\n', t->len - at);
         size_t n = nl ? (size_t)(nl - (t->p + at)) : t->len - at;
         if (!(skip_comments && n && t->p[at] == '#')) {
-            fputs(prefix, o);
-            fwrite(t->p + at, 1, n, o);
-            putc('\n', o);
+            put(ctx, prefix, strlen(prefix));
+            put(ctx, t->p + at, n);
+            put(ctx, "\n", 1);
         }
         at += n + 1;
     }
+}
+
+static void put_file(void *ctx, const char *s, size_t n)
+{
+    fwrite(s, 1, n, ctx);
+}
+
+void mc__write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments)
+{
+    mc__each_line(t, prefix, skip_comments, put_file, o);
 }
 
 void mc_report_explain(FILE *out, enum mc_rule r, const char *format)

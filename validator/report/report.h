@@ -36,7 +36,8 @@ struct mc_report {
     uint64_t by_sev[3];
     uint64_t by_rule[MC_RULE_COUNT];
     uint64_t sessions, sessions_validated, input_errors, suppressed, baselined;
-    bool any_json;
+    bool any_json;                    /* json, sarif: a finding was written (comma before the next) */
+    bool oom_told;                    /* "out of memory" reported for the current input */
     /* per-format and per-session state, allocated on first use */
     struct mc_report_sessions *open;
     struct mc_report_sarif *sarif;
@@ -47,7 +48,8 @@ bool mc_format_parse(const char *s, enum mc_format *out);
 void mc_report_init(struct mc_report *r, FILE *out, enum mc_format fmt, enum mc_severity fail_on);
 void mc_report_begin(struct mc_report *r);
 /* An input (file, stdin, the relay's sessions) starts and ends; r->input
- * names it meanwhile. Optional for text, json and jsonl. */
+ * names it meanwhile, so name must stay valid until mc_report_input_end.
+ * Optional for text, json and jsonl. */
 void mc_report_input_begin(struct mc_report *r, const char *name);
 void mc_report_input_end(struct mc_report *r);
 /* A finding callback (mc_finding_fn) with ctx = struct mc_report *. */

@@ -6,6 +6,8 @@
 
 /* JSON string (RFC 8259 s7); non-UTF-8 octets become U+FFFD. */
 void mc__json_str(FILE *o, const char *s);
+/* The n octets at s escaped as in a JSON string, without the quotes. */
+void mc__json_chars(FILE *o, const char *s, size_t n);
 /* XML character data or attribute value (XML 1.0 s2.2, s2.4): markup
  * escaped, characters XML cannot carry (controls, non-UTF-8) as U+FFFD. */
 void mc__xml_str(FILE *o, const char *s);
@@ -15,8 +17,16 @@ void mc__finding_json(FILE *o, const struct mc_finding *f, const char *input);
 /* Writes each line of t with a prefix; '#' lines left out if skip_comments. */
 struct mc_text;
 void mc__write_lines(FILE *o, const struct mc_text *t, const char *prefix, bool skip_comments);
+/* The same lines (prefix, line, "\n") given to put piece by piece. */
+void mc__each_line(const struct mc_text *t, const char *prefix, bool skip_comments,
+                   void (*put)(void *ctx, const char *s, size_t n), void *ctx);
 /* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
 size_t mc__utf8_len(const unsigned char *s);
+
+/* An allocation failed and the report lost something it should hold: an
+ * input error "out of memory: the report is incomplete" naming the input
+ * (stderr, every format, exit status 2), once per input. */
+void mc__report_oom(struct mc_report *r);
 
 /* The sessions of an input still open, with what their end must report. */
 struct mc_open_session {
@@ -32,8 +42,8 @@ struct mc_open_session {
     size_t out_len;
     FILE *out_f;
 };
-/* The open session named name, created if create (NULL if not found or out
- * of memory). */
+/* The open session named name, created if create (NULL if not found, or
+ * out of memory, which it reports with mc__report_oom). */
 struct mc_open_session *mc__session_get(struct mc_report *r, const char *name, bool create);
 /* Forgets a session (its end was reported). */
 void mc__session_drop(struct mc_report *r, struct mc_open_session *s);

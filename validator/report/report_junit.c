@@ -23,14 +23,15 @@ struct mc_report_junit {
     char *mem;              /* when no temporary file could be made: */
     size_t mem_len;         /* suite is an open_memstream over mem */
     bool in_mem;
-    char *suite_name;
+    const char *suite_name; /* the input's name (lives until its end), NULL: none begun */
     unsigned long tests, failures, errors, skipped;
 };
 
+/* Out of memory is reported here: every caller loses what it came to keep. */
 static struct mc_report_junit *state(struct mc_report *r)
 {
-    if (!r->junit)
-        r->junit = calloc(1, sizeof(*r->junit));
+    if (!r->junit && !(r->junit = calloc(1, sizeof(*r->junit))))
+        mc__report_oom(r);
     return r->junit;
 }
 
@@ -41,29 +42,44 @@ void mc__junit_begin(struct mc_report *r)
     fputs("\">\n", r->out);
 }
 
+static bool suite_open(struct mc_report_junit *j)
+{
+    j->suite = tmpfile();
+    j->in_mem = !j->suite;
+    if (j->in_mem)   /* no temporary directory: keep it in memory */
+        j->suite = open_memstream(&j->mem, &j->mem_len);
+    return j->suite != NULL;
+}
+
 void mc__junit_input_begin(struct mc_report *r, const char *name)
 {
     struct mc_report_junit *j = state(r);
     if (!j)
         return;
-    if (j->suite)
+    if (j->suite_name)
         mc__junit_input_end(r);
-    j->suite = tmpfile();
-    j->in_mem = !j->suite;
-    if (j->in_mem)   /* no temporary directory: keep it in memory */
-        j->suite = open_memstream(&j->mem, &j->mem_len);
-    j->suite_name = strdup(name);
+    j->suite_name = name;
     j->tests = j->failures = j->errors = j->skipped = 0;
+    /* if this fails, suite() tries again when a test case comes, and an
+     * input without any needs no file: nothing is lost yet */
+    (void)suite_open(j);
 }
 
-/* The suite of the current input, opened if a finding or error comes
- * before any input was announced (the relay). */
+/* The suite of the current input, begun if a finding or error comes
+ * before any input was announced (the relay), its file opened if that
+ * failed before. */
 static struct mc_report_junit *suite(struct mc_report *r)
 {
     struct mc_report_junit *j = state(r);
-    if (j && !j->suite)
+    if (!j)
+        return NULL;
+    if (!j->suite_name)
         mc__junit_input_begin(r, r->input ? r->input : (r->command ? r->command : "check"));
-    return j && j->suite && j->suite_name ? j : NULL;
+    if (!j->suite && !suite_open(j)) {
+        mc__report_oom(r);
+        return NULL;
+    }
+    return j;
 }
 
 void mc__junit_input_end(struct mc_report *r)
@@ -71,39 +87,39 @@ void mc__junit_input_end(struct mc_report *r)
     struct mc_report_junit *j = r->junit;
     char buf[65536];
     size_t n;
-    if (!j || !j->suite)
+    if (!j || !j->suite_name)
         return;
     fprintf(r->out, "  <testsuite name=\"");
-    mc__xml_str(r->out, j->suite_name ? j->suite_name : "");
+    mc__xml_str(r->out, j->suite_name);
     fprintf(r->out, "\" tests=\"%lu\" failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" time=\"0\">\n",
             j->tests, j->failures, j->errors, j->skipped);
-    fflush(j->suite);
-    if (j->in_mem) {
-        fwrite(j->mem, 1, j->mem_len, r->out);
-    } else {
-        rewind(j->suite);
-        while ((n = fread(buf, 1, sizeof(buf), j->suite)) > 0)
-            fwrite(buf, 1, n, r->out);
+    if (j->suite) {   /* none: no test case came, or each that did was reported lost */
+        fflush(j->suite);
+        if (j->in_mem) {
+            fwrite(j->mem, 1, j->mem_len, r->out);
+        } else {
+            rewind(j->suite);
+            while ((n = fread(buf, 1, sizeof(buf), j->suite)) > 0)
+                fwrite(buf, 1, n, r->out);
+        }
+        fclose(j->suite);
     }
     fputs("  </testsuite>\n", r->out);
-    fclose(j->suite);
     j->suite = NULL;
     free(j->mem);
     j->mem = NULL;
-    free(j->suite_name);
     j->suite_name = NULL;
 }
 
-static FILE *session_stream(struct mc_open_session *os, bool failure)
+/* The session's <failure> elements or its <system-out>; NULL (reported)
+ * if it cannot be made. */
+static FILE *session_stream(struct mc_report *r, struct mc_open_session *os, bool failure)
 {
-    if (failure) {
-        if (!os->junit_f)
-            os->junit_f = open_memstream(&os->junit, &os->junit_len);
-        return os->junit_f;
-    }
-    if (!os->out_f)
-        os->out_f = open_memstream(&os->out, &os->out_len);
-    return os->out_f;
+    FILE **f = failure ? &os->junit_f : &os->out_f;
+    if (!*f && !(*f = failure ? open_memstream(&os->junit, &os->junit_len)
+                              : open_memstream(&os->out, &os->out_len)))
+        mc__report_oom(r);
+    return *f;
 }
 
 /* "t.mct:12: server offset 40" / "frame 9: client offset 0" */
@@ -122,7 +138,7 @@ void mc__junit_finding(struct mc_report *r, const struct mc_finding *f)
     struct mc_open_session *os = mc__session_get(r, f->session ? f->session : "", true);
     bool failure = f->severity >= r->fail_on;
     FILE *o;
-    if (!os || !(o = session_stream(os, failure)))
+    if (!os || !(o = session_stream(r, os, failure)))
         return;
     if (failure) {
         os->failures++;
@@ -216,7 +232,6 @@ void mc__junit_end(struct mc_report *r)
     mc__junit_input_end(r);
     fputs("</testsuites>\n", r->out);
     if (r->junit) {
-        free(r->junit->suite_name);
         free(r->junit);
         r->junit = NULL;
     }

@@ -50,29 +50,34 @@ static void tls_line(FILE *o, const struct mc_matrix_tls *t, const char *prefix)
             t->sni && t->sni[0] ? t->sni : "(none: an address)");
 }
 
+/* The width of host h's column: its name or its widest cell. Computed
+ * where it is needed rather than kept, so the table needs no memory and
+ * cannot be lost for the want of it. */
+static size_t column_width(const struct mc_matrix *m, size_t h)
+{
+    char buf[400];
+    size_t w = strlen(m->hosts[h]);
+    for (size_t r = 0; r < m->nmodes; r++) {
+        mc_matrix_cell_text(cell_at(m, r, h), buf, sizeof(buf));
+        if (strlen(buf) > w)
+            w = strlen(buf);
+    }
+    return w;
+}
+
 void mc_report_matrix_text(FILE *out, const struct mc_matrix *m, bool color)
 {
-    size_t wmode = strlen("mode"), *w = calloc(m->nhosts ? m->nhosts : 1, sizeof(*w));
+    size_t wmode = strlen("mode");
     char buf[400];
-    if (!w)
-        return;
     for (size_t r = 0; r < m->nmodes; r++)
         if (strlen(m->modes[r]) > wmode)
             wmode = strlen(m->modes[r]);
-    for (size_t h = 0; h < m->nhosts; h++) {
-        w[h] = strlen(m->hosts[h]);
-        for (size_t r = 0; r < m->nmodes; r++) {
-            mc_matrix_cell_text(cell_at(m, r, h), buf, sizeof(buf));
-            if (strlen(buf) > w[h])
-                w[h] = strlen(buf);
-        }
-    }
     fprintf(out, "%s", "mode");
     pad(out, wmode - 4);
     for (size_t h = 0; h < m->nhosts; h++) {
         fprintf(out, "  %s", m->hosts[h]);
         if (h + 1 < m->nhosts)
-            pad(out, w[h] - strlen(m->hosts[h]));
+            pad(out, column_width(m, h) - strlen(m->hosts[h]));
     }
     putc('\n', out);
     for (size_t r = 0; r < m->nmodes; r++) {
@@ -84,11 +89,10 @@ void mc_report_matrix_text(FILE *out, const struct mc_matrix *m, bool color)
             fprintf(out, "  %s%s%s", color ? verdict_color(c->verdict) : "", buf,
                     color ? RESET : "");
             if (h + 1 < m->nhosts)
-                pad(out, w[h] - strlen(buf));
+                pad(out, column_width(m, h) - strlen(buf));
         }
         putc('\n', out);
     }
-    free(w);
     putc('\n', out);
     for (size_t r = 0; r < m->nmodes; r++) {
         for (size_t h = 0; h < m->nhosts; h++) {

@@ -29,12 +29,14 @@ struct mc_report_sarif {
     char *notes;
     size_t notes_len;
     unsigned long n_notes;
-    bool any_result;
 };
 
 /* Input errors kept for the log; a garbage file could produce millions. */
 #define SARIF_MAX_NOTES 1000
 
+/* Made when an input or an input error first needs it; NULL (reported as
+ * out of memory, since the caller loses what it came to keep) if it
+ * cannot be. */
 static struct mc_report_sarif *state(struct mc_report *r)
 {
     struct mc_report_sarif *s = r->sarif;
@@ -42,7 +44,7 @@ static struct mc_report_sarif *state(struct mc_report *r)
         return s;
     s = calloc(1, sizeof(*s));
     if (!s)
-        return NULL;
+        goto oom;
     s->cur = -1;
     s->artifacts_f = open_memstream(&s->artifacts, &s->artifacts_len);
     s->notes_f = open_memstream(&s->notes, &s->notes_len);
@@ -52,10 +54,13 @@ static struct mc_report_sarif *state(struct mc_report *r)
         free(s->artifacts);
         free(s->notes);
         free(s);
-        return NULL;
+        goto oom;
     }
     r->sarif = s;
     return s;
+oom:
+    mc__report_oom(r);
+    return NULL;
 }
 
 /* A file name as a URI reference (RFC 3986 s4.1): unreserved characters
@@ -93,35 +98,61 @@ static void rule_name(FILE *o, const char *id)
     putc('"', o);
 }
 
-static char *explain_text(enum mc_rule r, bool with_examples)
-{
-    struct mc_explain e;
-    char *buf = NULL;
-    size_t len = 0;
+/* An explanation is written straight into its JSON string, not copied to
+ * memory first: the log holds two per rule, and a copy could fail to be
+ * made where this cannot. The paragraph alone (without examples) is one
+ * line: its line breaks become spaces, the last one dropped. */
+struct explain_json {
     FILE *o;
-    if (!mc_explain_get(r, &e) || !(o = open_memstream(&buf, &len)))
-        return NULL;
-    mc__write_lines(o, &e.why, "", true);
-    if (with_examples) {
-        fputs("\nNon-conformant:\n", o);
-        mc__write_lines(o, &e.bad, "  ", false);
-        fputs("\nConformant:\n", o);
-        mc__write_lines(o, &e.good, "  ", false);
+    bool paragraph;
+    size_t breaks;       /* line breaks not yet written (paragraph) */
+};
+
+static void ej_put(void *ctx, const char *s, size_t n)
+{
+    struct explain_json *j = ctx;
+    while (n) {
+        const char *nl = memchr(s, '\n', n);
+        size_t k = nl ? (size_t)(nl - s) : n;
+        if (k && j->paragraph)
+            for (; j->breaks; j->breaks--)
+                putc(' ', j->o);
+        mc__json_chars(j->o, s, k);
+        if (!nl)
+            return;
+        if (j->paragraph)
+            j->breaks++;
+        else
+            mc__json_chars(j->o, "\n", 1);
+        s += k + 1;
+        n -= k + 1;
     }
-    fclose(o);
-    /* one paragraph: the line breaks of the source file are not meaningful */
-    if (!with_examples)
-        for (char *p = buf; *p; p++)
-            if (*p == '\n')
-                *p = p[1] ? ' ' : '\0';
-    return buf;
+}
+
+/* An explanation as a JSON string: the paragraph, or with examples */
+static void explain_json(FILE *o, const struct mc_explain *e, bool with_examples)
+{
+    struct explain_json j = {o, !with_examples, 0};
+    putc('"', o);
+    mc__each_line(&e->why, "", true, ej_put, &j);
+    if (with_examples) {
+        ej_put(&j, "\nNon-conformant:\n", strlen("\nNon-conformant:\n"));
+        mc__each_line(&e->bad, "  ", false, ej_put, &j);
+        ej_put(&j, "\nConformant:\n", strlen("\nConformant:\n"));
+        mc__each_line(&e->good, "  ", false, ej_put, &j);
+    }
+    /* of the paragraph's trailing line breaks, all but the last are spaces */
+    for (; j.breaks > 1; j.breaks--)
+        putc(' ', o);
+    putc('"', o);
 }
 
 static void write_rule(FILE *o, enum mc_rule i, const struct mc_policy *pol)
 {
     const struct mc_rule_info *ri = mc_rule_info(i);
+    struct mc_explain e;
+    bool have = mc_explain_get(i, &e);
     char url[160];
-    char *why = explain_text(i, false), *help = explain_text(i, true);
     mc_report_rfc_url(url, sizeof(url), ri);
     fputs("{\"id\":", o);
     mc__json_str(o, ri->id);
@@ -130,12 +161,15 @@ static void write_rule(FILE *o, enum mc_rule i, const struct mc_policy *pol)
     fputs(",\"shortDescription\":{\"text\":", o);
     mc__json_str(o, ri->summary);
     fputs("},\"fullDescription\":{\"text\":", o);
-    mc__json_str(o, why ? why : ri->summary);
+    if (have)
+        explain_json(o, &e, false);
+    else
+        mc__json_str(o, ri->summary);
     fputs("},\"helpUri\":", o);
     mc__json_str(o, url);
-    if (help) {
+    if (have) {
         fputs(",\"help\":{\"text\":", o);
-        mc__json_str(o, help);
+        explain_json(o, &e, true);
         fputs("}", o);
     }
     fprintf(o, ",\"defaultConfiguration\":{\"level\":\"%s\",\"enabled\":%s}",
@@ -146,8 +180,6 @@ static void write_rule(FILE *o, enum mc_rule i, const struct mc_policy *pol)
     mc__json_str(o, ri->section);
     fprintf(o, ",\"tags\":[\"%s\",\"%s\",\"RFC%u\"]}}", mc_proto_name(ri->proto), mc_side_name(ri->side),
             ri->rfc);
-    free(why);
-    free(help);
 }
 
 void mc__sarif_begin(struct mc_report *r)
@@ -168,7 +200,6 @@ void mc__sarif_begin(struct mc_report *r)
         write_rule(o, (enum mc_rule)i, r->policy);
     }
     fputs("]}},\n\"columnKind\":\"unicodeCodePoints\",\"results\":[", o);
-    state(r);
 }
 
 void mc__sarif_input(struct mc_report *r, const char *name)
@@ -186,13 +217,12 @@ void mc__sarif_input(struct mc_report *r, const char *name)
 
 void mc__sarif_finding(struct mc_report *r, const struct mc_finding *f, uint64_t fp)
 {
-    struct mc_report_sarif *s = state(r);
+    struct mc_report_sarif *s = r->sarif;   /* made by mc__sarif_input, if there was one */
     const struct mc_rule_info *ri = mc_rule_info(f->rule);
     FILE *o = r->out;
-    if (s && s->any_result)
+    if (r->any_json)
         fputs(",\n", o);
-    if (s)
-        s->any_result = true;
+    r->any_json = true;
     fputs("{\"ruleId\":", o);
     mc__json_str(o, ri->id);
     fprintf(o, ",\"ruleIndex\":%u,\"level\":\"%s\",\"message\":{\"text\":", (unsigned)f->rule,
@@ -247,7 +277,7 @@ void mc__sarif_input_error(struct mc_report *r, const char *file, uint64_t line,
 
 void mc__sarif_end(struct mc_report *r)
 {
-    struct mc_report_sarif *s = state(r);
+    struct mc_report_sarif *s = r->sarif;   /* NULL: none needed (or reported) */
     FILE *o = r->out;
     uint64_t total = r->by_sev[0] + r->by_sev[1] + r->by_sev[2];
     fputs("],\n\"artifacts\":[", o);
