@@ -14,7 +14,7 @@ call (or --max-runs of them, spread evenly, when there are more). What
 each run must do (the policy, docs/capture.md "Out of memory"):
 
 - no sanitizer report, no signal, no hang (a timeout), an exit status of
-  0, 1 or 2;
+  0, 1 or 2, and output that parses (JSON Lines, SARIF, JUnit XML);
 - no finding that the run without failure does not make: running out of
   memory never blames a client or a server;
 - when the failed call lost anything, say so: exit status 2 and "out of
@@ -29,12 +29,14 @@ Python 3 standard library, openssl; nothing touches the network.
 """
 import argparse
 import concurrent.futures
+import glob
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -71,7 +73,7 @@ class Scenario:
         self.name, self.args, self.stdin = name, args, stdin
 
 
-def scenarios(tmp):
+def scenarios(mc, tmp):
     """(name, arguments after `check`, file for stdin or None)"""
     cert, key = tlsmail.make_cert(tmp)
     kl = os.path.join(tmp, "imap.keylog")
@@ -82,21 +84,42 @@ def scenarios(tmp):
     dsb_items = tlsmail.tls_items([("TLS",)] + [i for i in IMAP_TLS[4:]], dsb_kl, "1.2", cert, key)
     dsb = os.path.join(tmp, "dsb.pcapng")
     m.conversation_pcap(dsb_items, dsb, fmt="pcapng", server_port=993, secrets=open(dsb_kl, "rb").read())
+    # out of order, retransmitted, small segments, commands pipelined: the
+    # reassembler's holding area and retransmission window, queues that grow
+    plain = [i for i in IMAP_TLS if i != ("TLS",)][3:]
+    plain = plain[:4] + [("C", b"".join(b"n%d NOOP\r\n" % k for k in range(12))),
+                         ("S", b"".join(b"n%d OK done\r\n" % k for k in range(12)))] + plain[4:]
+    fetch = [("C", b"f1 FETCH 1:40 (FLAGS)\r\n"),
+             ("S", b"".join(b"* %d FETCH (FLAGS (\\Seen))\r\n" % k for k in range(1, 41)) + b"f1 OK done\r\n")]
+    shuffled = os.path.join(tmp, "shuffled.pcap")
+    m.conversation_pcap([("S", b"* OK ready\r\n")] + plain[:-2] + fetch + plain[-2:], shuffled,
+                        server_port=143, mss=24, reorder=0.3, retransmit=0.3, seed=7)
     data = os.path.join(ROOT, "tests", "data")
     mct = [os.path.join(ROOT, "docs", "examples", "planted-violations.mct"),
            os.path.join(data, "smtp", "smtp-smuggling-accepted.mct"),
            os.path.join(data, "imap", "imap-appenduid-range.mct"),
            os.path.join(ROOT, "corpus", "samples", "dovecot-pop3-stls.mct")]
+    v6 = os.path.join(tmp, "v6.pcapng")
+    m.conversation_pcap(plain, v6, server_port=143, af=6, vlans=[(0x88A8, 10), (0x8100, 20)],
+                        fmt="pcapng", byteorder=">", nsec=True)
+    baseline = os.path.join(tmp, "baseline")
+    subprocess.run([mc, "check", "--write-baseline", baseline] + mct[:2], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env=dict(ENV, MC_FAULT_FAIL=""))
     jl = ["--format", "jsonl"]
     return [
         Scenario("capture, one thread", jl + LOOPBACK_PORTS + [LOOPBACK]),
         Scenario("capture, -j 2", jl + ["-j", "2"] + LOOPBACK_PORTS + [LOOPBACK]),
         Scenario("capture, -j 3 from a pipe", jl + ["-j", "3"] + LOOPBACK_PORTS + ["-"], stdin=LOOPBACK),
+        Scenario("capture, reordered and retransmitted", jl + [shuffled]),
+        Scenario("pcapng, IPv6 in VLANs", jl + [v6]),
         Scenario("capture, STARTTLS with --keylog", jl + ["--keylog", kl, starttls]),
         Scenario("capture, -j 2, STARTTLS with --keylog", jl + ["-j", "2", "--keylog", kl, starttls]),
         Scenario("pcapng with a Decryption Secrets Block", jl + [dsb]),
         Scenario("transcripts", jl + mct),
         Scenario("transcripts, text report", mct),
+        Scenario("recorded sessions (corpus/samples)",
+                 jl + sorted(glob.glob(os.path.join(ROOT, "corpus", "samples", "*.mct")))),
+        Scenario("transcripts against a baseline", jl + ["--baseline", baseline] + mct),
         Scenario("transcripts, SARIF", ["--format", "sarif"] + mct[:2]),
         Scenario("transcripts, JUnit", ["--format", "junit"] + mct[:2]),
     ]
@@ -132,6 +155,22 @@ def run(mc, sc, fail):
     return Run(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
 
 
+def malformed(sc, out):
+    """why the output of a structured format does not parse, or None"""
+    fmt = sc.args[sc.args.index("--format") + 1] if "--format" in sc.args else "text"
+    try:
+        if fmt == "jsonl":
+            for ln in out.splitlines():
+                json.loads(ln)
+        elif fmt in ("json", "sarif"):
+            json.loads(out)
+        elif fmt == "junit":
+            xml.etree.ElementTree.fromstring(out)
+    except (ValueError, xml.etree.ElementTree.ParseError) as e:
+        return "%s: %s" % (fmt, e)
+    return None
+
+
 def judge(sc, base, r):
     """None when the run keeps the rules, else why not"""
     if r.rc is None:
@@ -142,6 +181,9 @@ def judge(sc, base, r):
         return "sanitizer report"
     if r.rc not in (0, 1, 2):
         return "exit status %d" % r.rc
+    bad_form = malformed(sc, r.out)
+    if bad_form:
+        return "the output is not well-formed: " + bad_form
     jsonl = "jsonl" in sc.args
     if not r.failed:
         if r.rc != base.rc or sorted(r.out.splitlines()) != sorted(base.out.splitlines()):
@@ -200,7 +242,7 @@ def main():
     problems = 0
     total_runs = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        for sc in scenarios(tmp):
+        for sc in scenarios(mc, tmp):
             if a.only and a.only not in sc.name:
                 continue
             base = run(mc, sc, 0)
