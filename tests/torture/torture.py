@@ -6,12 +6,14 @@
 MAILCONFORM must be built with MC_FAULT_INJECTION (the dev preset):
 validator/cli/fault_inject.c then fails the call of malloc, calloc,
 realloc, aligned_alloc, strdup, strndup, open_memstream or pthread_create
-that MC_FAULT_FAIL numbers. For every scenario below (captures with one and
-several threads, from a file and from a pipe, STARTTLS decrypted with a key
-log and by a pcapng's Decryption Secrets Block, transcripts, every report
+that MC_FAULT_FAIL numbers (or, with "N+", that call and every later
+one). For every scenario below (captures with one and several threads,
+from a file and from a pipe, reordered, STARTTLS decrypted with a key log
+and by a pcapng's Decryption Secrets Block, transcripts, every report
 format), a first run counts the calls; then one run per call fails that
-call (or --max-runs of them, spread evenly, when there are more). What
-each run must do (the policy, docs/capture.md "Out of memory"):
+call (or --max-runs of them, spread evenly, when there are more), and for
+every fourth of them every call from there on (--every-after). What each
+run must do (the policy, docs/capture.md "Out of memory"):
 
 - no sanitizer report, no signal, no hang (a timeout), an exit status of
   0, 1 or 2, and output that parses (JSON Lines, SARIF, JUnit XML);
@@ -225,7 +227,7 @@ def picks(calls, max_runs):
 
 
 def reproducer(mc, sc, n):
-    cmd = "MC_FAULT_FAIL=%d %s check %s" % (n, mc, " ".join(sc.args))
+    cmd = "MC_FAULT_FAIL=%s %s check %s" % (n, mc, " ".join(sc.args))
     return cmd + (" < " + sc.stdin if sc.stdin else "")
 
 
@@ -234,6 +236,8 @@ def main():
     ap.add_argument("mailconform")
     ap.add_argument("--max-runs", type=int, default=400, help="runs per scenario at most (default 400)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="runs at once (default: the CPUs)")
+    ap.add_argument("--every-after", type=int, default=4, metavar="K",
+                    help="also fail every call from N on, for every Kth N (default 4)")
     ap.add_argument("--only", help="scenarios whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     a = ap.parse_args()
@@ -251,6 +255,9 @@ def main():
                 problems += 1
                 continue
             ns = picks(base.calls, a.max_runs)
+            # "N+": that call and every later one fails, so the paths that
+            # report a failure must not need memory themselves
+            ns += ["%d+" % n for n in ns[::a.every_after]]
             results = list(pool.map(lambda n: (n, run(mc, sc, n)), ns))
             total_runs += len(ns)
             bad = [(n, r, judge(sc, base, r)) for n, r in results]
@@ -268,7 +275,7 @@ def main():
                 if (where, why[:40]) in seen:
                     continue
                 seen.add((where, why[:40]))
-                print("  FAIL call %d, %s of %s: %s\n    reproduce: %s"
+                print("  FAIL call %s, %s of %s: %s\n    reproduce: %s"
                       % (n, r.failed[1] if r.failed else "-", where, why, reproducer(mc, sc, n)))
                 if r.rc == SAN_EXIT or r.rc is None or (r.rc or 0) < 0:
                     tail = "\n".join(r.err.strip().splitlines()[-12:])
