@@ -69,21 +69,35 @@ struct host_list {
     size_t n, cap;
 };
 
-static bool hosts_add(struct host_list *h, const char *s)
+enum host_added { HOST_ADDED, HOST_INVALID, HOST_NO_MEMORY };
+
+static enum host_added hosts_add(struct host_list *h, const char *s)
 {
     char name[256], addr[256];
     if (!mc_probe_target_parse(s, name, sizeof(name), addr, sizeof(addr)))
-        return false;
+        return HOST_INVALID;
     if (h->n == h->cap) {
         size_t ncap = h->cap ? h->cap * 2 : 8;
         char **nv = realloc(h->v, ncap * sizeof(*nv));
         if (!nv)
-            return false;
+            return HOST_NO_MEMORY;
         h->v = nv;
         h->cap = ncap;
     }
-    h->v[h->n] = strdup(s);
-    return h->v[h->n++] != NULL;
+    if (!(h->v[h->n] = strdup(s)))
+        return HOST_NO_MEMORY;
+    h->n++;
+    return HOST_ADDED;
+}
+
+/* A target on the command line that was not added: why, as a usage error
+ * (exit status 2) */
+static void host_not_added(enum host_added r, const char *s, const char *what)
+{
+    if (r == HOST_NO_MEMORY)
+        fprintf(stderr, "mailconform: out of memory\n");
+    else
+        mc_cli_usage_error(what, s, usage_probe);
 }
 
 static void hosts_free(struct host_list *h)
@@ -113,8 +127,10 @@ static int read_targets(struct host_list *h, const char *path)
             *--e = '\0';
         if (*s == '\0')
             continue;
-        if (!hosts_add(h, s)) {
-            fprintf(stderr, "mailconform: %s:%lu: not a target: %s\n", path, lineno, s);
+        enum host_added r = hosts_add(h, s);
+        if (r != HOST_ADDED) {
+            fprintf(stderr, "mailconform: %s:%lu: %s: %s\n", path, lineno,
+                    r == HOST_NO_MEMORY ? "out of memory for the target" : "not a target", s);
             fclose(f);
             return 2;
         }
@@ -376,11 +392,13 @@ int mc_cmd_probe(int argc, char **argv)
         const char *a = argv[i], *v;
         bool handled;
         if (strcmp(a, "--") == 0) {
-            while (++i < argc)
-                if (!hosts_add(&hosts, argv[i])) {
-                    mc_cli_usage_error("not a target", argv[i], usage_probe);
+            while (++i < argc) {
+                enum host_added r = hosts_add(&hosts, argv[i]);
+                if (r != HOST_ADDED) {
+                    host_not_added(r, argv[i], "not a target");
                     goto out;
                 }
+            }
             break;
         }
         if (strcmp(a, "--format") == 0 && i + 1 < argc && strcmp(argv[i + 1], "md") == 0) {
@@ -415,8 +433,9 @@ int mc_cmd_probe(int argc, char **argv)
                 mc_cli_usage_error("unknown option", a, usage_probe);
                 goto out;
             }
-            if (!hosts_add(&hosts, a)) {
-                mc_cli_usage_error("not a target (HOST, HOST:ADDR, [v6])", a, usage_probe);
+            enum host_added r = hosts_add(&hosts, a);
+            if (r != HOST_ADDED) {
+                host_not_added(r, a, "not a target (HOST, HOST:ADDR, [v6])");
                 goto out;
             }
             continue;

@@ -345,6 +345,10 @@ static void safe_file_part(char *out, size_t n, const char *s)
     out[i] = '\0';
 }
 
+/* The reason of a cell whose conversation (main or injection check) ran
+ * out of memory: what it did not do cannot be judged, so the cell fails. */
+static const char OUT_OF_MEMORY[] = "out of memory";
+
 /* One connection of the cell (main or inject) with its own session. */
 static enum mc_probe_outcome run_conversation(const struct probe_env *env,
                                               struct mc_probe_cell *cell, struct probe_rec *rec,
@@ -361,7 +365,7 @@ static enum mc_probe_outcome run_conversation(const struct probe_env *env,
 
     if (!s || !probe_conn_init(&conn, env, rec)) {
         mc_session_free(s);
-        snprintf(cell->reason, sizeof(cell->reason), "out of memory");
+        snprintf(cell->reason, sizeof(cell->reason), "%s", OUT_OF_MEMORY);
         return MC_OUTCOME_FAILED;
     }
     if (mi->submission)
@@ -392,7 +396,7 @@ static enum mc_probe_outcome run_conversation(const struct probe_env *env,
     mc_session_finish(s);
     if (mc_session_out_of_memory(s, NULL) && out != MC_OUTCOME_FAILED) {
         /* the verdict would rest on a session that stopped judging */
-        snprintf(cell->reason, sizeof(cell->reason), "out of memory");
+        snprintf(cell->reason, sizeof(cell->reason), "%s", OUT_OF_MEMORY);
         out = MC_OUTCOME_FAILED;
     }
     cell->session_used[k] = true;
@@ -440,8 +444,11 @@ static void run_cell(const struct probe_env *env, struct mc_probe_cell *cell)
         /* the injection check's own trouble (a timeout, a refused second
          * connection) is in its transcript; the cell's verdict comes from
          * the main conversation and the findings of both */
-        (void)run_conversation(env, cell, &rec, name, addr, true);
-        memcpy(cell->reason, saved, sizeof(saved));
+        if (run_conversation(env, cell, &rec, name, addr, true) == MC_OUTCOME_FAILED &&
+            strcmp(cell->reason, OUT_OF_MEMORY) == 0)
+            cell->outcome = MC_OUTCOME_FAILED;   /* the check did not run: not "works" */
+        else
+            memcpy(cell->reason, saved, sizeof(saved));
     }
     if (rec.f && fclose(rec.f) != 0 && cell->outcome != MC_OUTCOME_FAILED) {
         cell->outcome = MC_OUTCOME_FAILED;

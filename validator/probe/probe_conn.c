@@ -538,24 +538,19 @@ enum probe_status probe_skip(struct probe_conn *c, uint64_t n)
     return PROBE_OK;
 }
 
+/* The lines are at most PROBE_LONG_LINE_MAX octets (10,000 for IMAP):
+ * built on the stack, so that the check cannot be skipped for want of
+ * memory (its failure would read as the server dropping the line). */
 enum probe_status probe_send_long_line(struct probe_conn *c, const char *prefix, size_t total)
 {
     size_t n = strlen(prefix);
-    char *line;
-    enum probe_status st;
-    if (total < n + 2)
+    char line[PROBE_LONG_LINE_MAX];
+    if (total < n + 2 || total > sizeof(line))
         return PROBE_ERROR;
-    line = malloc(total);
-    if (!line) {
-        snprintf(c->why, sizeof(c->why), "out of memory");
-        return PROBE_ERROR;
-    }
     memcpy(line, prefix, n);
     memset(line + n, 'x', total - 2 - n);
     memcpy(line + total - 2, "\r\n", 2);
-    st = probe_send(c, line, total);
-    free(line);
-    return st;
+    return probe_send(c, line, total);
 }
 
 void probe_discard(struct probe_conn *c)

@@ -126,6 +126,7 @@ enum probe_status probe_line(struct probe_conn *c, const char **line, size_t *le
 enum probe_status probe_skip(struct probe_conn *c, uint64_t n);
 /* Sends one line of total octets: prefix, 'x' up to the CR LF (the
  * over-long-line check). */
+#define PROBE_LONG_LINE_MAX 16384   /* total of probe_send_long_line, at most */
 enum probe_status probe_send_long_line(struct probe_conn *c, const char *prefix, size_t total);
 /* Drops what is buffered (recorded already). */
 void probe_discard(struct probe_conn *c);
