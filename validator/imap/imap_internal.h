@@ -19,6 +19,7 @@
 
 /* Outstanding commands tracked; more are not correlated (bounded). */
 #define IMAP_PENDING_MAX 64
+#define IMAP_UNTRACKED_KEEP 64   /* tags of commands pipelined beyond it (4 octets each) */
 #define IMAP_TAG_KEEP 64
 #define IMAP_MAILBOX_KEEP 128
 #define IMAP_ENABLE_KEEP 256
@@ -105,7 +106,11 @@ struct imap {
      * 22 KiB, half a session; most clients have one or two outstanding) */
     struct pending *q;
     unsigned q_len, q_cap;
-    unsigned q_untracked;     /* commands beyond IMAP_PENDING_MAX, not queued */
+    /* commands pipelined beyond IMAP_PENDING_MAX: not queued, so their
+     * completions are not judged; known by a hash of their tags (the first
+     * IMAP_UNTRACKED_KEEP of them), the rest only counted */
+    uint32_t untracked[IMAP_UNTRACKED_KEEP];
+    unsigned n_untracked, untracked_uncounted;
     struct pending injected[8];
     unsigned n_injected;
 

@@ -400,6 +400,45 @@ static void check_credentials(struct imap *s, const struct mc_imap_cmd_ev *ev,
     }
 }
 
+/* FNV-1a of the tag as kept (keep_tag's length) */
+static uint32_t tag_hash(const struct mc_span *tag)
+{
+    size_t n = tag->len < IMAP_TAG_KEEP - 1 ? tag->len : IMAP_TAG_KEEP - 1;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ tag->ptr[i]) * 16777619u;
+    return h;
+}
+
+/* A command that could not be queued (IMAP_PENDING_MAX outstanding): its
+ * completion will not be judged, and what it changes is not known. */
+static void untracked(struct imap *s, const struct mc_imap_cmd_ev *ev)
+{
+    if (s->n_untracked < IMAP_UNTRACKED_KEEP)
+        s->untracked[s->n_untracked++] = tag_hash(&ev->tag);
+    else
+        s->untracked_uncounted++;
+    if (state_changing(ev->verb))
+        s->state_unsure = true;
+}
+
+/* The completion of an untracked command (forgotten: true) */
+static bool forget_untracked(struct imap *s, const struct mc_span *tag)
+{
+    uint32_t h = tag_hash(tag);
+    for (unsigned i = 0; i < s->n_untracked; i++) {
+        if (s->untracked[i] == h) {
+            s->untracked[i] = s->untracked[--s->n_untracked];
+            return true;
+        }
+    }
+    if (s->untracked_uncounted) {   /* may be one of those beyond the kept tags */
+        s->untracked_uncounted--;
+        return true;
+    }
+    return false;
+}
+
 static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
 {
     const struct mc_span sec_text = secret_in_text(ev);
@@ -523,7 +562,7 @@ static void on_command(struct imap *s, const struct mc_imap_cmd_ev *ev)
     if (s->q_len < s->q_cap)
         s->q[s->q_len++] = pd;
     else
-        s->q_untracked++;   /* beyond IMAP_PENDING_MAX */
+        untracked(s, ev);
 }
 
 static void on_client_event(struct imap *s, const struct mc_imap_cmd_ev *ev)
@@ -753,12 +792,8 @@ static void on_tagged(struct imap *s, const struct mc_imap_resp_ev *ev)
                 return;
             }
         }
-        if (s->q_untracked) {
-            /* may complete a command pipelined beyond IMAP_PENDING_MAX:
-             * not known, so not judged */
-            s->q_untracked--;
-            return;
-        }
+        if (forget_untracked(s, &ev->tag))
+            return;   /* a command pipelined beyond IMAP_PENDING_MAX: not judged */
         if (!s->c_resync && !s->s_resync)
             emit_line(s, MC_R_IMAP_TAG_UNKNOWN, ev->start, &ev->text, NULL, NULL);
         return;
