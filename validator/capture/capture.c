@@ -177,6 +177,7 @@ struct capture {
     _Atomic uint64_t evicted;
     uint32_t bad_linktype;
     struct mc_tls_keylog *keylog; /* --keylog files and Decryption Secrets Blocks */
+    bool keylog_oom;              /* it could not be made: to say at the first secrets */
     uint64_t dsb;                 /* Decryption Secrets Blocks read */
     /* shards: one per job; with one, it runs in this thread */
     unsigned jobs;
@@ -831,7 +832,7 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         fs->mode = f->implicit_tls ? "implicit TLS"
                    : f->s && mc_session_in_tls(f->s) ? "STARTTLS"
                                                      : "plain";
-        fs->validated = f->s && mc_session_validated(f->s) && !encrypted;
+        fs->validated = f->s && mc_session_validated(f->s) && !encrypted && !f->oom_said;
         fs->encrypted = encrypted;
         fs->roles_guessed = f->roles_guessed;
         fs->midstream = f->midstream;
@@ -921,7 +922,11 @@ static void load_keylogs(struct capture *c)
 {
     c->keylog = mc_tls_keylog_new();
     if (!c->keylog) {
-        mc_report_input_error(c->rep, c->name, 0, 0, "out of memory for the key log");
+        /* a loss only where there are secrets to keep: said now for
+         * --keylog files, at the first Decryption Secrets Block otherwise */
+        c->keylog_oom = true;
+        if (c->opts->n_keylogs)
+            mc_report_input_error(c->rep, c->name, 0, 0, "out of memory for the key log");
         return;
     }
     for (unsigned i = 0; i < c->opts->n_keylogs; i++) {
@@ -1882,8 +1887,15 @@ static void on_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
     struct capture *c = ctx;
     char name[64];
     struct keylog_err ke = {c, c->name, false, false, ""};
-    if (type != MC_PCAP_SECRETS_TLS || !c->keylog)
+    if (type != MC_PCAP_SECRETS_TLS)
         return;
+    if (!c->keylog) {
+        if (c->keylog_oom && !c->opts->n_keylogs)
+            report_input_error(c, c->name, "out of memory for the key log: the Decryption "
+                               "Secrets Blocks are not used");
+        c->keylog_oom = false;   /* said once */
+        return;
+    }
     if (c->threads)
         drain_workers(c);
     c->dsb++;

@@ -143,15 +143,18 @@ static void end_session(struct checker *k, struct live *l)
     struct mc_origin at;
     if (!l->s)
         return;
+    bool stopped;
     mc_session_finish(l->s);
-    if (mc_session_out_of_memory(l->s, &at) && !l->abandoned) {
+    stopped = mc_session_out_of_memory(l->s, &at);
+    if (stopped && !l->abandoned) {
         char msg[300];
         snprintf(msg, sizeof(msg), "out of memory: session %s not validated from here on",
                  mc_session_name(l->s));
         mc_report_input_error(k->rep, k->file, at.line, 0, msg);
     }
-    mc_report_session(k->rep, mc_session_name(l->s), mc_session_proto(l->s), mc_session_validated(l->s),
-                      mc_session_findings(l->s), mc_session_suppressed(l->s));
+    mc_report_session(k->rep, mc_session_name(l->s), mc_session_proto(l->s),
+                      mc_session_validated(l->s) && !stopped, mc_session_findings(l->s),
+                      mc_session_suppressed(l->s));
     mc_session_free(l->s);
     l->s = NULL;
 }
@@ -483,7 +486,15 @@ static int cmd_check(int argc, char **argv)
 
 static void relay_session_end(void *ctx, const struct mc_session *s)
 {
-    mc_report_session(ctx, mc_session_name(s), mc_session_proto(s), mc_session_validated(s),
+    struct mc_origin at;
+    bool stopped = mc_session_out_of_memory(s, &at);
+    if (stopped) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "out of memory: session %s not validated from here on",
+                 mc_session_name(s));
+        mc_report_input_error(ctx, "relay", at.line, 0, msg);
+    }
+    mc_report_session(ctx, mc_session_name(s), mc_session_proto(s), mc_session_validated(s) && !stopped,
                       mc_session_findings(s), mc_session_suppressed(s));
 }
 

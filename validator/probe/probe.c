@@ -311,6 +311,7 @@ bool probe_has_word(const char *list, size_t len, const char *word)
 struct finding_sink {
     struct mc_probe_cell *cell;
     unsigned k; /* 0 main, 1 inject */
+    bool lost;  /* a finding could not be kept (out of memory) */
 };
 
 static void on_finding(void *ctx, const struct mc_finding *f)
@@ -322,8 +323,10 @@ static void on_finding(void *ctx, const struct mc_finding *f)
     if (c->nfindings == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 16;
         struct mc_finding *n = realloc(c->findings, ncap * sizeof(*n));
-        if (!n)
+        if (!n) {
+            fs->lost = true;   /* the cell fails for it (run_conversation) */
             return;
+        }
         c->findings = n;
         c->cap = ncap;
     }
@@ -357,7 +360,7 @@ static enum mc_probe_outcome run_conversation(const struct probe_env *env,
     const struct mc_probe_opts *o = env->o;
     const struct mc_probe_mode_info *mi = &modes[cell->mode];
     unsigned k = inject ? 1 : 0;
-    struct finding_sink sink = {cell, k};
+    struct finding_sink sink = {cell, k, false};
     struct probe_conn conn;
     struct probe_run run;
     enum mc_probe_outcome out;
@@ -394,8 +397,9 @@ static enum mc_probe_outcome run_conversation(const struct probe_env *env,
     }
     probe_conn_free(&conn);
     mc_session_finish(s);
-    if (mc_session_out_of_memory(s, NULL) && out != MC_OUTCOME_FAILED) {
-        /* the verdict would rest on a session that stopped judging */
+    if (mc_session_out_of_memory(s, NULL) || sink.lost) {
+        /* the verdict would rest on a session that stopped judging, or
+         * without a finding it made; this reason before any other */
         snprintf(cell->reason, sizeof(cell->reason), "%s", OUT_OF_MEMORY);
         out = MC_OUTCOME_FAILED;
     }

@@ -121,6 +121,7 @@ struct relay {
     struct conn *conns[MC_RELAY_MAX_CONNS];
     unsigned nconns;
     unsigned accepted, ended, refused;
+    unsigned out_of_memory;           /* connections refused or relayed unvalidated for it */
     unsigned last_session;            /* last "@ session" written, 0: none */
     uint64_t rec_line;                /* lines written to the record */
     uint64_t last_refuse_log;
@@ -790,14 +791,16 @@ static void conn_started(struct relay *r, struct conn *c)
     snprintf(name, sizeof(name), "#%u %s > %s", c->id, c->client, r->to_str);
     c->sess = mc_session_new(name, r->o->proto, r->o->check ? r->o->on_finding : NULL,
                              r->o->finding_ctx);
-    if (!c->sess)
+    if (!c->sess) {
         say(r, "session %u: out of memory for the session; relaying without validation", c->id);
-    else if (r->o->submission)
-        mc_session_set_submission(c->sess);
-    if (c->sess)
+        r->out_of_memory++;
+    } else {
+        if (r->o->submission)
+            mc_session_set_submission(c->sess);
         mc_session_set_policy(c->sess, r->o->policy);
-    if (r->o->imap_version)
-        mc_session_set_version(c->sess, r->o->imap_version);
+        if (r->o->imap_version)
+            mc_session_set_version(c->sess, r->o->imap_version);
+    }
     rec_session_start(r, c);
     say(r, "session %u: %s connected, relaying to %s", c->id, c->client, r->to_str);
     if (r->tls && r->o->tls == MC_RELAY_TLS_IMPLICIT) {
@@ -861,6 +864,9 @@ static void conn_accept(struct relay *r, int fd, const struct sockaddr_storage *
     c = calloc(1, sizeof(*c));
     if (!c) {
         say(r, "out of memory; refusing a connection");
+        r->out_of_memory++;
+        r->accepted++;   /* it counts towards --max-sessions, ended at once */
+        r->ended++;
         close(fd);
         return;
     }
@@ -1266,5 +1272,8 @@ int mc_relay_run(const struct mc_relay_opts *o, char *err, size_t errlen)
             fail(&r, "cannot write %s: %s", o->record, strerror(errno));
     }
     say(&r, "stopped after %u session(s)%s", r.ended, got_signal ? " (signal)" : "");
+    if (r.out_of_memory)   /* a session that stopped for it is the caller's to report */
+        fail(&r, "out of memory %u time(s): connections refused or relayed without validation "
+             "(see the log)", r.out_of_memory);
     return r.rc;
 }

@@ -65,7 +65,8 @@ struct mc_relay_opts {
  * that client is closed, the connection counts as ended, and the run goes on.
  * Returns 0, or 2 on a usage or I/O error (bad address, cannot listen,
  * target unreachable at start or for any later connection, record file not
- * writable, TLS certificate, key, CA or key log not usable), with a message
+ * writable, TLS certificate, key, CA or key log not usable; memory that ran
+ * out for a connection or its session), with a message
  * in err, e.g. "cannot connect to 127.0.0.1:10110: Connection refused".
  * Findings do not change the result; the caller counts them through
  * on_finding. A TLS handshake that fails or times out tears down that
