@@ -10,8 +10,8 @@ that MC_FAULT_FAIL numbers (or, with "N+", that call and every later
 one). For every scenario below (captures with one and several threads,
 from a file and from a pipe, reordered, STARTTLS decrypted with a key log
 and by a pcapng's Decryption Secrets Block, transcripts, every report
-format, the probe against fake servers of the eleven modes), a first run
-counts the calls; then one run per call fails that
+format, the probe against fake servers of the eleven modes, the relay
+with a POP3 client through it), a first run counts the calls; then one run per call fails that
 call (or --max-runs of them, spread evenly, when there are more), and for
 every fourth of them every call from there on (--every-after). What each
 run must do (the policy, docs/capture.md "Out of memory"):
@@ -36,10 +36,13 @@ import concurrent.futures
 import glob
 import json
 import os
+import poplib
 import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -118,7 +121,11 @@ def scenarios(mc, tmp):
     cert = fake_servers.make_cert(tmp, "probe", "localhost", "DNS:localhost,IP:127.0.0.1")
     fleet = fake_servers.ConformantFleet(cert)
     probe = ["--no-config", "--ca", cert[0], "--timeout", "10", "--format", "jsonl"] + fleet.port_args()
+    pop3 = fake_servers.FakeServer("pop3")
+    relay = ["--no-config", "--to", "127.0.0.1:%d" % pop3.port, "--max-sessions", "1",
+             "--imap-version", "3501", "--format", "jsonl"]
     return [
+        Scenario("relay, a POP3 conversation", relay, cmd="relay"),
         Scenario("probe, eleven modes", probe + ["--jobs", "1", "127.0.0.1"], cmd="probe"),
         Scenario("probe, eleven modes, --jobs 4", probe + ["--jobs", "4", "127.0.0.1"], cmd="probe",
                  max_runs=24),
@@ -156,9 +163,61 @@ class Run:
         return sorted(lines)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pop3_client(port):
+    """one POP3 conversation through the relay on port; the relay may close
+    it at any point (out of memory), which ends it quietly"""
+    deadline = time.time() + 10
+    while True:
+        try:
+            c = poplib.POP3("127.0.0.1", port, timeout=10)
+            break
+        except ConnectionRefusedError:   # not listening yet
+            if time.time() > deadline:
+                return
+            time.sleep(0.05)
+        except (OSError, poplib.error_proto):
+            return
+    try:
+        c.capa()
+        c.user("mrc")
+        c.pass_("secret")
+        c.stat()
+        c.list()
+        c.uidl()
+        c.top(1, 0)
+        c.quit()
+    except (OSError, poplib.error_proto):
+        pass
+
+
+def run_relay(mc, sc, env):
+    """the relay on a free port, one client conversation through it; client
+    ports in session names become PORT, so that runs compare"""
+    port = free_port()
+    p = subprocess.Popen([mc, "relay"] + sc.args + ["--listen", "127.0.0.1:%d" % port],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    pop3_client(port)
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return Run(None, "", "timeout after %d s" % TIMEOUT)
+    out = re.sub(r"(#\d+ 127\.0\.0\.1:)\d+", r"\1PORT", out.decode("utf-8", "replace"))
+    return Run(p.returncode, out, err.decode("utf-8", "replace"))
+
+
 def run(mc, sc, fail):
-    stdin = open(sc.stdin, "rb") if sc.stdin else subprocess.DEVNULL
     env = dict(ENV, MC_FAULT_FAIL=str(fail))
+    if sc.cmd == "relay":
+        return run_relay(mc, sc, env)
+    stdin = open(sc.stdin, "rb") if sc.stdin else subprocess.DEVNULL
     try:
         p = subprocess.run([mc, sc.cmd] + sc.args, stdin=stdin, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=env, timeout=TIMEOUT)
@@ -294,7 +353,7 @@ def main():
             # "N+": that call and every later one fails, so the paths that
             # report a failure must not need memory themselves
             ns += ["%d+" % n for n in ns[::a.every_after]]
-            if sc.cmd == "probe":
+            if sc.cmd in ("probe", "relay"):
                 # its runs mostly wait on the network (the over-long-line
                 # checks, closes): more at once than there are CPUs
                 with concurrent.futures.ThreadPoolExecutor(max_workers=max(a.jobs, 8)) as wide:
