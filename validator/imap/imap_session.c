@@ -31,6 +31,7 @@
  */
 #include "imap_internal.h"
 #include "imap_scan.h"
+#include "session/fnv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,14 +401,11 @@ static void check_credentials(struct imap *s, const struct mc_imap_cmd_ev *ev,
     }
 }
 
-/* FNV-1a of the tag as kept (keep_tag's length) */
+/* The tag as kept (keep_tag's length), hashed */
 static uint32_t tag_hash(const struct mc_span *tag)
 {
     size_t n = tag->len < IMAP_TAG_KEEP - 1 ? tag->len : IMAP_TAG_KEEP - 1;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ tag->ptr[i]) * 16777619u;
-    return h;
+    return (uint32_t)mc_fnv1a(MC_FNV_OFFSET, tag->ptr, n);
 }
 
 /* A command that could not be queued (IMAP_PENDING_MAX outstanding): its

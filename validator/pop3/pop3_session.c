@@ -8,6 +8,7 @@
  * judged it. The session tells the response parser which answers are
  * multi-line and the command parser when a SASL exchange runs.
  */
+#include "session/fnv.h"
 #include "session/session.h"
 #include "session/tls_switch.h"
 #include "pop3/pop3_cmd.h"
@@ -144,13 +145,10 @@ static void forget_uids(struct pop3 *s)
     s->uid_n = 0;
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
+/* 0 marks an empty slot of the table */
+static uint64_t uid_key(const uint8_t *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
+    uint64_t h = mc_fnv1a(MC_FNV_OFFSET, p, n);
     return h ? h : 1;
 }
 
@@ -158,7 +156,7 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 static bool uid_seen(struct pop3 *s, const uint8_t *p, size_t n)
 {
     const size_t slots = UID_SLOTS;
-    uint64_t h = fnv1a(p, n);
+    uint64_t h = uid_key(p, n);
     size_t i = (size_t)(h % slots);
     if (s->uid_n >= MC_POP3_UIDS_TRACKED)
         return false; /* bounded: later ids of huge listings are not compared */

@@ -11,6 +11,7 @@
  */
 #include "report.h"
 #include "report_internal.h"
+#include "session/fnv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,13 +28,6 @@ struct mc_baseline {
     struct bl_entry *e;   /* sorted by fp, duplicates merged into count */
     size_t n;
 };
-
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
 
 /* Digit runs fold to one '0'; the field separator keeps "a"+"bc" apart
  * from "ab"+"c". */
@@ -53,8 +47,8 @@ static uint64_t fnv_folded(uint64_t h, const char *s)
 uint64_t mc_finding_fingerprint(const struct mc_finding *f, const char *input)
 {
     const char *id = mc_rule_info(f->rule)->id;
-    uint64_t h = fnv(14695981039346656037ull, id, strlen(id) + 1);
-    h = fnv(h, input ? input : "", strlen(input ? input : "") + 1);
+    uint64_t h = mc_fnv1a(MC_FNV_OFFSET, id, strlen(id) + 1);
+    h = mc_fnv1a(h, input ? input : "", strlen(input ? input : "") + 1);
     h = fnv_folded(h, f->excerpt);
     /* without an excerpt the message is what tells two findings apart */
     if (!f->excerpt[0])

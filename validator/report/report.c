@@ -4,6 +4,7 @@
 #include "report.h"
 #include "report_internal.h"
 #include "rules/explain.h"
+#include "session/fnv.h"
 #include "session/session.h"
 
 #include <ctype.h>
@@ -120,10 +121,7 @@ struct mc_report_sessions {
 
 static size_t name_hash(const char *s)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
+    return (size_t)mc_fnv1a(MC_FNV_OFFSET, s, strlen(s));
 }
 
 static bool sessions_grow(struct mc_report_sessions *t)
