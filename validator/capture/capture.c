@@ -814,10 +814,8 @@ static void on_close(void *ctx, void *flow, uint64_t frame)
         struct mc_origin o = {f->last_frame, 0}, at;
         mc_session_mark(f->s, &o);
         mc_session_finish(f->s);
-        if (!f->oom_said && mc_session_out_of_memory(f->s, &at)) {
-            f->oom_said = true;
-            out_of_memory_at(sh->c, f->client, f->server, f->first_frame, at.frame);
-        }
+        if (mc_session_out_of_memory(f->s, &at))
+            flow_out_of_memory(f, at.frame);   /* said, unless it was already */
     }
     f->mail = !f->ignored && f->decided;
     if (f->mail) {

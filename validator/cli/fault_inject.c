@@ -32,23 +32,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t align, size_t n);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-FILE *__real_open_memstream(char **buf, size_t *len);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+/* The wrapped functions, once: each gets its __real_ (ld's name for the
+ * original) and its __wrap_ prototype. */
+#define WRAPPED(X)                                                            \
+    X(void *, malloc, (size_t n))                                             \
+    X(void *, calloc, (size_t n, size_t size))                                \
+    X(void *, realloc, (void *p, size_t n))                                   \
+    X(void *, aligned_alloc, (size_t align, size_t n))                        \
+    X(char *, strdup, (const char *s))                                        \
+    X(char *, strndup, (const char *s, size_t n))                             \
+    X(FILE *, open_memstream, (char **buf, size_t *len))                      \
+    X(int, pthread_create, (pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg))
 
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t align, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-FILE *__wrap_open_memstream(char **buf, size_t *len);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+#define DECLARE(ret, name, params) \
+    ret __real_##name params;      \
+    ret __wrap_##name params;
+WRAPPED(DECLARE)
+#undef DECLARE
 
 enum { UNREAD, OFF, ON };
 

@@ -138,23 +138,30 @@ struct checker {
     bool overflow_said;
 };
 
-static void end_session(struct checker *k, struct live *l)
+/* A finished session's summary (check and relay); one that stopped for
+ * lack of memory is an input error of file, unless said already, and is
+ * not counted as validated. */
+static void report_session_end(struct mc_report *rep, const char *file, const struct mc_session *s,
+                               bool said)
 {
     struct mc_origin at;
-    if (!l->s)
-        return;
-    bool stopped;
-    mc_session_finish(l->s);
-    stopped = mc_session_out_of_memory(l->s, &at);
-    if (stopped && !l->abandoned) {
+    bool stopped = mc_session_out_of_memory(s, &at);
+    if (stopped && !said) {
         char msg[300];
         snprintf(msg, sizeof(msg), "out of memory: session %s not validated from here on",
-                 mc_session_name(l->s));
-        mc_report_input_error(k->rep, k->file, at.line, 0, msg);
+                 mc_session_name(s));
+        mc_report_input_error(rep, file, at.line, 0, msg);
     }
-    mc_report_session(k->rep, mc_session_name(l->s), mc_session_proto(l->s),
-                      mc_session_validated(l->s) && !stopped, mc_session_findings(l->s),
-                      mc_session_suppressed(l->s));
+    mc_report_session(rep, mc_session_name(s), mc_session_proto(s), mc_session_validated(s) && !stopped,
+                      mc_session_findings(s), mc_session_suppressed(s));
+}
+
+static void end_session(struct checker *k, struct live *l)
+{
+    if (!l->s)
+        return;
+    mc_session_finish(l->s);
+    report_session_end(k->rep, k->file, l->s, l->abandoned);
     mc_session_free(l->s);
     l->s = NULL;
 }
@@ -486,16 +493,7 @@ static int cmd_check(int argc, char **argv)
 
 static void relay_session_end(void *ctx, const struct mc_session *s)
 {
-    struct mc_origin at;
-    bool stopped = mc_session_out_of_memory(s, &at);
-    if (stopped) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "out of memory: session %s not validated from here on",
-                 mc_session_name(s));
-        mc_report_input_error(ctx, "relay", at.line, 0, msg);
-    }
-    mc_report_session(ctx, mc_session_name(s), mc_session_proto(s), mc_session_validated(s) && !stopped,
-                      mc_session_findings(s), mc_session_suppressed(s));
+    report_session_end(ctx, "relay", s, false);
 }
 
 static int cmd_relay(int argc, char **argv)
