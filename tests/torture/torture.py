@@ -155,12 +155,13 @@ class Run:
         self.failed = (int(mt.group(2)), mt.group(3)) if mt and mt.group(2) else None
         self.caller = (mt.group(4), int(mt.group(5), 16)) if self.failed else None
 
-    def findings(self, fmt_jsonl):
-        """the findings as a sorted list of lines (JSON Lines) or the output's lines"""
-        lines = self.out.splitlines()
-        if fmt_jsonl:
-            return sorted(ln for ln in lines if ln.startswith('{"rule":'))
-        return sorted(lines)
+    def findings(self):
+        """the findings' lines (JSON Lines output)"""
+        return {ln for ln in self.out.splitlines() if ln.startswith('{"rule":')}
+
+    def same_as(self, other):
+        """the same exit status and output lines (in any order: -j)"""
+        return self.rc == other.rc and sorted(self.out.splitlines()) == sorted(other.out.splitlines())
 
 
 def free_port():
@@ -279,20 +280,19 @@ def judge(sc, base, r):
     bad_form = malformed(sc, r.out)
     if bad_form:
         return "the output is not well-formed: " + bad_form
-    jsonl = "jsonl" in sc.args
     if not r.failed:
-        if r.rc != base.rc or sorted(r.out.splitlines()) != sorted(base.out.splitlines()):
+        if not r.same_as(base):
             return "no call failed, but the output differs from the run without failure"
         return None
-    if jsonl:
-        extra = set(r.findings(True)) - set(base.findings(True))
+    if "jsonl" in sc.args:
+        extra = r.findings() - base.findings()
         if extra:
             return "a finding the run without failure does not make: " + sorted(extra)[0][:300]
     if r.rc == 2 and "out of memory" in r.err:
         return None
     if sc.cmd == "probe" and r.rc != 0 and oom_cells_only(base, r):
         return None
-    if r.rc == base.rc and sorted(r.out.splitlines()) == sorted(base.out.splitlines()):
+    if r.same_as(base):
         return None
     return "something was lost without a word (exit status %d, no \"out of memory\" on stderr)" % r.rc
 
